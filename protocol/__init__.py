@@ -3,3 +3,12 @@
 Public names that checks outside the test suite import from here are re-exported below as
 their modules land (Poseidon / EdDSA-Poseidon, x25519 + Rescue).
 """
+from .eddsa_poseidon import babyjub_public_key, eddsa_poseidon_sign, eddsa_poseidon_verify
+from .poseidon import poseidon
+
+__all__ = [
+    "poseidon",
+    "babyjub_public_key",
+    "eddsa_poseidon_sign",
+    "eddsa_poseidon_verify",
+]
