@@ -1,0 +1,161 @@
+"""The rail's operations, as the HTTP layer calls them: open, authenticate, pay, attest.
+
+Why the thread split: SQLite work runs on ONE dedicated thread (the store is single-writer by
+design, and a single thread serialises transfers without lock contention); argon2id checks and
+Poseidon/EdDSA signing run on a small CPU pool so they never stall the event loop or the ledger
+thread. Authorisation lives here, not in the routes: every read of a statement, receipt,
+attestation or commitment is scoped to the authenticated handle.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+
+from localnet.rails.credentials import CredentialChecker, hash_credential
+from localnet.rails.errors import RailError
+from localnet.rails.notary import Notary, public_key_json
+from localnet.rails.storage import Payment, RailStore
+
+# BN254 scalar field order: commitment salts are field elements so the circuits can take them.
+BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+DB_FILE = "rail.sqlite3"
+
+
+class Rail:
+    """One rail instance over one data directory."""
+
+    def __init__(self, data_dir: Path, *, sandbox: bool = True) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.sandbox = sandbox
+        self.store = RailStore(self.data_dir / DB_FILE)
+        self.notary = Notary(self.data_dir)
+        self.checker = CredentialChecker()
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rail-db")
+        self._cpu = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rail-cpu")
+        self._commitments: dict[str, int] = {}
+
+    def close(self) -> None:
+        self._cpu.shutdown(wait=True)
+        self._db.submit(self.store.close).result()
+        self._db.shutdown(wait=True)
+
+    async def _on_db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._db, partial(fn, *args, **kwargs)
+        )
+
+    async def _on_cpu(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._cpu, partial(fn, *args, **kwargs)
+        )
+
+    # -- identity -------------------------------------------------------------------------
+
+    async def open_account(self, handle: str, name: str, credential: str) -> dict:
+        if await self._on_db(self.store.account, handle) is not None:
+            raise RailError("account_exists", f"an account for {handle} already exists")
+        credential_hash = await self._on_cpu(hash_credential, credential)
+        salt = secrets.randbelow(BN254_R - 1) + 1
+        account = await self._on_db(self.store.open_account, handle, name, credential_hash, salt)
+        return {"handle": account.handle, "display_name": account.display_name,
+                "balance_paisa": 0, "created_at": account.created_at}
+
+    async def authenticate(self, handle: str, credential: str) -> str:
+        """Return the handle if the credential is right; one error for every failure."""
+        account = await self._on_db(self.store.account, handle)
+        stored = account.credential_hash if account is not None else _DUMMY_HASH
+        ok = await self._on_cpu(self.checker.verify, handle, credential, stored)
+        if account is None or not ok:
+            raise RailError("unauthorized", "unknown handle or wrong credential")
+        return handle
+
+    async def _account(self, handle: str):
+        account = await self._on_db(self.store.account, handle)
+        assert account is not None, "authenticated accounts are never deleted"
+        return account
+
+    async def commitment(self, handle: str) -> int:
+        if handle not in self._commitments:
+            from protocol.attestation import account_commitment
+
+            account = await self._account(handle)
+            self._commitments[handle] = await self._on_cpu(
+                account_commitment, handle, account.salt
+            )
+        return self._commitments[handle]
+
+    async def own_commitment(self, handle: str) -> dict:
+        account = await self._account(handle)
+        return {"handle": handle, "commitment": str(await self.commitment(handle)),
+                "salt": str(account.salt)}
+
+    # -- money ----------------------------------------------------------------------------
+
+    async def balance(self, handle: str) -> dict:
+        account = await self._account(handle)
+        return {"handle": handle, "display_name": account.display_name,
+                "balance_paisa": account.balance}
+
+    async def top_up(self, handle: str, amount: int) -> dict:
+        if not self.sandbox:
+            raise RailError("sandbox_disabled", "top-up exists only on a sandbox rail")
+        balance = await self._on_db(self.store.top_up, handle, amount)
+        return {"handle": handle, "balance_paisa": balance}
+
+    async def transfer(
+        self, payer: str, payee: str, amount: int, reference: str, key: str
+    ) -> tuple[dict, bool]:
+        payment, replayed = await self._on_db(
+            self.store.transfer, payer, payee, amount, reference, key
+        )
+        body = payment.to_json()
+        body["replayed"] = replayed
+        return body, replayed
+
+    async def statement(self, handle: str, *, limit: int, before: int | None) -> dict:
+        entries = await self._on_db(self.store.statement, handle, limit=limit, before=before)
+        account = await self._account(handle)
+        return {"handle": handle, "balance_paisa": account.balance, "entries": entries}
+
+    # -- notary ---------------------------------------------------------------------------
+
+    def notary_info(self) -> dict:
+        return public_key_json(self.notary.public_key)
+
+    async def balance_attestation(self, handle: str, wallet_pubkey: bytes) -> dict:
+        account = await self._account(handle)
+        return await self._on_cpu(
+            self.notary.attest_balance, handle, account.salt, account.balance, wallet_pubkey
+        )
+
+    async def receipt(self, handle: str, payment_id: int) -> dict:
+        payment: Payment | None = await self._on_db(self.store.payment, payment_id)
+        if payment is None or handle not in (payment.payer, payment.payee):
+            raise RailError(
+                "payment_not_found", "no payment with this id involves your account"
+            )
+        if payment.receipt_json is None:
+            payer = await self._account(payment.payer)
+            payee = await self._account(payment.payee)
+            signed = await self._on_cpu(
+                self.notary.sign_receipt,
+                payer=(payer.handle, payer.salt),
+                payee=(payee.handle, payee.salt),
+                amount_paisa=payment.amount,
+                payment_id=payment.payment_id,
+                timestamp=payment.created_at,
+            )
+            await self._on_db(self.store.store_receipt, payment_id, json.dumps(signed))
+            payment = await self._on_db(self.store.payment, payment_id)
+        return {"payment": payment.to_json(), "receipt": json.loads(payment.receipt_json)}
+
+
+# A real argon2id string for a credential nobody knows: verifying against it when the handle is
+# unknown makes "no such account" cost the same time as "wrong credential".
+_DUMMY_HASH = hash_credential(secrets.token_hex(16))

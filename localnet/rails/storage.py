@@ -1,0 +1,287 @@
+"""The rail's SQLite ledger: accounts, payments and per-account statement entries.
+
+Why this shape: every money movement is one ``BEGIN IMMEDIATE`` transaction that checks,
+debits, credits, records the payment and writes both statement lines, so a crash or a refused
+check leaves nothing half-done (WAL + ``synchronous=FULL``: a committed transfer survives a kill
+or power loss). Balances carry a ``CHECK (balance >= 0)`` as a last line of defence against an
+overdraft bug. The store is used from one thread at a time (the server gives it a dedicated
+worker thread), which also serialises writers without lock contention.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from localnet.rails.errors import RailError
+from localnet.rails.wire import MAX_BALANCE_PAISA, PAYMENT_ID_BYTES
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
+    handle          TEXT PRIMARY KEY,
+    display_name    TEXT NOT NULL,
+    credential_hash TEXT NOT NULL,
+    salt            TEXT NOT NULL,
+    balance         INTEGER NOT NULL CHECK (balance >= 0),
+    created_at      INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS payments (
+    payment_id      TEXT PRIMARY KEY,
+    payer           TEXT NOT NULL REFERENCES accounts(handle),
+    payee           TEXT NOT NULL REFERENCES accounts(handle),
+    amount          INTEGER NOT NULL CHECK (amount > 0),
+    reference       TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    receipt_json    TEXT,
+    UNIQUE (payer, idempotency_key)
+);
+CREATE TABLE IF NOT EXISTS entries (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    handle        TEXT NOT NULL REFERENCES accounts(handle),
+    kind          TEXT NOT NULL CHECK (kind IN ('topup', 'debit', 'credit')),
+    amount        INTEGER NOT NULL,
+    balance_after INTEGER NOT NULL CHECK (balance_after >= 0),
+    payment_id    TEXT,
+    counterparty  TEXT,
+    reference     TEXT NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_by_handle ON entries (handle, id);
+"""
+
+
+@dataclass(frozen=True)
+class Account:
+    handle: str
+    display_name: str
+    credential_hash: str
+    salt: int
+    balance: int
+    created_at: int
+
+
+@dataclass(frozen=True)
+class Payment:
+    payment_id: int
+    payer: str
+    payee: str
+    amount: int
+    reference: str
+    idempotency_key: str
+    created_at: int
+    receipt_json: str | None
+
+    def to_json(self) -> dict:
+        return {
+            "payment_id": str(self.payment_id),
+            "payer": self.payer,
+            "payee": self.payee,
+            "amount_paisa": self.amount,
+            "reference": self.reference,
+            "idempotency_key": self.idempotency_key,
+            "timestamp": self.created_at,
+        }
+
+
+class RailStore:
+    """All SQL of the rail. Methods raise RailError for refusals and commit nothing then."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        # The ledger holds credential hashes and commitment salts: owner-only from birth.
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        self._db = sqlite3.connect(
+            str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- accounts -------------------------------------------------------------------------
+
+    def open_account(self, handle: str, name: str, credential_hash: str, salt: int) -> Account:
+        now = int(time.time())
+        try:
+            self._db.execute(
+                "INSERT INTO accounts (handle, display_name, credential_hash, salt, balance,"
+                " created_at) VALUES (?, ?, ?, ?, 0, ?)",
+                (handle, name, credential_hash, str(salt), now),
+            )
+        except sqlite3.IntegrityError:
+            raise RailError("account_exists", f"an account for {handle} already exists") from None
+        return Account(handle, name, credential_hash, salt, 0, now)
+
+    def account(self, handle: str) -> Account | None:
+        row = self._db.execute(
+            "SELECT handle, display_name, credential_hash, salt, balance, created_at"
+            " FROM accounts WHERE handle = ?",
+            (handle,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Account(row[0], row[1], row[2], int(row[3]), row[4], row[5])
+
+    def top_up(self, handle: str, amount: int) -> int:
+        """Sandbox mint: credit ``amount`` and record a ``topup`` statement line."""
+        now = int(time.time())
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            (balance,) = self._db.execute(
+                "SELECT balance FROM accounts WHERE handle = ?", (handle,)
+            ).fetchone()
+            if balance + amount > MAX_BALANCE_PAISA:
+                raise RailError(
+                    "balance_limit", f"a balance may not exceed {MAX_BALANCE_PAISA} paisa"
+                )
+            new_balance = balance + amount
+            self._db.execute(
+                "UPDATE accounts SET balance = ? WHERE handle = ?", (new_balance, handle)
+            )
+            self._db.execute(
+                "INSERT INTO entries (handle, kind, amount, balance_after, reference, created_at)"
+                " VALUES (?, 'topup', ?, ?, 'sandbox top-up', ?)",
+                (handle, amount, new_balance, now),
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return new_balance
+
+    # -- transfers ------------------------------------------------------------------------
+
+    def transfer(
+        self, payer: str, payee: str, amount: int, reference: str, idempotency_key: str
+    ) -> tuple[Payment, bool]:
+        """Pay once per (payer, idempotency key). Returns (payment, replayed)."""
+        now = int(time.time())
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            previous = self._payment_where("payer = ? AND idempotency_key = ?",
+                                           (payer, idempotency_key))
+            if previous is not None:
+                self._db.execute("ROLLBACK")
+                if (previous.payee, previous.amount, previous.reference) != (
+                    payee, amount, reference
+                ):
+                    raise RailError(
+                        "idempotency_conflict",
+                        "this idempotency key was already used for a different transfer"
+                        f" (payment {previous.payment_id}); use a new key for a new transfer",
+                    )
+                return previous, True
+            payment = self._apply_transfer(payer, payee, amount, reference, idempotency_key, now)
+            self._db.execute("COMMIT")
+            return payment, False
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+
+    def _apply_transfer(
+        self, payer: str, payee: str, amount: int, reference: str, key: str, now: int
+    ) -> Payment:
+        if payer == payee:
+            raise RailError("self_transfer", "payer and payee are the same account")
+        payee_row = self._db.execute(
+            "SELECT balance FROM accounts WHERE handle = ?", (payee,)
+        ).fetchone()
+        if payee_row is None:
+            raise RailError("unknown_payee", f"no account with handle {payee}", field="payee")
+        (payer_balance,) = self._db.execute(
+            "SELECT balance FROM accounts WHERE handle = ?", (payer,)
+        ).fetchone()
+        if payer_balance < amount:
+            raise RailError(
+                "insufficient_funds",
+                f"balance {payer_balance} paisa is less than the amount {amount} paisa",
+            )
+        if payee_row[0] + amount > MAX_BALANCE_PAISA:
+            raise RailError("balance_limit", "the payee's balance would exceed the sandbox cap")
+        payer_after, payee_after = payer_balance - amount, payee_row[0] + amount
+        payment_id = self._fresh_payment_id()
+        self._db.execute("UPDATE accounts SET balance = ? WHERE handle = ?", (payer_after, payer))
+        self._db.execute("UPDATE accounts SET balance = ? WHERE handle = ?", (payee_after, payee))
+        self._db.execute(
+            "INSERT INTO payments (payment_id, payer, payee, amount, reference, idempotency_key,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (str(payment_id), payer, payee, amount, reference, key, now),
+        )
+        self._db.executemany(
+            "INSERT INTO entries (handle, kind, amount, balance_after, payment_id, counterparty,"
+            " reference, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (payer, "debit", -amount, payer_after, str(payment_id), payee, reference, now),
+                (payee, "credit", amount, payee_after, str(payment_id), payer, reference, now),
+            ],
+        )
+        return Payment(payment_id, payer, payee, amount, reference, key, now, None)
+
+    def _fresh_payment_id(self) -> int:
+        while True:
+            candidate = int.from_bytes(secrets.token_bytes(PAYMENT_ID_BYTES), "big")
+            if candidate == 0:
+                continue
+            taken = self._db.execute(
+                "SELECT 1 FROM payments WHERE payment_id = ?", (str(candidate),)
+            ).fetchone()
+            if taken is None:
+                return candidate
+
+    def _payment_where(self, where: str, params: tuple) -> Payment | None:
+        row = self._db.execute(
+            "SELECT payment_id, payer, payee, amount, reference, idempotency_key, created_at,"
+            f" receipt_json FROM payments WHERE {where}",
+            params,
+        ).fetchone()
+        if row is None:
+            return None
+        return Payment(int(row[0]), *row[1:])
+
+    def payment(self, payment_id: int) -> Payment | None:
+        return self._payment_where("payment_id = ?", (str(payment_id),))
+
+    def store_receipt(self, payment_id: int, receipt_json: str) -> None:
+        """Cache the signed receipt so every fetch returns the very same signed bytes."""
+        self._db.execute(
+            "UPDATE payments SET receipt_json = ? WHERE payment_id = ? AND receipt_json IS NULL",
+            (receipt_json, str(payment_id)),
+        )
+
+    # -- statements -----------------------------------------------------------------------
+
+    def statement(self, handle: str, *, limit: int, before: int | None) -> list[dict]:
+        """Newest first; ``before`` pages backwards by entry id."""
+        rows = self._db.execute(
+            "SELECT id, kind, amount, balance_after, payment_id, counterparty, reference,"
+            " created_at FROM entries WHERE handle = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            (handle, before if before is not None else 1 << 62, limit),
+        ).fetchall()
+        return [
+            {
+                "entry_id": r[0],
+                "kind": r[1],
+                "amount_paisa": r[2],
+                "balance_after_paisa": r[3],
+                "payment_id": r[4],
+                "counterparty": r[5],
+                "reference": r[6],
+                "timestamp": r[7],
+            }
+            for r in rows
+        ]
