@@ -1,0 +1,41 @@
+"""Side services that `anomi localnet up` starts next to the ledger and RPC server.
+
+Why a list of specs: the cluster owns process supervision (start, wait until ready, stop), while
+each subsystem (fiat rail, MXE node, ...) owns how it is launched. A subsystem adds one entry
+here; `localnet up` runs every entry as a child process with the ledger directory and RPC port
+it was given, waits for the service's ready line on stdout, and stops it on shutdown (SIGTERM).
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+DEFAULT_RPC_PORT = 8899
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How to launch one side service of the local cluster."""
+
+    name: str
+    # (ledger_dir, rpc_port) -> full argv of the child process
+    argv: Callable[[Path, int], list[str]]
+    # a stdout line starting with this text means the service is ready
+    ready_prefix: str
+
+
+def rails_port(rpc_port: int) -> int:
+    """The fiat rail listens on 8910, or rpc_port + 11 when the RPC port is not the default."""
+    return 8910 if rpc_port == DEFAULT_RPC_PORT else rpc_port + 11
+
+
+def _rails_argv(ledger_dir: Path, rpc_port: int) -> list[str]:
+    return [sys.executable, "-m", "wallet.cli", "rails", "up",
+            "--port", str(rails_port(rpc_port)), "--data", str(Path(ledger_dir) / "rails")]
+
+
+SERVICES: list[ServiceSpec] = [
+    ServiceSpec(name="rails", argv=_rails_argv, ready_prefix="rails: listening on"),
+]
