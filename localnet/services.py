@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 DEFAULT_RPC_PORT = 8899
+_ANOMI_MAIN = "import sys; from wallet.cli import main; sys.exit(main())"
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,9 @@ def rails_port(rpc_port: int) -> int:
 
 
 def _rails_argv(ledger_dir: Path, rpc_port: int) -> list[str]:
-    return [sys.executable, "-m", "wallet.cli", "rails", "up",
+    # `-c` rather than `-m wallet.cli`: under -m the dispatcher would be a second copy of the
+    # module (__main__), and its CliError would not catch the one the rail command raises.
+    return [sys.executable, "-c", _ANOMI_MAIN, "rails", "up",
             "--port", str(rails_port(rpc_port)), "--data", str(Path(ledger_dir) / "rails")]
 
 
