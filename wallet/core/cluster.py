@@ -1,0 +1,132 @@
+"""Reach the profile's cluster, starting the embedded localnet in the background if needed.
+
+Why a detached process and a lock: several wallets on one machine (a buyer and a seller, or
+the GUI and a CLI script) share one local cluster. The first one to find nothing answering
+takes an exclusive lock, starts `anomi localnet up` in its own session (so closing that
+wallet does not stop the cluster the others use), and waits until getHealth answers; the
+others wait on the lock and then find the cluster healthy. The wallet never imports the
+cluster's code: it starts the `anomi` command and speaks JSON-RPC to it, exactly as it would
+to a remote RPC node.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import AsyncIterator
+
+import aiohttp
+
+from .config import ClusterProfile, data_dir
+
+try:
+    import fcntl
+except ImportError:  # Windows: fall back to exclusive creation of the lock file
+    fcntl = None  # type: ignore[assignment]
+
+# `-c` rather than `-m wallet.cli`: under -m the dispatcher module would be loaded twice and a
+# command's CliError would not be the one main() catches.
+_ANOMI_MAIN = "import sys; from wallet.cli import main; sys.exit(main())"
+
+
+class ClusterError(Exception):
+    """The cluster cannot be reached or started; the message says what to do."""
+
+
+async def rpc_call(session: aiohttp.ClientSession, url: str, method: str, params: list | None = None,
+                   timeout: float = 5.0) -> object:
+    """One raw JSON-RPC call (for methods solana-py does not wrap, e.g. anomi_*)."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}
+    async with session.post(url, json=body, timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+        doc = await resp.json(content_type=None)
+    if not isinstance(doc, dict):
+        raise ClusterError(f"{method}: malformed JSON-RPC reply")
+    if doc.get("error"):
+        err = doc["error"]
+        raise ClusterError(f"{method}: {err.get('message', err) if isinstance(err, dict) else err}")
+    return doc.get("result")
+
+
+async def is_healthy(rpc_url: str, timeout: float = 2.0) -> bool:
+    try:
+        async with aiohttp.ClientSession() as session:
+            return await rpc_call(session, rpc_url, "getHealth", timeout=timeout) == "ok"
+    except (aiohttp.ClientError, asyncio.TimeoutError, ClusterError, OSError, ValueError):
+        return False
+
+
+@contextlib.asynccontextmanager
+async def _machine_lock(path: Path, timeout: float) -> AsyncIterator[None]:
+    """An exclusive inter-process lock, awaited without blocking the event loop."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ClusterError(f"another wallet holds {path} for too long") from None
+                await asyncio.sleep(0.2)
+        yield
+    finally:
+        if fcntl is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def localnet_command(profile: ClusterProfile, ledger_dir: Path | None) -> list[str]:
+    argv = [sys.executable, "-c", _ANOMI_MAIN, "localnet", "up", "--rpc-port", str(profile.rpc_port)]
+    if ledger_dir is not None:
+        argv += ["--ledger", str(ledger_dir)]
+    return argv
+
+
+def _log_tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+async def ensure_local_cluster(profile: ClusterProfile, *, root: Path | None = None,
+                               ledger_dir: Path | None = None, timeout: float = 90.0) -> bool:
+    """Make sure something healthy answers at the profile's RPC URL.
+
+    Returns True if this call started the embedded cluster, False if one was already up.
+    Only embedded loopback profiles are started; for others a dead URL is an error.
+    """
+    if await is_healthy(profile.rpc_url):
+        return False
+    if not (profile.embedded and profile.is_loopback):
+        raise ClusterError(f"no cluster answers at {profile.rpc_url}; check the profile's RPC URL")
+    root = Path(root) if root is not None else data_dir()
+    port = profile.rpc_port
+    async with _machine_lock(root / f"localnet-{port}.lock", timeout):
+        if await is_healthy(profile.rpc_url):
+            return False  # another wallet started it while we waited for the lock
+        log_path = root / f"localnet-{port}.log"
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(
+                localnet_command(profile, ledger_dir), stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+        (root / f"localnet-{port}.pid").write_text(f"{proc.pid}\n")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if await is_healthy(profile.rpc_url, timeout=1.0):
+                return True
+            if proc.poll() is not None:
+                raise ClusterError(
+                    f"the embedded cluster exited (code {proc.returncode}) before answering; "
+                    f"log {log_path}:\n{_log_tail(log_path)}")
+            await asyncio.sleep(0.25)
+        raise ClusterError(f"the embedded cluster did not become healthy within {timeout:.0f}s; "
+                           f"see {log_path}")
