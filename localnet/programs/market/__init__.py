@@ -1,0 +1,1 @@
+"""The Market program: order book, USDC escrow, ZK solvency-gated bids, matching."""
