@@ -16,6 +16,7 @@ from typing import Sequence
 
 # Order is the order of `anomi --help`.
 COMMAND_MODULES: list[str] = [
+    "localnet.cli",
     "localnet.rails.cli",
 ]
 

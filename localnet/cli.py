@@ -1,0 +1,140 @@
+"""`anomi localnet up|faucet`: run the embedded cluster, fund an address from its faucet.
+
+Why the faucet goes through JSON-RPC: it must work against the running cluster (which owns the
+ledger exclusively), so it uses ``requestAirdrop`` for SOL and the cluster's
+``anomi_requestTokenAirdrop`` for test USDC, like any other client would.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import urllib.error
+import urllib.request
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+DEFAULT_RPC_PORT = 8899
+LAMPORTS_PER_SOL = 1_000_000_000
+USDC_BASE_UNITS = 1_000_000
+
+
+def default_ledger_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("anomi")) / "localnet"
+
+
+async def run_until_signalled(ledger: Path, rpc_port: int, reset: bool, services: bool) -> None:
+    from localnet.rpc.node import LocalnetNode
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    node = LocalnetNode(ledger, rpc_port, reset=reset, services=services)
+    try:
+        await node.start()
+        print(f"localnet ready: rpc={node.rpc_url} ws={node.ws_url} ledger={node.ledger_dir} "
+              f"usdc_mint={node.bank.usdc_mint}", flush=True)
+        await stop.wait()
+        print("localnet: shutting down", flush=True)
+    finally:
+        await node.stop()
+    print("localnet: stopped", flush=True)
+
+
+def _up(args: argparse.Namespace) -> int:
+    from wallet.cli import CliError
+
+    if not 0 <= args.rpc_port <= 65534:
+        raise CliError(f"--rpc-port must be 0..65534 (PubSub uses the next port), not {args.rpc_port}")
+    ledger = Path(args.ledger).expanduser() if args.ledger else default_ledger_dir()
+    try:
+        asyncio.run(run_until_signalled(ledger, args.rpc_port, args.reset, not args.no_services))
+    except OSError as exc:
+        raise CliError(f"cannot start the local cluster: {exc}") from None
+    return 0
+
+
+def rpc_call(url: str, method: str, params: list[Any], timeout: float = 60.0) -> Any:
+    """One JSON-RPC call; raises CliError with the server's message on an error reply."""
+    from wallet.cli import CliError
+
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            reply = json.loads(resp.read())
+    except (urllib.error.URLError, OSError) as exc:
+        raise CliError(f"no local cluster answers at {url} ({exc}); start one with `anomi localnet up`") from None
+    if "error" in reply:
+        raise CliError(f"{method} failed: {reply['error'].get('message')}")
+    return reply["result"]
+
+
+def _amount(text: str | None, unit: int, what: str) -> int | None:
+    from wallet.cli import CliError
+
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise CliError(f"--{what} must be a number, not {text!r}") from None
+    base = value * unit
+    if value <= 0 or base != base.to_integral_value() or base >= 1 << 64:
+        raise CliError(f"--{what} {text}: must be positive with at most {len(str(unit)) - 1} decimals")
+    return int(base)
+
+
+def _faucet(args: argparse.Namespace) -> int:
+    from solders.pubkey import Pubkey
+
+    from wallet.cli import CliError
+
+    try:
+        Pubkey.from_string(args.to)
+    except ValueError:
+        raise CliError(f"--to {args.to!r} is not a base58 public key") from None
+    lamports = _amount(args.sol, LAMPORTS_PER_SOL, "sol")
+    usdc = _amount(args.usdc, USDC_BASE_UNITS, "usdc")
+    if lamports is None and usdc is None:
+        raise CliError("nothing to send: give --sol N and/or --usdc N")
+    if lamports is not None:
+        sig = rpc_call(args.url, "requestAirdrop", [args.to, lamports])
+        print(f"sent {args.sol} SOL to {args.to}: {sig}")
+    if usdc is not None:
+        sig = rpc_call(args.url, "anomi_requestTokenAirdrop", [args.to, usdc])
+        print(f"sent {args.usdc} USDC to {args.to}: {sig}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    localnet = subparsers.add_parser("localnet", help="the embedded Solana-compatible local cluster")
+    sub = localnet.add_subparsers(dest="localnet_command", metavar="SUBCOMMAND", required=True)
+
+    up = sub.add_parser("up", help="run the cluster in the foreground (Ctrl-C stops it)")
+    up.add_argument("--ledger", help="ledger directory (default: the user data dir /localnet)")
+    up.add_argument("--rpc-port", type=int, default=DEFAULT_RPC_PORT,
+                    help="JSON-RPC port; PubSub listens on the next one (0 = any free pair)")
+    up.add_argument("--reset", action="store_true", help="wipe the ledger and run genesis again")
+    up.add_argument("--no-services", action="store_true",
+                    help="do not start the side services (fiat rail, MXE node)")
+    up.set_defaults(func=_up)
+
+    faucet = sub.add_parser("faucet", help="send test SOL and/or USDC to an address")
+    faucet.add_argument("--to", required=True, help="recipient wallet public key (base58)")
+    faucet.add_argument("--sol", help="SOL to airdrop (e.g. 2 or 0.5)")
+    faucet.add_argument("--usdc", help="test USDC to mint to the owner's associated token account")
+    faucet.add_argument("--url", default=f"http://127.0.0.1:{DEFAULT_RPC_PORT}", help="cluster RPC URL")
+    faucet.set_defaults(func=_faucet)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from wallet.cli import main
+
+    sys.exit(main(["localnet", *sys.argv[1:]]))
