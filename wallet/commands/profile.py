@@ -1,0 +1,71 @@
+"""`anomi profile ...`: the clusters the wallet knows (embedded localnet or any RPC URL)."""
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+
+from wallet.core.config import ClusterProfile, ws_url_for
+
+from .session import add_common, emit, guarded, load_config
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("profile", help="cluster profiles: list, add, use, remove")
+    sub = parser.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
+    p = sub.add_parser("list", help="known cluster profiles")
+    add_common(p)
+    p.set_defaults(func=guarded(cmd_list))
+    p = sub.add_parser("add", help="add or replace a profile for an RPC URL")
+    add_common(p)
+    p.add_argument("name")
+    p.add_argument("rpc_url")
+    p.add_argument("--ws-url", help="PubSub URL (default: the RPC port + 1, ws scheme)")
+    p.add_argument("--rail-url")
+    p.add_argument("--notary-key", help="hex public key of the notary to trust")
+    p.add_argument("--usdc-mint", help="USDC mint, if the cluster does not announce it")
+    p.add_argument("--use", action="store_true", help="make it the active profile")
+    p.set_defaults(func=guarded(cmd_add))
+    p = sub.add_parser("use", help="make a profile the active one")
+    add_common(p)
+    p.add_argument("name")
+    p.set_defaults(func=guarded(cmd_use))
+    p = sub.add_parser("remove", help="forget a profile")
+    add_common(p)
+    p.add_argument("name")
+    p.set_defaults(func=guarded(cmd_remove))
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    rows = [f"{'*' if n == cfg.active_profile else ' '} {n:<12} {p.rpc_url:<32} {p.ws_url}"
+            for n, p in sorted(cfg.profiles.items())]
+    emit(args, {"active": cfg.active_profile,
+                "profiles": {n: asdict(p) for n, p in cfg.profiles.items()}}, "\n".join(rows))
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    profile = cfg.set_profile(ClusterProfile(
+        args.name, args.rpc_url, args.ws_url or ws_url_for(args.rpc_url), args.rail_url,
+        args.notary_key, args.usdc_mint), activate=args.use)
+    cfg.save()
+    emit(args, asdict(profile), f"Profile {profile.name}: {profile.rpc_url}")
+    return 0
+
+
+def cmd_use(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    cfg.profile(args.name)
+    cfg.active_profile = args.name
+    cfg.save()
+    emit(args, {"active": args.name}, f"Active profile: {args.name}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    cfg.remove_profile(args.name)
+    cfg.save()
+    emit(args, {"removed": args.name}, f"Removed profile {args.name}")
+    return 0
