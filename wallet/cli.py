@@ -18,6 +18,9 @@ from typing import Sequence
 COMMAND_MODULES: list[str] = [
     "localnet.cli",
     "localnet.rails.cli",
+    "wallet.commands.wallet",
+    "wallet.commands.balance",
+    "wallet.commands.profile",
 ]
 
 
