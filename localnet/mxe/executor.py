@@ -1,0 +1,159 @@
+"""Run one queued computation: decrypt its inputs, apply the circuit, encrypt and seal the outputs.
+
+Why separate from the node's I/O loop: this is the whole "MPC" of a single-node MXE, and it is
+a pure function of (arguments, referenced account bytes, MXE secret) → output bytes, so it is
+unit-tested without a cluster. Anything wrong with the inputs (wrong argument kinds, a low-order
+x25519 key, a ciphertext ≥ p, a value that does not decode as its type, state that does not
+decrypt) raises ``ComputationRejected``; the node then reports a Failure callback and no state
+changes.
+
+Privacy note: a single node sees every plaintext it computes on. Real Arcium splits this work
+across MPC nodes so that no one node learns the inputs.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from solders.pubkey import Pubkey
+
+from localnet.mxe import circuits
+from protocol import arcium_encoding as enc
+from protocol.otc_codec import (
+    CIRCUITS, DEAL_CREATED_BLOB, DEAL_INPUT, DEAL_SETTLED_BLOB, DEAL_STATE, OFFER_CREATED_BLOB, OFFER_INPUT,
+    OFFER_SETTLED_BLOB, OFFER_STATE,
+)
+from protocol.rescue import RescueCipher, RescueError
+from protocol.x25519 import X25519Error, x25519_public_key, x25519_shared_secret
+
+AccountReader = Callable[[Pubkey], bytes | None]
+
+
+class ComputationRejected(Exception):
+    """The inputs of a computation are malformed or tampered; it must abort without effect."""
+
+
+@dataclass(frozen=True)
+class MxeKeys:
+    """The node's x25519 secret (published key in the MXEAccount) and the derived state cipher."""
+
+    x25519_secret: bytes
+
+    @property
+    def x25519_public(self) -> bytes:
+        return x25519_public_key(self.x25519_secret)
+
+    def state_cipher(self) -> RescueCipher:
+        """Enc<Mxe, …> state is encrypted under X25519(mxe_secret, mxe_public): only the MXE has it."""
+        return RescueCipher(x25519_shared_secret(self.x25519_secret, self.x25519_public))
+
+    def party_cipher(self, party_public: bytes) -> RescueCipher:
+        return RescueCipher(x25519_shared_secret(self.x25519_secret, party_public))
+
+
+def _fresh_nonce() -> int:
+    return int.from_bytes(os.urandom(16), "little")
+
+
+class _Args:
+    """Sequential reader over a computation's arguments, checked against the circuit signature."""
+
+    def __init__(self, circuit: str, arguments: Sequence[dict], read_account: AccountReader) -> None:
+        kinds = [next(iter(a)) for a in arguments]
+        if tuple(kinds) != CIRCUITS[circuit].parameters:
+            raise ComputationRejected(f"{circuit}: argument kinds {kinds} do not match the circuit")
+        self._args = list(arguments)
+        self._read = read_account
+        self._i = 0
+
+    def _next(self) -> Any:
+        a = self._args[self._i]
+        self._i += 1
+        kind = next(iter(a))
+        return a[kind] if kind == "Account" else a[kind][0]
+
+    def shared(self) -> tuple[bytes, int]:
+        """A ``Shared`` owner: (x25519 pubkey, nonce)."""
+        return bytes(self._next()), int(self._next())
+
+    def plaintext(self) -> Any:
+        return self._next()
+
+    def ciphertexts(self, n: int) -> list[bytes]:
+        return [bytes(self._next()) for _ in range(n)]
+
+    def mxe_state(self, keys: MxeKeys, types: list[str]) -> list[int]:
+        """An ``Enc<Mxe, &T>`` read by reference: nonce ‖ ciphertexts from the account's data."""
+        ref = self._next()
+        data = self._read(ref["pubkey"])
+        if data is None:
+            raise ComputationRejected(f"referenced account {ref['pubkey']} does not exist")
+        start, length = ref["offset"], ref["length"]
+        if length != 16 + 32 * len(types) or start + length > len(data):
+            raise ComputationRejected("referenced state has the wrong size")
+        state = enc.MxeEncrypted.from_bytes(bytes(data[start:start + length]), len(types))
+        try:
+            elements = keys.state_cipher().decrypt(list(state.ciphertexts), enc.u128_to_nonce(state.nonce))
+            return enc.decode_values(types, elements)
+        except (RescueError, enc.EncodingError) as exc:
+            raise ComputationRejected(f"MXE state does not decrypt: {exc}") from exc
+
+
+def _decrypt_shared(keys: MxeKeys, pubkey: bytes, nonce: int, cts: list[bytes], types: list[str]) -> list[int]:
+    try:
+        cipher = keys.party_cipher(pubkey)
+        return enc.decode_values(types, cipher.decrypt(cts, enc.u128_to_nonce(nonce)))
+    except (X25519Error, RescueError, enc.EncodingError) as exc:
+        raise ComputationRejected(f"encrypted input rejected: {exc}") from exc
+
+
+def _seal(keys: MxeKeys, pubkey: bytes, types: list[str], values: Sequence[int]) -> bytes:
+    """Seal an output to one party with a fresh output nonce (SharedEncryptedStruct bytes)."""
+    nonce = _fresh_nonce()
+    try:
+        cts = keys.party_cipher(pubkey).encrypt(enc.encode_values(types, list(values)), enc.u128_to_nonce(nonce))
+    except X25519Error as exc:
+        raise ComputationRejected(f"cannot seal to {pubkey.hex()}: {exc}") from exc
+    return enc.SharedEncrypted(pubkey, nonce, tuple(cts)).to_bytes()
+
+
+def _mxe_encrypt(keys: MxeKeys, types: list[str], values: Sequence[int]) -> bytes:
+    nonce = _fresh_nonce()
+    cts = keys.state_cipher().encrypt(enc.encode_values(types, list(values)), enc.u128_to_nonce(nonce))
+    return enc.MxeEncrypted(nonce, tuple(cts)).to_bytes()
+
+
+def execute(circuit: str, arguments: Sequence[dict], read_account: AccountReader, keys: MxeKeys) -> bytes:
+    """Output bytes of ``circuit`` (layout: ``protocol.otc_codec.split_output``)."""
+    if circuit not in CIRCUITS:
+        raise ComputationRejected(f"unknown circuit {circuit!r}")
+    args = _Args(circuit, arguments, read_account)
+    if circuit == "create_deal":
+        pub, nonce = args.shared()
+        amount, price = _decrypt_shared(keys, pub, nonce, args.ciphertexts(2), DEAL_INPUT)
+        creator_pub, _ = args.shared()
+        state, blob = circuits.create_deal(amount, price)
+        out = _mxe_encrypt(keys, DEAL_STATE, state.elements()) + _seal(keys, creator_pub, DEAL_CREATED_BLOB, blob)
+    elif circuit == "submit_offer":
+        deal = circuits.DealState(*args.mxe_state(keys, DEAL_STATE))
+        pub, nonce = args.shared()
+        price, amount = _decrypt_shared(keys, pub, nonce, args.ciphertexts(2), OFFER_INPUT)
+        offeror_pub, _ = args.shared()
+        new_deal, offer, blob = circuits.submit_offer(deal, price, amount)
+        out = (_mxe_encrypt(keys, DEAL_STATE, new_deal.elements()) + _mxe_encrypt(keys, OFFER_STATE, offer.elements())
+               + _seal(keys, offeror_pub, OFFER_CREATED_BLOB, blob))
+    elif circuit == "crank_deal":
+        deal = circuits.DealState(*args.mxe_state(keys, DEAL_STATE))
+        creator_pub, _ = args.shared()
+        is_expired, allow_partial = bool(args.plaintext()), bool(args.plaintext())
+        blob, status = circuits.crank_deal(deal, is_expired, allow_partial)
+        out = _seal(keys, creator_pub, DEAL_SETTLED_BLOB, blob) + bytes([status])
+    else:
+        offer = circuits.OfferState(*args.mxe_state(keys, OFFER_STATE))
+        offeror_pub, _ = args.shared()
+        deal_success = bool(args.plaintext())
+        out = _seal(keys, offeror_pub, OFFER_SETTLED_BLOB, circuits.crank_offer(offer, deal_success))
+    if len(out) != CIRCUITS[circuit].output_len:
+        raise ComputationRejected(f"{circuit}: internal output length mismatch")
+    return out
