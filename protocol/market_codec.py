@@ -119,7 +119,7 @@ def iter_book(data: bytes) -> Iterator[RestingOrder]:
 # ------------------------------------------------------------------ settlement queue
 _STORE = load_idl("order_store")
 RECORD_LEN: int = _STORE.codec.size_of({"defined": {"name": "MatchedOrder"}})  # type: ignore[assignment]
-QUEUE_HEADER_LEN = 8 + 32 + 1          # discriminator, market, bump
+QUEUE_HEADER_LEN = 8 + 32 + 32 + 1     # discriminator, market, authority, bump
 QUEUE_RECORDS_OFFSET = QUEUE_HEADER_LEN + 4
 STATUS_NAMES = ("Pending", "PaymentConfirmed", "Settled", "Expired")
 

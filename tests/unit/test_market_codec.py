@@ -47,7 +47,7 @@ def test_program_addresses() -> None:
 def test_instruction_roundtrip_and_metas() -> None:
     idl = load_idl("market")
     proof = {"a": bytes(range(64)), "b": bytes(128), "c": b"\x07" * 64}
-    args = {"price": 28_500, "size": 100_000_000, "attester_index": 0, "attested_after": -5, "proof": proof}
+    args = {"price": 28_500, "size": 100_000_000, "attester_index": 0, "min_timestamp": 5, "proof": proof}
     data = idl.encode_instruction("place_bid_order", args)
     assert data[:8] == discriminator("global", "place_bid_order")
     assert len(data) == 8 + 8 + 8 + 1 + 8 + 256
@@ -132,6 +132,7 @@ def test_queue_record_layout() -> None:
     data = bytearray(market_codec.queue_len(4))
     data[:8] = bytes(store.accounts["SettlementQueue"]["discriminator"])
     data[8:40] = bytes(rec["market"])
+    data[40:72] = bytes(Pubkey.new_unique())
     data[market_codec.QUEUE_HEADER_LEN:market_codec.QUEUE_HEADER_LEN + 4] = (4).to_bytes(4, "little")
     for i in range(4):
         off = market_codec.record_offset(i)

@@ -1,0 +1,1 @@
+"""The OrderProcessor program: ZK payment-gated settlement of MatchedOrders."""

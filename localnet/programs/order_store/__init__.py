@@ -1,0 +1,1 @@
+"""The OrderStore program: the persistent per-market settlement queue of MatchedOrders."""
