@@ -1,0 +1,23 @@
+"""Shared integration fixtures: one real local cluster per test session.
+
+``localnet`` is session-scoped: a real `anomi localnet up` process (side services included) on
+free ports with a fresh temporary ledger. Tests that need their own cluster (restart, kill -9)
+call ``start_localnet`` from tests.integration.localnet_process directly.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from tests.integration.localnet_process import LocalnetProcess, start_localnet
+
+
+@pytest.fixture(scope="session")
+def localnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalnetProcess]:
+    """The running cluster: ``.rpc_url``, ``.ws_url``, ``.ledger_dir``, ``.process``, ``.usdc_mint``."""
+    node = start_localnet(tmp_path_factory.mktemp("localnet-ledger"))
+    try:
+        yield node
+    finally:
+        node.stop()
