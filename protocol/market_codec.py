@@ -158,3 +158,19 @@ def decode_queue(data: bytes) -> dict[str, Any]:
 REC_STATUS_OFFSET = 8 + 32 * 3 + 16 + 1 + 8 * 3 + 32 + 8 * 2
 REC_UPDATED_AT_OFFSET = REC_STATUS_OFFSET + 1
 assert REC_UPDATED_AT_OFFSET + 8 == RECORD_LEN
+
+
+# ------------------------------------------------------------------ addresses
+def market_addresses(base_mint: Pubkey) -> dict[str, Pubkey]:
+    """Every fixed account of the (genesis) market for ``base_mint``, by the IDLs' account names."""
+    from . import market_pdas as pdas
+
+    market = pdas.market(base_mint)[0]
+    return {
+        "market": market, "base_mint": base_mint,
+        "market_authority": pdas.market_authority(market)[0], "vault": pdas.vault(market)[0],
+        "bids": pdas.genesis_book(market, "Bid")[0], "asks": pdas.genesis_book(market, "Ask")[0],
+        "settlement_queue": pdas.settlement_queue(market)[0],
+        "attester_registry": pdas.attester_registry()[0], "solvency_vk": pdas.solvency_verifying_key()[0],
+        "payment_vk": pdas.payment_verifying_key()[0], "processor_authority": pdas.processor_authority()[0],
+    }

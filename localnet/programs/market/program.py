@@ -38,7 +38,10 @@ CU_PER_FILL = 1_500
 
 
 class MarketProgram:
+    """``verify_proof`` is the Groth16 check; only tests substitute it (see tests/unit/zkp2p_harness.py)."""
+
     program_id = MARKET_PROGRAM_ID
+    verify_proof = staticmethod(verify)
 
     def process_instruction(self, ctx: InvokeContext, accounts: Sequence[AccountInfo], data: bytes) -> None:
         name, args, acc = dispatch(ctx, IDL, accounts, data)
@@ -49,7 +52,10 @@ class MarketProgram:
             "release_escrowed_funds": settlement.release_escrowed_funds,
             "reclaim_expired": settlement.reclaim_expired,
         }[name]
-        handler(ctx, acc, args)
+        if name == "place_bid_order":
+            place_bid_order(ctx, acc, args, self.verify_proof)
+        else:
+            handler(ctx, acc, args)
 
 
 # ---------------------------------------------------------------- helpers
@@ -215,7 +221,7 @@ def place_ask_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
     emit_placed(ctx, acc, mc.SIDE_ASK, acc.seller.key, price, size, result, now)
 
 
-def place_bid_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
+def place_bid_order(ctx: InvokeContext, acc: Named, args: dict, verifier=verify) -> None:
     if not acc.bidder.is_signer:
         raise ProgramError("MissingRequiredSignature")
     market = load_market(ctx, acc)
@@ -236,7 +242,7 @@ def place_bid_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
     hi, lo = pubkey_to_fields(bytes(acc.bidder.key))
     inputs = [key_hash, hi, lo, min_ts, fiat_due(size, price)]
     try:
-        ok = verify(ctx, vk, args["proof"], inputs)
+        ok = verifier(ctx, vk, args["proof"], inputs)
     except MalformedProofError as exc:
         raise fail(ctx, IDL, "MalformedProof", str(exc)) from None
     if not ok:

@@ -1,0 +1,223 @@
+"""An in-memory ledger over the real runtime executor, for the zk-p2p program tests.
+
+Why not the SQLite Bank for these: the programs, the SPL Token program and the runtime's rules
+are the real ones (``localnet.runtime.executor.execute`` is what the Bank runs), but keeping
+accounts in a dict lets a 1,000-step hypothesis run and the book benchmarks measure the programs
+rather than fsyncs of two 1.6 MB book accounts per transaction. The end-to-end seed test runs on
+the real localnet process instead.
+
+Proof checking: ``Ledger(real_proofs=True)`` registers the programs as deployed (Groth16 via the
+alt_bn128 syscalls). ``real_proofs=False`` substitutes ``binding_verifier``: a proof is accepted
+iff it is ``binding_proof(public_inputs)``, i.e. bound to exactly the public inputs the program
+computed (wallet, fiat due, notary, order, payee, nullifier...). It exists only here, so the
+random-operation test can run 1,000 steps; the real verifier is covered by test_zkp2p_programs.py.
+"""
+from __future__ import annotations
+
+import hashlib
+import struct
+
+from solders.hash import Hash
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.message import MessageV0
+from solders.pubkey import Pubkey
+from solders.transaction import VersionedTransaction
+
+from localnet.programs.market.genesis import market_accounts
+from localnet.programs.market.program import MarketProgram
+from localnet.programs.order_processor.program import OrderProcessorProgram
+from localnet.programs.order_store.program import OrderStoreProgram
+from localnet.programs.registry import loader_for, program_map
+from localnet.runtime.accounts import StoredAccount
+from localnet.runtime.executor import execute
+from localnet.runtime.message import SanitizedTx
+from localnet.runtime.program_api import Clock, Rent
+from protocol import market_codec as mc
+from protocol.idl import load_idl
+from protocol.program_ids import SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID
+
+MARKET = load_idl("market")
+STORE = load_idl("order_store")
+PROCESSOR = load_idl("order_processor")
+RENT = Rent()
+START_TIME = 1_750_000_000
+
+
+def binding_proof(public_inputs: list[int]) -> dict:
+    digest = hashlib.sha256(b"".join(x.to_bytes(32, "big") for x in public_inputs)).digest()
+    return {"a": digest * 2, "b": digest * 4, "c": bytes(64)}
+
+
+def binding_verifier(ctx, vk, proof, public_inputs) -> bool:
+    ctx.consume(120_000 if len(public_inputs) == 6 else 110_000)  # about what the syscalls cost
+    return bytes(proof["a"]) == binding_proof(list(public_inputs))["a"]
+
+
+class _TestMarket(MarketProgram):
+    verify_proof = staticmethod(binding_verifier)
+
+
+class _TestProcessor(OrderProcessorProgram):
+    verify_proof = staticmethod(binding_verifier)
+
+
+def mint_bytes(authority: Pubkey, supply: int = 0) -> bytes:
+    return struct.pack("<I", 1) + bytes(authority) + struct.pack("<QB?", supply, 6, True) + struct.pack("<I", 0) + bytes(32)
+
+
+def token_bytes(mint: Pubkey, owner: Pubkey, amount: int) -> bytes:
+    data = bytearray(165)
+    data[0:32], data[32:64] = bytes(mint), bytes(owner)
+    struct.pack_into("<Q", data, 64, amount)
+    data[108] = 1
+    return bytes(data)
+
+
+class Result:
+    def __init__(self, outcome) -> None:
+        self.err = outcome.err
+        self.logs = outcome.logs
+        self.cu = outcome.compute_units_consumed
+
+    @property
+    def custom(self) -> int | None:
+        if isinstance(self.err, dict) and "InstructionError" in self.err:
+            inner = self.err["InstructionError"][1]
+            return inner.get("Custom") if isinstance(inner, dict) else None
+        return None
+
+    def events(self, idl=MARKET) -> list:
+        return idl.parse_events(self.logs)
+
+
+class Ledger:
+    """Accounts in a dict; transactions run through the real executor and commit atomically."""
+
+    def __init__(self, notary_keys: list[tuple[int, int]] | None = None, *, real_proofs: bool = True,
+                 book_capacity: int = 512, circuits_dir=None) -> None:
+        self.accounts: dict[Pubkey, StoredAccount] = {}
+        self.now = START_TIME
+        self.slot = 1
+        extra = [] if real_proofs else [_TestMarket(), _TestProcessor()]
+        programs = program_map(extra)
+        for program in (MarketProgram(), OrderStoreProgram(), OrderProcessorProgram()):
+            programs.setdefault(program.program_id, program)
+        self.programs = programs
+        for pid, program in programs.items():
+            self.accounts[pid] = StoredAccount(1, b"", loader_for(program), True)
+        self.mint_authority = Keypair()
+        self.mint = Pubkey.new_unique()
+        self.put(self.mint, TOKEN_PROGRAM_ID, mint_bytes(self.mint_authority.pubkey()))
+        self.notary_keys = notary_keys or [(1, 2)]
+        for key, owner, data in market_accounts(self.mint, self.notary_keys, book_capacity, circuits_dir):
+            self.put(key, owner, data)
+        self.addr = mc.market_addresses(self.mint)
+        if not real_proofs:  # the binding verifier ignores the key; the account must still be well-formed
+            from protocol.program_ids import MARKET_PROGRAM_ID, ORDER_PROCESSOR_PROGRAM_ID
+            for name, circuit, n, owner, idl in (("solvency_vk", "solvency", 5, MARKET_PROGRAM_ID, MARKET),
+                                                 ("payment_vk", "payment", 6, ORDER_PROCESSOR_PROGRAM_ID, PROCESSOR)):
+                vk = {"circuit": circuit, "alpha_g1": bytes(64), "beta_g2": bytes(128), "gamma_g2": bytes(128),
+                      "delta_g2": bytes(128), "ic": [bytes(64)] * (n + 1)}
+                self.put(self.addr[name], owner, idl.encode_account("VerifyingKey", vk))
+
+    # ------------------------------------------------------------ state
+    def put(self, key: Pubkey, owner: Pubkey, data: bytes, lamports: int | None = None) -> None:
+        self.accounts[key] = StoredAccount(RENT.minimum_balance(len(data)) if lamports is None else lamports,
+                                           bytes(data), owner)
+
+    def data(self, key: Pubkey) -> bytes:
+        acc = self.accounts.get(key)
+        return b"" if acc is None else acc.data
+
+    def token_balance(self, key: Pubkey) -> int:
+        return struct.unpack_from("<Q", self.data(key), 64)[0]
+
+    def new_user(self, usdc: int = 0) -> tuple[Keypair, Pubkey]:
+        """A funded wallet and its USDC token account."""
+        kp = Keypair()
+        self.accounts[kp.pubkey()] = StoredAccount(10**12, b"", SYSTEM_PROGRAM_ID)
+        token = Pubkey.new_unique()
+        self.put(token, TOKEN_PROGRAM_ID, token_bytes(self.mint, kp.pubkey(), usdc))
+        return kp, token
+
+    def queue(self) -> dict:
+        return mc.decode_queue(self.data(self.addr["settlement_queue"]))
+
+    def book(self, side: str) -> list[mc.RestingOrder]:
+        return list(mc.iter_book(self.data(self.addr["bids" if side == "Bid" else "asks"])))
+
+    def warp(self, seconds: int) -> None:
+        self.now += seconds
+
+    # ------------------------------------------------------------ transactions
+    def send(self, ixs: list[Instruction], signers: list[Keypair], *, cu_limit: int | None = None) -> Result:
+        from solders.compute_budget import set_compute_unit_limit
+
+        if cu_limit:
+            ixs = [set_compute_unit_limit(cu_limit), *ixs]
+        self.slot += 1
+        blockhash = Hash(hashlib.sha256(self.slot.to_bytes(8, "little")).digest())
+        msg = MessageV0.try_compile(signers[0].pubkey(), ixs, [], blockhash)
+        tx = VersionedTransaction(msg, signers)
+        stx = SanitizedTx(tx, len(bytes(tx)))
+        loaded = [self.accounts.get(k) for k in stx.keys]
+        clock = Clock(self.slot, START_TIME, 0, 1, self.now)
+        outcome = execute(stx, loaded, self.programs, clock, RENT)
+        for acc, writable in zip(outcome.accounts, stx.writable):
+            if writable:
+                stored = acc.to_stored()
+                if stored is None:
+                    self.accounts.pop(acc.key, None)
+                else:
+                    self.accounts[acc.key] = stored
+        return Result(outcome)
+
+    # ------------------------------------------------------------ instructions
+    def ix(self, idl, name: str, args: dict, **accounts: Pubkey) -> Instruction:
+        merged = {**self.addr, **accounts}
+        return idl.instruction(name, args, {n: merged[n] for n in idl.account_names(name) if n in merged})
+
+    def ask(self, seller: Keypair, token: Pubkey, price: int, size: int, payee: bytes) -> Instruction:
+        return self.ix(MARKET, "place_ask_order", {"price": price, "size": size, "payee_commitment": payee},
+                       seller=seller.pubkey(), seller_token=token)
+
+    def bid(self, bidder: Keypair, price: int, size: int, proof: dict, min_timestamp: int | None = None,
+            attester_index: int = 0) -> Instruction:
+        return self.ix(MARKET, "place_bid_order", {
+            "price": price, "size": size, "attester_index": attester_index,
+            "min_timestamp": self.now - 60 if min_timestamp is None else min_timestamp, "proof": proof},
+            bidder=bidder.pubkey())
+
+    def cancel(self, owner: Keypair, token: Pubkey, side: str, order_id: int) -> Instruction:
+        return self.ix(MARKET, "cancel_order", {"side": side, "order_id": order_id}, owner=owner.pubkey(),
+                       owner_token=token)
+
+    def finalize(self, payer: Keypair, order_id: int, nullifier: bytes, proof: dict, buyer_token: Pubkey,
+                 attester_index: int = 0) -> Instruction:
+        from protocol.market_pdas import nullifier as nullifier_pda
+
+        return self.ix(PROCESSOR, "finalize_trade", {"order_id": order_id, "attester_index": attester_index,
+                                                     "nullifier": nullifier, "proof": proof},
+                       payer=payer.pubkey(), nullifier_record=nullifier_pda(nullifier)[0], buyer_token=buyer_token)
+
+    def reclaim(self, order_id: int, seller_token: Pubkey) -> Instruction:
+        return self.ix(MARKET, "reclaim_expired", {"order_id": order_id}, seller_token=seller_token)
+
+    # ------------------------------------------------------------ public inputs (for binding proofs)
+    def key_hash(self, index: int = 0) -> int:
+        from protocol.attestation import notary_key_hash
+
+        return notary_key_hash(self.notary_keys[index])
+
+    def solvency_inputs(self, bidder: Pubkey, price: int, size: int, min_timestamp: int) -> list[int]:
+        from protocol.attestation import pubkey_to_fields
+        from protocol.units import fiat_due
+
+        hi, lo = pubkey_to_fields(bytes(bidder))
+        return [self.key_hash(), hi, lo, min_timestamp, fiat_due(size, price)]
+
+    def payment_inputs(self, order_id: int, nullifier: int) -> list[int]:
+        rec = self.queue()["records"][order_id]
+        return [self.key_hash(), order_id, int.from_bytes(rec["payee_commitment"], "big"), rec["fiat_due"],
+                rec["matched_at"], nullifier]
