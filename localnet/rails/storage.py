@@ -1,8 +1,8 @@
 """The rail's SQLite ledger: accounts, payments and per-account statement entries.
 
-Why this shape: every money movement is one ``BEGIN IMMEDIATE`` transaction that checks,
-debits, credits, records the payment and writes both statement lines, so a crash or a refused
-check leaves nothing half-done (WAL + ``synchronous=FULL``: a committed transfer survives a kill
+Why this shape: every money movement is one ``BEGIN IMMEDIATE`` transaction (or one SAVEPOINT
+inside a group-committed batch) that checks, debits, credits, records the payment and writes
+both statement lines, so a crash or a refused check leaves nothing half-done (WAL + ``synchronous=FULL``: a committed transfer survives a kill
 or power loss). Balances carry a ``CHECK (balance >= 0)`` as a last line of defence against an
 overdraft bug. The store is used from one thread at a time (the server gives it a dedicated
 worker thread), which also serialises writers without lock contention.
@@ -169,29 +169,52 @@ class RailStore:
         self, payer: str, payee: str, amount: int, reference: str, idempotency_key: str
     ) -> tuple[Payment, bool]:
         """Pay once per (payer, idempotency key). Returns (payment, replayed)."""
+        (result,) = self.transfer_batch([(payer, payee, amount, reference, idempotency_key)])
+        if isinstance(result, RailError):
+            raise result
+        return result
+
+    def transfer_batch(self, requests: list[tuple[str, str, int, str, str]]) -> list:
+        """Group commit: many transfers, one transaction, one fsync.
+
+        Each transfer runs inside its own SAVEPOINT, so a refused one is rolled back alone and
+        reported as its RailError while the others stand; each sees the effects of the ones
+        before it (balances, idempotency keys), exactly as if they had been committed one by
+        one in this order. Any other exception rolls the whole batch back and propagates, and
+        then nothing in the batch happened.
+        """
         now = int(time.time())
+        results: list = []
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            previous = self._payment_where("payer = ? AND idempotency_key = ?",
-                                           (payer, idempotency_key))
-            if previous is not None:
-                self._db.execute("ROLLBACK")
-                if (previous.payee, previous.amount, previous.reference) != (
-                    payee, amount, reference
-                ):
-                    raise RailError(
-                        "idempotency_conflict",
-                        "this idempotency key was already used for a different transfer"
-                        f" (payment {previous.payment_id}); use a new key for a new transfer",
-                    )
-                return previous, True
-            payment = self._apply_transfer(payer, payee, amount, reference, idempotency_key, now)
+            for payer, payee, amount, reference, key in requests:
+                self._db.execute("SAVEPOINT one_transfer")
+                try:
+                    results.append(self._transfer_once(payer, payee, amount, reference, key, now))
+                except RailError as refusal:
+                    self._db.execute("ROLLBACK TO one_transfer")
+                    results.append(refusal)
+                self._db.execute("RELEASE one_transfer")
             self._db.execute("COMMIT")
-            return payment, False
         except BaseException:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise
+        return results
+
+    def _transfer_once(
+        self, payer: str, payee: str, amount: int, reference: str, key: str, now: int
+    ) -> tuple[Payment, bool]:
+        previous = self._payment_where("payer = ? AND idempotency_key = ?", (payer, key))
+        if previous is not None:
+            if (previous.payee, previous.amount, previous.reference) != (payee, amount, reference):
+                raise RailError(
+                    "idempotency_conflict",
+                    "this idempotency key was already used for a different transfer"
+                    f" (payment {previous.payment_id}); use a new key for a new transfer",
+                )
+            return previous, True
+        return self._apply_transfer(payer, payee, amount, reference, key, now), False
 
     def _apply_transfer(
         self, payer: str, payee: str, amount: int, reference: str, key: str, now: int

@@ -140,3 +140,29 @@ def test_notary_attestation_is_signed_by_its_key(tmp_path):
     signed = SignedAttestation.from_json(doc)
     assert signed.verify() and signed.notary_public_key == notary.public_key
     assert signed.attestation.account_commitment == account_commitment(A, 12345)
+
+
+def test_group_commit_isolates_refusals_and_sees_earlier_transfers(store):
+    store.top_up(A, 100)
+    results = store.transfer_batch([
+        (A, B, 60, "", "g1"),
+        (A, B, 60, "", "g2"),          # refused: only 40 left after g1
+        (A, B, 60, "", "g1"),          # replay of g1 inside the same batch
+        (B, A, 60, "", "g3"),          # B can spend what g1 just gave it
+        (A, B, 61, "", "g1"),          # conflict with g1
+    ])
+    assert [r.code if isinstance(r, RailError) else r[1] for r in results] == [
+        False, "insufficient_funds", True, False, "idempotency_conflict"]
+    assert results[0][0].payment_id == results[2][0].payment_id
+    assert balances(store) == (100, 0)
+    assert len(store.statement(A, limit=10, before=None)) == 3  # topup, debit g1, credit g3
+
+
+def test_unexpected_error_rolls_back_the_whole_batch(store):
+    store.top_up(A, 100)
+    with pytest.raises(TypeError):  # the payer row does not exist: a bug, not a refusal
+        store.transfer_batch([(A, B, 10, "", "ok"), ("0399-0000000", A, 1, "", "bug")])
+    assert balances(store) == (100, 0)
+    assert not store._db.in_transaction
+    # the key "ok" was not consumed by the rolled-back batch
+    assert store.transfer(A, B, 10, "", "ok")[1] is False
