@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 from solana.rpc.async_api import AsyncClient
+from solana.exceptions import SolanaRpcException
 from solana.rpc.core import RPCException
 from solana.rpc.websocket_api import SolanaWsClient
 from solders.pubkey import Pubkey
@@ -26,7 +27,8 @@ from .config import ClusterProfile
 from .events import BalanceChanged, ConnectionChanged, EventBus, SlotChanged
 
 log = logging.getLogger(__name__)
-NETWORK_ERRORS = (OSError, asyncio.TimeoutError, aiohttp.ClientError, RPCException, ClusterError)
+NETWORK_ERRORS = (OSError, asyncio.TimeoutError, aiohttp.ClientError, RPCException,
+                  SolanaRpcException, ClusterError)
 
 
 async def fetch_cluster_info(rpc_url: str) -> dict[str, Any] | None:

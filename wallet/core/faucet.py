@@ -11,6 +11,7 @@ import time
 
 import aiohttp
 from solana.rpc.async_api import AsyncClient
+from solana.exceptions import SolanaRpcException
 from solana.rpc.core import RPCException
 from solders.pubkey import Pubkey
 from solders.signature import Signature
@@ -40,7 +41,7 @@ async def airdrop_sol(rpc_url: str, to: Pubkey, lamports: int) -> Signature:
     async with AsyncClient(rpc_url) as client:
         try:
             sig = (await client.request_airdrop(to, lamports)).value
-        except RPCException as exc:
+        except (RPCException, SolanaRpcException) as exc:
             raise FaucetError(f"the cluster refused the SOL airdrop: {exc}") from exc
         await wait_confirmed(client, sig)
         return sig

@@ -1,0 +1,108 @@
+"""The unlock / create / import dialog against real keystore files (offscreen Qt)."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QDialog
+
+from wallet.core.events import BalanceChanged, ConnectionChanged, EventBus, SlotChanged
+from wallet.core.keystore import KdfParams, Keystore
+from wallet.gui.bridge import CoreBridge
+from wallet.gui.main_window import MainWindow
+from wallet.gui.unlock_dialog import UnlockDialog
+
+PHRASE = "lumber base swallow arm rabbit depth deer lyrics bomb convince nurse thumb"
+ADDR = ["vpMY4SNcojYFngiUrwiLR6MTn374cfeeacFJdckZjj3", "2X6bfhHookUP23guQ15QnmorTssJCW6oeZ5hDNDcZkMv"]
+
+
+@pytest.fixture
+def loop(qapp):
+    qapp.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.close()  # also joins the worker threads argon2id ran on
+    asyncio.set_event_loop(None)
+
+
+def wait_until(loop, predicate, timeout: float = 10.0) -> None:
+    async def poll():
+        while not predicate():
+            await asyncio.sleep(0.02)
+    loop.run_until_complete(asyncio.wait_for(poll(), timeout))
+
+
+def test_unlock_wrong_then_right_password(qtbot, loop, tmp_path: Path) -> None:
+    path = tmp_path / "w.keystore"
+    Keystore.create(path, "gui password", mnemonic=PHRASE, kdf=KdfParams.fresh(1, 8 << 20))
+    before = path.read_bytes()
+    dialog = UnlockDialog(path)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.password.setText("not the password")
+    dialog.unlock_button.click()
+    wait_until(loop, lambda: "wrong password" in dialog.error.text())
+    assert dialog.keystore is None and dialog.isVisible() and path.read_bytes() == before
+    dialog.password.setText("gui password")
+    dialog.unlock_button.click()
+    wait_until(loop, lambda: dialog.result() == QDialog.DialogCode.Accepted)
+    assert dialog.keystore.accounts()[0].address == ADDR[0]
+
+
+def test_import_phrase_creates_wallet(qtbot, loop, tmp_path: Path) -> None:
+    path = tmp_path / "new.keystore"
+    dialog = UnlockDialog(path)
+    qtbot.addWidget(dialog)
+    dialog.import_phrase.setPlainText(PHRASE.replace("thumb", "lumber"))
+    dialog.import_password.setText("gui password")
+    dialog.import_password2.setText("gui password")
+    dialog.import_button.click()
+    wait_until(loop, lambda: "checksum" in dialog.error.text())
+    assert not path.exists()
+    dialog.import_phrase.setPlainText(PHRASE)
+    dialog.import_password2.setText("different")
+    dialog.import_button.click()
+    wait_until(loop, lambda: "differ" in dialog.error.text())
+    assert not path.exists()
+    dialog.import_password2.setText("gui password")
+    dialog.import_button.click()
+    wait_until(loop, lambda: dialog.result() == QDialog.DialogCode.Accepted)
+    assert Keystore.unlock(path, "gui password").accounts()[0].address == ADDR[0]
+
+
+def test_create_shows_phrase_once(qtbot, loop, tmp_path: Path) -> None:
+    path = tmp_path / "fresh.keystore"
+    dialog = UnlockDialog(path)
+    qtbot.addWidget(dialog)
+    dialog.new_password.setText("gui password")
+    dialog.new_password2.setText("gui password")
+    dialog.create_button.click()
+    wait_until(loop, lambda: dialog.pages.currentWidget() is dialog.phrase_page)
+    assert dialog.phrase_view.toPlainText() == dialog.keystore.mnemonic()
+    assert len(dialog.phrase_view.toPlainText().split()) == 24
+
+
+def test_window_follows_core_events(qtbot, tmp_path: Path) -> None:
+    """Events published on the core bus reach the view through the bridge only."""
+    ks = Keystore.create(tmp_path / "w", "gui password", mnemonic=PHRASE, accounts=2,
+                         kdf=KdfParams.fresh(1, 8 << 20))
+    bus = EventBus()
+    window = MainWindow(CoreBridge(bus), "w")
+    qtbot.addWidget(window)
+    view = window.balances
+    view.set_accounts(ks.accounts())
+    bus.publish(SlotChanged(1234))
+    bus.publish(ConnectionChanged(True, "ok"))
+    bus.publish(BalanceChanged(ADDR[0], 1_500_000_000, 2_500_000, "mint", 1234))
+    bus.publish(BalanceChanged(ADDR[1], 7, 7, "mint", 1234))  # not the shown account: ignored
+    assert view.slot_label.text() == "1,234"
+    assert (view.sol_label.text(), view.usdc_label.text()) == ("1.5 SOL", "2.5 USDC")
+    assert view.connection_label.text() == "connected"
+    with qtbot.waitSignal(view.accountSelected) as sig:
+        view.account_box.setCurrentIndex(1)
+    assert sig.args == [ADDR[1]] and view.sol_label.text() == "-"
+    bus.publish(BalanceChanged(ADDR[1], 0, None, None, 1235))
+    assert view.usdc_label.text() == "unknown mint"

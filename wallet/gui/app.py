@@ -1,0 +1,157 @@
+"""`anomi-wallet`: the desktop wallet's entry point.
+
+Why this shape: one qasync event loop on the GUI thread runs both Qt and asyncio, so the
+core's async services (RPC, PubSub) run directly beside the widgets and no call blocks the
+UI. The start-up order is: settings -> unlock (dialog, or ANOMI_PASSWORD for automation) ->
+window -> make sure the cluster answers (starting the embedded localnet in the background
+when the profile is the local one and nothing answers) -> live balances.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import qasync
+from PySide6.QtWidgets import QApplication, QDialog
+
+from wallet.core.amounts import SOL_DECIMALS, USDC_DECIMALS
+from wallet.core.balances import BalanceService
+from wallet.core.cluster import ClusterError, ensure_local_cluster
+from wallet.core.config import ClusterProfile, ConfigError, WalletConfig, ws_url_for
+from wallet.core.events import BalanceChanged, EventBus
+from wallet.core.faucet import FaucetError, airdrop_sol, airdrop_usdc
+from wallet.core.keystore import Keystore, KeystoreError
+
+from .bridge import CoreBridge
+from .main_window import MainWindow
+from .unlock_dialog import UnlockDialog
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="anomi-wallet", description="ANOMI desktop wallet")
+    p.add_argument("--data-dir", type=Path, default=None)
+    p.add_argument("--wallet", default=os.environ.get("ANOMI_WALLET"))
+    p.add_argument("--profile", default=None)
+    p.add_argument("--url", default=os.environ.get("ANOMI_RPC_URL"), help="RPC URL (WebSocket: port + 1)")
+    p.add_argument("--screenshot", type=Path, default=None,
+                   help="save a PNG of the window once balances are shown, then quit")
+    return p.parse_args(list(argv) if argv is not None else sys.argv[1:])
+
+
+class WalletController:
+    """Owns the services of one unlocked wallet and wires them to the window."""
+
+    def __init__(self, cfg: WalletConfig, profile: ClusterProfile, keystore: Keystore):
+        self.cfg = cfg
+        self.profile = profile
+        self.keystore = keystore
+        self.bus = EventBus()
+        self.bridge = CoreBridge(self.bus)
+        self.window = MainWindow(self.bridge, keystore.path.stem)
+        self.balances = BalanceService(profile, self.bus, poll_interval=1.0)
+        view = self.window.balances
+        view.set_cluster(profile.rpc_url)
+        view.set_accounts(keystore.accounts())
+        view.accountSelected.connect(self.balances.watch)
+        view.faucetRequested.connect(self.on_faucet)
+
+    async def start(self) -> None:
+        self.window.show()
+        if self.profile.embedded:
+            self.bridge.statusMessage.emit(f"Checking the local cluster at {self.profile.rpc_url}...")
+            try:
+                started = await ensure_local_cluster(self.profile, root=self.cfg.root)
+            except ClusterError as exc:
+                self.bridge.statusMessage.emit(str(exc).splitlines()[0])
+                started = False
+            if started:
+                self.bridge.statusMessage.emit("Started the embedded local cluster in the background")
+        await self.balances.start(self.window.balances.current_address())
+
+    @qasync.asyncSlot()
+    async def on_faucet(self) -> None:
+        from solders.pubkey import Pubkey
+        owner = Pubkey.from_string(self.window.balances.current_address())
+        self.window.balances.faucet_button.setEnabled(False)
+        self.bridge.statusMessage.emit("Requesting test funds...")
+        try:
+            await airdrop_sol(self.profile.rpc_url, owner, 2 * 10**SOL_DECIMALS)
+            await airdrop_usdc(self.profile.rpc_url, owner, 1000 * 10**USDC_DECIMALS)
+            self.bridge.statusMessage.emit("Received 2 SOL and 1,000 test USDC")
+        except FaucetError as exc:
+            self.bridge.statusMessage.emit(str(exc))
+        finally:
+            self.window.balances.faucet_button.setEnabled(True)
+
+    async def stop(self) -> None:
+        await self.balances.stop()
+        self.bridge.detach()
+
+
+async def await_dialog(dialog: QDialog) -> int:
+    """Show a modal dialog without a nested event loop (qasync-friendly exec())."""
+    done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    dialog.finished.connect(lambda code: done.done() or done.set_result(code))
+    dialog.open()
+    return await done
+
+
+async def unlock(path: Path) -> Keystore | None:
+    password = os.environ.get("ANOMI_PASSWORD")
+    if password is not None and path.exists():
+        try:
+            return await asyncio.to_thread(Keystore.unlock, path, password)
+        except KeystoreError:
+            pass  # fall through to the dialog, which explains the error on retry
+    dialog = UnlockDialog(path)
+    if await await_dialog(dialog) != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.keystore
+
+
+async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
+    try:
+        cfg = WalletConfig.load(args.data_dir)
+        profile = (ClusterProfile("cli-url", args.url.rstrip("/"), ws_url_for(args.url)).validated()
+                   if args.url else cfg.profile(args.profile))
+        path = cfg.wallet_path(args.wallet)
+    except ConfigError as exc:
+        print(f"anomi-wallet: {exc}", file=sys.stderr)
+        return 2
+    keystore = await unlock(path)
+    if keystore is None:
+        return 1
+    controller = WalletController(cfg, profile, keystore)
+    controller.window.closed.connect(quit_event.set)
+    if args.screenshot is not None:
+        def shot(event: BalanceChanged) -> None:
+            controller.window.balances.on_balance(event)
+            QApplication.processEvents()
+            controller.window.grab().save(str(args.screenshot))
+            quit_event.set()
+        controller.bus.subscribe(BalanceChanged, shot)
+    await controller.start()
+    await quit_event.wait()
+    await controller.stop()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("ANOMI")
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    quit_event = asyncio.Event()
+    app.aboutToQuit.connect(quit_event.set)
+    app.setQuitOnLastWindowClosed(False)  # closing the unlock dialog must not end the app
+    with loop:
+        return loop.run_until_complete(run(args, quit_event))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
