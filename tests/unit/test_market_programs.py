@@ -1,0 +1,203 @@
+"""Market, OrderStore and OrderProcessor on the real runtime executor (binding-proof verifier;
+the Groth16 path with real proofs is in test_zkp2p_programs.py)."""
+from __future__ import annotations
+
+import pytest
+from solders.instruction import AccountMeta, Instruction
+from solders.keypair import Keypair
+
+from protocol.program_ids import TOKEN_PROGRAM_ID
+from solders.system_program import ID as SYSTEM_PROGRAM_ID
+
+from tests.unit.zkp2p_harness import MARKET, PROCESSOR, RENT, STORE, Ledger, binding_proof
+
+PRICE, SIZE = 28_500, 100_000_000
+PAYEE = (987654321).to_bytes(32, "big")
+E = {n: MARKET.error_code(n) for n in MARKET.errors}
+EP = {n: PROCESSOR.error_code(n) for n in PROCESSOR.errors}
+ES = {n: STORE.error_code(n) for n in STORE.errors}
+
+
+@pytest.fixture()
+def L() -> Ledger:
+    return Ledger(real_proofs=False, book_capacity=8)
+
+
+def snapshot(L: Ledger) -> dict:
+    return {k: (a.lamports, a.data) for k, a in L.accounts.items()}
+
+
+def refused(L: Ledger, ixs, signers, code: int) -> None:
+    """The tx fails with ``code`` and changes nothing but the fee payer's fee."""
+    before = snapshot(L)
+    result = L.send(ixs, signers)
+    assert result.custom == code, (result.err, result.logs[-4:])
+    after = snapshot(L)
+    changed = {k for k in before if before[k] != after.get(k)}
+    assert changed <= {signers[0].pubkey()}
+    assert all(before[k][1] == after[k][1] for k in changed)
+
+
+def bid(L: Ledger, who: Keypair, price: int = PRICE, size: int = SIZE):
+    mt = L.now - 60
+    return L.send([L.bid(who, price, size, binding_proof(L.solvency_inputs(who.pubkey(), price, size, mt)), mt)], [who])
+
+
+def vault(L: Ledger) -> int:
+    return L.token_balance(L.addr["vault"])
+
+
+def test_seed_flow_events_and_record(L: Ledger) -> None:
+    seller, stok = L.new_user(SIZE)
+    buyer, btok = L.new_user()
+    r = L.send([L.ask(seller, stok, PRICE, SIZE, PAYEE)], [seller])
+    assert r.err is None and vault(L) == SIZE and L.token_balance(stok) == 0
+    assert [e[0] for e in r.events()] == ["OrderPlaced"]
+    r = bid(L, buyer)
+    assert r.err is None
+    assert [e[0] for e in r.events()] == ["OrderMatched", "OrderPlaced"]
+    assert [e[0] for e in r.events(STORE)] == ["MatchedOrderStored"]
+    [rec] = L.queue()["records"]
+    assert (rec["buyer"], rec["seller"], rec["base_amount"], rec["price"], rec["fiat_due"], rec["status"]) == (
+        buyer.pubkey(), seller.pubkey(), SIZE, PRICE, 2_850_000, "Pending")
+    assert rec["expires_at"] == rec["matched_at"] + 86_400 and rec["payee_commitment"] == PAYEE
+    assert L.book("Ask") == [] and L.book("Bid") == [] and vault(L) == SIZE
+    r = L.send([L.finalize(buyer, 0, b"\x01" * 32, binding_proof(L.payment_inputs(0, int.from_bytes(b"\x01" * 32, "big"))), btok)], [buyer])
+    assert r.err is None, r.logs
+    assert [(e[0], e[1].get("new_status")) for e in r.events(STORE)] == [("StatusChanged", "PaymentConfirmed"), ("StatusChanged", "Settled")]
+    assert [e[0] for e in r.events()] == ["FundsReleased"] and [e[0] for e in r.events(PROCESSOR)] == ["TradeFinalized"]
+    assert L.token_balance(btok) == SIZE and vault(L) == 0 and L.queue()["records"][0]["status"] == "Settled"
+
+
+def test_solvency_proof_is_bound_to_wallet_amount_notary_and_freshness(L: Ledger) -> None:
+    seller, stok = L.new_user(SIZE)
+    L.send([L.ask(seller, stok, PRICE, SIZE, PAYEE)], [seller])
+    alice, _ = L.new_user()
+    mallory, _ = L.new_user()
+    mt = L.now - 60
+    alices = binding_proof(L.solvency_inputs(alice.pubkey(), PRICE, SIZE, mt))
+    refused(L, [L.bid(mallory, PRICE, SIZE, alices, mt)], [mallory], E["InvalidSolvencyProof"])      # reused by another wallet
+    small = binding_proof(L.solvency_inputs(alice.pubkey(), PRICE, SIZE // 2, mt))
+    refused(L, [L.bid(alice, PRICE, SIZE, small, mt)], [alice], E["InvalidSolvencyProof"])           # covers less fiat
+    refused(L, [L.bid(alice, PRICE, SIZE, alices, mt + 1)], [alice], E["InvalidSolvencyProof"])       # other public input
+    refused(L, [L.bid(alice, PRICE, SIZE, alices, mt, attester_index=1)], [alice], E["UnknownAttester"])
+    old = L.now - 2 * 86_400
+    refused(L, [L.bid(alice, PRICE, SIZE, binding_proof(L.solvency_inputs(alice.pubkey(), PRICE, SIZE, old)), old)],
+            [alice], E["StaleAttestation"])
+    refused(L, [L.bid(alice, PRICE + 1, SIZE, alices, mt)], [alice], E["InvalidSolvencyProof"])
+    assert L.send([L.bid(alice, PRICE, SIZE, alices, mt)], [alice]).err is None
+
+
+def matched(L: Ledger, n: int = 1):
+    seller, stok = L.new_user(SIZE * n)
+    buyer, btok = L.new_user()
+    for _ in range(n):
+        assert L.send([L.ask(seller, stok, PRICE, SIZE, PAYEE)], [seller]).err is None
+        assert bid(L, buyer).err is None
+    return seller, stok, buyer, btok
+
+
+def pay(L: Ledger, order_id: int, nullifier: int) -> dict:
+    return binding_proof(L.payment_inputs(order_id, nullifier))
+
+
+def test_payment_attacks(L: Ledger) -> None:
+    seller, stok, buyer, btok = matched(L, 2)
+    n1, n2 = 11, 12
+    nb = lambda n: n.to_bytes(32, "big")  # noqa: E731
+    # a proof for order 1 does not settle order 0
+    refused(L, [L.finalize(buyer, 0, nb(n1), pay(L, 1, n1), btok)], [buyer], EP["InvalidPaymentProof"])
+    # the escrow goes to the order's buyer only
+    stranger, stok2 = L.new_user()
+    refused(L, [L.finalize(stranger, 0, nb(n1), pay(L, 0, n1), stok2)], [stranger], E["WrongDestination"])
+    refused(L, [L.finalize(buyer, 0, nb(n1), pay(L, 0, n1), btok, attester_index=3)], [buyer], EP["UnknownAttester"])
+    assert L.send([L.finalize(buyer, 0, nb(n1), pay(L, 0, n1), btok)], [buyer]).err is None
+    # finalizing twice, and one payment (nullifier) for a second order
+    refused(L, [L.finalize(buyer, 0, nb(n2), pay(L, 0, n2), btok)], [buyer], EP["OrderNotPending"])
+    refused(L, [L.finalize(buyer, 1, nb(n1), pay(L, 1, n1), btok)], [buyer], EP["NullifierSpent"])
+    # expiry: no finalize after it, reclaim only after it, once
+    refused(L, [L.reclaim(1, stok)], [buyer], E["NotExpired"])
+    L.warp(86_400)
+    refused(L, [L.finalize(buyer, 1, nb(n2), pay(L, 1, n2), btok)], [buyer], EP["OrderExpired"])
+    r = L.send([L.reclaim(1, stok)], [buyer])
+    assert r.err is None and [e[0] for e in r.events()] == ["EscrowReclaimed"]
+    assert L.token_balance(stok) == SIZE and vault(L) == 0 and L.queue()["records"][1]["status"] == "Expired"
+    refused(L, [L.reclaim(1, stok)], [buyer], E["OrderNotPending"])
+    refused(L, [L.reclaim(0, stok)], [buyer], E["OrderNotPending"])
+
+
+def test_release_and_status_updates_only_from_their_programs(L: Ledger) -> None:
+    seller, stok, buyer, btok = matched(L)
+    a = L.addr
+    release = MARKET.instruction("release_escrowed_funds", {"order_id": 0}, {
+        "processor_authority": a["processor_authority"], "market": a["market"], "settlement_queue": a["settlement_queue"],
+        "market_authority": a["market_authority"], "vault": a["vault"], "destination": btok, "token_program": TOKEN_PROGRAM_ID})
+    # the PDA cannot sign a top-level tx, so pass it unsigned: refused
+    metas = [AccountMeta(m.pubkey, False, m.is_writable) for m in release.accounts]
+    refused(L, [Instruction(release.program_id, release.data, metas)], [buyer], E["UnauthorizedRelease"])
+    # a wallet posing as the processor authority
+    metas[0] = AccountMeta(buyer.pubkey(), True, False)
+    refused(L, [Instruction(release.program_id, release.data, metas)], [buyer], E["UnauthorizedRelease"])
+    update = STORE.instruction("update_status", {"order_id": 0, "new_status": "PaymentConfirmed"},
+                               {"processor_authority": buyer.pubkey(), "settlement_queue": a["settlement_queue"]})
+    refused(L, [update], [buyer], ES["UnauthorizedStatusUpdate"])
+    rec = L.queue()["records"][0]
+    store = STORE.instruction("store_matched_order", {"order": {**rec, "order_id": 1}}, {
+        "payer": buyer.pubkey(), "market_authority": buyer.pubkey(), "settlement_queue": a["settlement_queue"],
+        "system_program": SYSTEM_PROGRAM_ID})
+    refused(L, [store], [buyer], ES["UnauthorizedCaller"])
+    expire = PROCESSOR.instruction("expire_matched_order", {"order_id": 0}, {
+        "market_authority": buyer.pubkey(), "market": a["market"], "settlement_queue": a["settlement_queue"],
+        "processor_authority": a["processor_authority"]})
+    L.warp(90_000)
+    refused(L, [expire], [buyer], EP["UnauthorizedCaller"])
+    assert vault(L) == SIZE
+
+
+def test_cancel_self_trade_and_price_checks(L: Ledger) -> None:
+    seller, stok = L.new_user(SIZE)
+    other, otok = L.new_user()
+    r = L.send([L.ask(seller, stok, PRICE, SIZE, PAYEE)], [seller])
+    order_id = r.events()[0][1]["order_id"]
+    refused(L, [L.cancel(other, otok, "Ask", order_id)], [other], E["NotOrderOwner"])
+    refused(L, [L.cancel(seller, stok, "Bid", order_id)], [seller], E["OrderNotFound"])
+    # the seller's own bid would cross their ask: self-trade refused
+    mt = L.now - 60
+    refused(L, [L.bid(seller, PRICE, SIZE, binding_proof(L.solvency_inputs(seller.pubkey(), PRICE, SIZE, mt)), mt)],
+            [seller], E["SelfTrade"])
+    refused(L, [L.ask(other, otok, 0, SIZE, PAYEE)], [other], E["InvalidPrice"])
+    refused(L, [L.ask(other, otok, PRICE, 1, PAYEE)], [other], E["InvalidSize"])
+    refused(L, [L.ask(other, otok, PRICE, SIZE, bytes(32))], [other], E["InvalidPayeeCommitment"])
+    refused(L, [L.ask(other, otok, PRICE, SIZE, b"\xff" * 32)], [other], E["InvalidPayeeCommitment"])
+    r = L.send([L.cancel(seller, stok, "Ask", order_id)], [seller])
+    assert r.err is None and [e[0] for e in r.events()] == ["OrderCancelled"]
+    assert L.token_balance(stok) == SIZE and vault(L) == 0 and L.book("Ask") == []
+
+
+def test_full_book_refuses_and_partial_fills_across_makers(L: Ledger) -> None:
+    sellers = [L.new_user(SIZE) for _ in range(9)]
+    for i, (kp, tok) in enumerate(sellers[:8]):
+        assert L.send([L.ask(kp, tok, PRICE + i, 10_000_000, PAYEE)], [kp]).err is None
+    kp, tok = sellers[8]
+    refused(L, [L.ask(kp, tok, PRICE + 9, 10_000_000, PAYEE)], [kp], E["BookFull"])
+    buyer, _ = L.new_user()
+    r = bid(L, buyer, PRICE + 2, 25_000_000)   # fills 10 + 10 + 5 at the makers' prices
+    assert r.err is None
+    recs = L.queue()["records"]
+    assert [(x["price"], x["base_amount"], x["seller"]) for x in recs] == [
+        (PRICE, 10_000_000, sellers[0][0].pubkey()), (PRICE + 1, 10_000_000, sellers[1][0].pubkey()),
+        (PRICE + 2, 5_000_000, sellers[2][0].pubkey())]
+    assert L.book("Ask")[0].quantity == 5_000_000
+    assert vault(L) == 8 * 10_000_000  # unfilled asks + base of pending records
+
+
+def test_queue_grows_and_never_overwrites(L: Ledger) -> None:
+    seller, stok = L.new_user(SIZE)
+    buyer, _ = L.new_user()
+    for i in range(20):
+        assert L.send([L.ask(seller, stok, PRICE, 1_000_000, PAYEE)], [seller]).err is None
+        assert bid(L, buyer, PRICE, 1_000_000).err is None
+    recs = L.queue()["records"]
+    assert [r["order_id"] for r in recs] == list(range(20))
+    queue = L.accounts[L.addr["settlement_queue"]]
+    assert queue.lamports >= RENT.minimum_balance(len(queue.data))
