@@ -18,6 +18,7 @@ from typing import Callable
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
+from localnet.programs.arcium.genesis import arcium_genesis
 from localnet.programs.token_state import TOKEN_PROGRAM_ID, Mint
 from localnet.runtime.accounts import StoredAccount
 from localnet.runtime.program_api import Rent
@@ -49,7 +50,9 @@ class GenesisBuilder:
         self.accounts[pubkey] = StoredAccount(lamports, bytes(data), owner, executable)
 
 
-GENESIS_HOOKS: list[Callable[[GenesisBuilder, Path], None]] = []
+GENESIS_HOOKS: list[Callable[[GenesisBuilder, Path], None]] = [
+    arcium_genesis,
+]
 
 
 def rent_sysvar_data(rent: Rent = RENT) -> bytes:

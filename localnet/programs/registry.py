@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from solders.pubkey import Pubkey
 
+from localnet.programs.arcium import ArciumProgram
 from localnet.programs.associated_token import AssociatedTokenProgram
 from localnet.programs.compute_budget import ComputeBudgetProgram
 from localnet.programs.memo import MemoProgram
+from localnet.programs.otc import OtcProgram
 from localnet.programs.system import SystemProgram
 from localnet.programs.token import TokenProgram
 
@@ -24,6 +26,8 @@ PROGRAMS: list = [
     TokenProgram(),
     AssociatedTokenProgram(),
     MemoProgram(),
+    ArciumProgram(),
+    OtcProgram(),
 ]
 
 
