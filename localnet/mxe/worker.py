@@ -1,0 +1,69 @@
+"""From a queued computation account to a signed callback transaction (transport-free).
+
+Why separate from the process loop: the same steps serve the node (over JSON-RPC), the unit
+tests (against an in-process Bank) and the benchmark. Each step is a plain function of data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from solders.hash import Hash
+from solders.instruction import Instruction
+from solders.message import MessageV0
+from solders.pubkey import Pubkey
+from solders.transaction import VersionedTransaction
+
+from localnet.mxe.executor import ComputationRejected, MxeKeys, execute
+from localnet.mxe.keys import NodeKeys
+from protocol import arcium_codec as ac
+from protocol.otc_codec import CIRCUIT_BY_OFFSET
+
+AccountReader = Callable[[Pubkey], bytes | None]
+
+
+@dataclass(frozen=True)
+class Result:
+    computation: Pubkey
+    circuit: str
+    outputs: dict          # ComputationOutputs value
+    rejected_reason: str | None
+
+
+def is_queued(data: bytes) -> bool:
+    return (len(data) > ac.COMPUTATION_STATUS_OFFSET and data[:8] == ac.COMPUTATION_DISCRIMINATOR
+            and data[ac.COMPUTATION_STATUS_OFFSET] == ac.STATUS_NAMES.index("Queued"))
+
+
+def compute(computation: Pubkey, comp: dict, read_account: AccountReader, keys: NodeKeys) -> Result:
+    """Run the computation; malformed or tampered inputs give a Failure output, never an exception."""
+    circuit = CIRCUIT_BY_OFFSET.get(comp["comp_def_offset"])
+    if circuit is None:
+        return Result(computation, "?", ac.failure(ac.FAILURE_REJECTED), "unknown circuit")
+    try:
+        output = execute(circuit.name, comp["arguments"], read_account, MxeKeys(keys.x25519_secret))
+    except ComputationRejected as exc:
+        return Result(computation, circuit.name, ac.failure(ac.FAILURE_REJECTED), str(exc))
+    return Result(computation, circuit.name, ac.success(output), None)
+
+
+def sign(keys: NodeKeys, computation: Pubkey, outputs: dict) -> bytes:
+    """The node's ed25519 signature over callback_message(computation, outputs)."""
+    return bytes(keys.node.sign_message(ac.callback_message(computation, ac.encode_outputs(outputs))))
+
+
+def callback_transaction(keys: NodeKeys, result: Result, comp: dict, blockhash: Hash) -> VersionedTransaction:
+    """A v0 transaction paid by the node that delivers ``result`` through callback_computation."""
+    ix = ac.callback_instruction(keys.node.pubkey(), result.computation, comp, result.outputs,
+                                 sign(keys, result.computation, result.outputs))
+    return signed_transaction(keys, [ix], blockhash)
+
+
+def expire_transaction(keys: NodeKeys, computation: Pubkey, comp: dict, blockhash: Hash) -> VersionedTransaction:
+    ix = ac.expire_instruction(keys.node.pubkey(), computation, comp)
+    return signed_transaction(keys, [ix], blockhash)
+
+
+def signed_transaction(keys: NodeKeys, ixs: list[Instruction], blockhash: Hash) -> VersionedTransaction:
+    msg = MessageV0.try_compile(keys.node.pubkey(), ixs, [], blockhash)
+    return VersionedTransaction(msg, [keys.node])

@@ -1,0 +1,150 @@
+"""Drive the OTC + arcium programs on an in-process Bank, with the MXE node's steps run inline.
+
+Used by tests/unit/test_otc_program.py and test_arcium_program.py: the same worker functions as
+the real node process (localnet/mxe/worker.py), only the transport differs (Bank calls instead
+of JSON-RPC).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from solders.keypair import Keypair
+from solders.message import MessageV0
+from solders.pubkey import Pubkey
+from solders.transaction import VersionedTransaction
+
+from localnet.bank import Bank
+from localnet.mxe import keys as node_keys
+from localnet.mxe import worker
+from protocol import arcium_codec as ac
+from protocol import arcium_encoding as enc
+from protocol import otc_codec as otc
+from protocol.program_ids import ARCIUM_PROGRAM_ID
+from protocol.x25519 import x25519_public_key
+
+
+def _tamper(ct: bytes) -> bytes:
+    """Flip a bit high in the element: the value no longer fits a u64 (Rescue-CTR has no MAC, so a
+    low-bit flip would pass as a different amount; only out-of-range values are detectable)."""
+    return ct[:20] + bytes([ct[20] ^ 0x10]) + ct[21:]
+
+
+@dataclass
+class Party:
+    wallet: Keypair = field(default_factory=Keypair)
+    secret: bytes = field(default_factory=lambda: os.urandom(32))
+
+    @property
+    def x25519(self) -> bytes:
+        return x25519_public_key(self.secret)
+
+
+class OtcBank:
+    def __init__(self, bank: Bank) -> None:
+        self.bank = bank
+        self.keys = node_keys.load(bank.ledger_dir)
+        self.mxe_pub = enc.mxe_x25519_public_key(bytes(bank.get_account(otc.OTC_ARCIUM.mxe).data))
+
+    # -- transactions -------------------------------------------------------------------
+    def send(self, ixs, signers):
+        bh, _ = self.bank.latest_blockhash()
+        msg = MessageV0.try_compile(signers[0].pubkey(), ixs, [], bh)
+        return self.bank.process_transaction(VersionedTransaction(msg, signers))
+
+    def ok(self, ixs, signers):
+        res = self.send(ixs, signers)
+        assert res.err is None, (res.err, res.logs)
+        return res
+
+    def fund(self, *parties: Party) -> None:
+        for p in parties:
+            assert self.bank.airdrop(p.wallet.pubkey(), 10 * 10**9).err is None
+
+    @staticmethod
+    def custom_code(res) -> int | None:
+        err = res.err
+        if isinstance(err, dict) and "InstructionError" in err:
+            inner = err["InstructionError"][1]
+            if isinstance(inner, dict):
+                return inner.get("Custom")
+        return None
+
+    def deal(self, key: Pubkey) -> dict:
+        return otc.decode_deal(bytes(self.bank.get_account(key).data))
+
+    def offer(self, key: Pubkey) -> dict:
+        return otc.decode_offer(bytes(self.bank.get_account(key).data))
+
+    def events(self, res) -> list[tuple[str, dict]]:
+        return otc.OTC_IDL.parse_events(res.logs)
+
+    # -- the node's job, inline --------------------------------------------------------
+    def queued(self) -> list[tuple[Pubkey, dict]]:
+        found = self.bank.get_program_accounts(
+            ARCIUM_PROGRAM_ID, memcmp=[(0, ac.COMPUTATION_DISCRIMINATOR), (ac.COMPUTATION_STATUS_OFFSET, b"\x00")])
+        comps = [(k, ac.decode_computation(bytes(a.data))) for k, a in found]
+        return sorted(comps, key=lambda kc: kc[1]["sequence"])
+
+    def read(self, key: Pubkey) -> bytes | None:
+        acc = self.bank.get_account(key)
+        return None if acc is None else bytes(acc.data)
+
+    def run_node(self, keys=None) -> list:
+        """Process every queued computation in queue order; returns the callback TxResults."""
+        results = []
+        for key, comp in self.queued():
+            result = worker.compute(key, comp, self.read, self.keys)
+            bh, _ = self.bank.latest_blockhash()
+            res = self.bank.process_transaction(worker.callback_transaction(keys or self.keys, result, comp, bh))
+            results.append(res)
+        return results
+
+    # -- OTC flows ----------------------------------------------------------------------
+    def create_deal(self, creator: Party, amount: int, price: int, *, expires_in: int = 3600,
+                    allow_partial: bool = False, tamper: bool = False):
+        create_key = Keypair()
+        nonce = otc.random_nonce()
+        cts = otc.encrypt_for_mxe(creator.secret, self.mxe_pub, otc.DEAL_INPUT, [amount, price], nonce)
+        if tamper:
+            cts[0] = _tamper(cts[0])
+        ix = otc.create_deal_ix(
+            payer=creator.wallet.pubkey(), create_key=create_key.pubkey(), base_mint=self.bank.usdc_mint,
+            quote_mint=self.bank.usdc_mint, computation_offset=otc.random_computation_offset(),
+            controller=creator.wallet.pubkey(), encryption_pubkey=creator.x25519, nonce=nonce,
+            expires_at=self.bank.unix_timestamp + expires_in, allow_partial=allow_partial,
+            encrypted_amount=cts[0], encrypted_price=cts[1])
+        res = self.send([ix], [creator.wallet, create_key])
+        return otc.deal_pda(create_key.pubkey())[0], res
+
+    def submit_offer(self, offeror: Party, deal: Pubkey, price: int, amount: int, *, tamper: bool = False):
+        create_key = Keypair()
+        nonce = otc.random_nonce()
+        cts = otc.encrypt_for_mxe(offeror.secret, self.mxe_pub, otc.OFFER_INPUT, [price, amount], nonce)
+        if tamper:
+            cts[1] = _tamper(cts[1])
+        ix = otc.submit_offer_ix(
+            payer=offeror.wallet.pubkey(), create_key=create_key.pubkey(), deal=deal,
+            computation_offset=otc.random_computation_offset(), controller=offeror.wallet.pubkey(),
+            encryption_pubkey=offeror.x25519, nonce=nonce, encrypted_price=cts[0], encrypted_amount=cts[1])
+        res = self.send([ix], [offeror.wallet, create_key])
+        return otc.offer_pda(deal, create_key.pubkey())[0], res
+
+    def crank_deal(self, payer: Party, deal: Pubkey, creator_x25519: bytes):
+        ix = otc.crank_deal_ix(payer=payer.wallet.pubkey(), deal=deal,
+                               computation_offset=otc.random_computation_offset(),
+                               creator_encryption_pubkey=creator_x25519)
+        return self.send([ix], [payer.wallet])
+
+    def crank_offer(self, payer: Party, deal: Pubkey, offer: Pubkey, offeror_x25519: bytes):
+        ix = otc.crank_offer_ix(payer=payer.wallet.pubkey(), deal=deal, offer=offer,
+                                computation_offset=otc.random_computation_offset(),
+                                offeror_encryption_pubkey=offeror_x25519)
+        return self.send([ix], [payer.wallet])
+
+    def sealed_event(self, results, name: str) -> dict:
+        for res in results:
+            for ev, fields in self.events(res):
+                if ev == name:
+                    return fields
+        raise AssertionError(f"no {name} event")
