@@ -1,0 +1,122 @@
+"""1,000+ random zk-p2p operations; after every step the vault holds exactly the unfilled asks
+plus the base of every Pending/PaymentConfirmed MatchedOrder, and USDC is conserved.
+
+Uses the harness's binding verifier (proofs bound to exactly the program's public inputs); the
+Groth16 path with real proofs is covered by test_zkp2p_programs.py.
+"""
+from __future__ import annotations
+
+from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from tests.unit.zkp2p_harness import Ledger, binding_proof
+
+USERS = 4
+START = 500_000_000
+PRICES = [28_400, 28_450, 28_500, 28_550, 28_600]
+SIZES = [10_000, 1_000_000, 5_000_000, 25_000_000]
+TOTAL_STEPS = {"n": 0}
+
+
+class Zkp2pMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.L = Ledger(real_proofs=False, book_capacity=64)
+        self.users = [self.L.new_user(START) for _ in range(USERS)]
+        self.nullifier = 1
+
+    def _payee(self, i: int) -> bytes:
+        return (1000 + i).to_bytes(32, "big")
+
+    @rule(u=st.integers(0, USERS - 1), price=st.sampled_from(PRICES), size=st.sampled_from(SIZES))
+    def ask(self, u: int, price: int, size: int) -> None:
+        kp, tok = self.users[u]
+        self.L.send([self.L.ask(kp, tok, price, size, self._payee(u))], [kp])
+
+    @rule(u=st.integers(0, USERS - 1), price=st.sampled_from(PRICES), size=st.sampled_from(SIZES), forged=st.booleans())
+    def bid(self, u: int, price: int, size: int, forged: bool) -> None:
+        kp, _ = self.users[u]
+        mt = self.L.now - 30
+        inputs = self.L.solvency_inputs(kp.pubkey(), price, size, mt)
+        if forged:
+            inputs[4] -= 1  # a proof of one paisa less than the fiat due
+        r = self.L.send([self.L.bid(kp, price, size, binding_proof(inputs), mt)], [kp])
+        if forged:
+            assert r.err is not None
+
+    @rule(u=st.integers(0, USERS - 1), side=st.sampled_from(["Bid", "Ask"]), pick=st.integers(0, 100))
+    def cancel(self, u: int, side: str, pick: int) -> None:
+        orders = self.L.book(side)
+        if not orders:
+            return
+        order = orders[pick % len(orders)]
+        kp, tok = self.users[u]
+        r = self.L.send([self.L.cancel(kp, tok, side, order.order_id)], [kp])
+        assert (r.err is None) == (order.owner == kp.pubkey())
+        if r.err is None:
+            TOTAL_STEPS["cancelled"] = TOTAL_STEPS.get("cancelled", 0) + 1
+
+    @rule(pick=st.integers(0, 1000), reuse=st.sampled_from([False, False, False, True]),
+          wrong_order=st.sampled_from([False, False, False, True]), any_record=st.sampled_from([False, False, True]))
+    def finalize(self, pick: int, reuse: bool, wrong_order: bool, any_record: bool) -> None:
+        recs = self.L.queue()["records"]
+        pending = [r["order_id"] for r in recs if r["status"] == "Pending"]
+        if not recs:
+            return
+        oid = pick % len(recs) if any_record or not pending else pending[pick % len(pending)]
+        rec = recs[oid]
+        buyer = next((u for u in self.users if u[0].pubkey() == rec["buyer"]), None)
+        kp, tok = buyer
+        n = 1 if reuse else self.nullifier + 1
+        proof = binding_proof(self.L.payment_inputs((oid + 1) % len(recs) if wrong_order else oid, n))
+        r = self.L.send([self.L.finalize(kp, oid, n.to_bytes(32, "big"), proof, tok)], [kp])
+        ok = rec["status"] == "Pending" and self.L.now < rec["expires_at"] and not (wrong_order and len(recs) > 1)
+        if r.err is None:
+            assert ok
+            TOTAL_STEPS["finalized"] = TOTAL_STEPS.get("finalized", 0) + 1
+            self.nullifier = max(self.nullifier, n)
+            assert self.L.queue()["records"][oid]["status"] == "Settled"
+        elif ok and not reuse:
+            raise AssertionError(f"valid finalize refused: {r.err} {r.logs[-3:]}")
+
+    @rule(hours=st.sampled_from([0, 0, 1, 1, 12, 25]))
+    def warp(self, hours: int) -> None:
+        self.L.warp(hours * 3600)
+
+    @rule(pick=st.integers(0, 1000))
+    def reclaim(self, pick: int) -> None:
+        recs = self.L.queue()["records"]
+        if not recs:
+            return
+        oid = pick % len(recs)
+        rec = recs[oid]
+        seller_tok = next(t for k, t in self.users if k.pubkey() == rec["seller"])
+        r = self.L.send([self.L.reclaim(oid, seller_tok)], [self.users[0][0]])
+        assert (r.err is None) == (rec["status"] == "Pending" and self.L.now >= rec["expires_at"])
+        if r.err is None:
+            TOTAL_STEPS["reclaimed"] = TOTAL_STEPS.get("reclaimed", 0) + 1
+
+    @invariant()
+    def vault_and_conservation(self) -> None:
+        TOTAL_STEPS["n"] += 1
+        L = self.L
+        vault = L.token_balance(L.addr["vault"])
+        resting_asks = sum(o.quantity for o in L.book("Ask"))
+        open_records = sum(r["base_amount"] for r in L.queue()["records"] if r["status"] in ("Pending", "PaymentConfirmed"))
+        assert vault == resting_asks + open_records
+        assert vault + sum(L.token_balance(tok) for _, tok in self.users) == USERS * START
+        bids, asks = L.book("Bid"), L.book("Ask")
+        if bids and asks:
+            assert bids[0].price < asks[0].price  # never a crossed book
+
+
+TestZkp2pStateful = Zkp2pMachine.TestCase
+TestZkp2pStateful.settings = settings(max_examples=25, stateful_step_count=50, deadline=None,
+                                      suppress_health_check=list(HealthCheck))
+
+
+def test_ran_at_least_1000_operations() -> None:
+    """Runs after the state machine in file order; guards against a silently tiny run."""
+    assert TOTAL_STEPS["n"] >= 1000, TOTAL_STEPS
+    assert all(TOTAL_STEPS.get(k, 0) > 0 for k in ("finalized", "reclaimed", "cancelled")), TOTAL_STEPS
+    print(TOTAL_STEPS)
