@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
+from localnet.rails.clock import RailClock
 from localnet.rails.credentials import CredentialChecker, hash_credential
 from localnet.rails.errors import RailError
 from localnet.rails.notary import Notary, public_key_json
@@ -31,11 +32,13 @@ MAX_BATCH = 256  # transfers per group commit
 class Rail:
     """One rail instance over one data directory."""
 
-    def __init__(self, data_dir: Path, *, sandbox: bool = True) -> None:
+    def __init__(self, data_dir: Path, *, sandbox: bool = True,
+                 clock: RailClock | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.sandbox = sandbox
-        self.store = RailStore(self.data_dir / DB_FILE)
+        self.clock = clock or RailClock()
+        self.store = RailStore(self.data_dir / DB_FILE, clock=self.clock.now)
         self.notary = Notary(self.data_dir)
         self.checker = CredentialChecker()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rail-db")
@@ -163,7 +166,8 @@ class Rail:
     async def balance_attestation(self, handle: str, wallet_pubkey: bytes) -> dict:
         account = await self._account(handle)
         return await self._on_cpu(
-            self.notary.attest_balance, handle, account.salt, account.balance, wallet_pubkey
+            self.notary.attest_balance, handle, account.salt, account.balance, wallet_pubkey,
+            self.clock.now(),
         )
 
     async def receipt(self, handle: str, payment_id: int) -> dict:

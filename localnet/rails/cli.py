@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 from pathlib import Path
 
 DEFAULT_PORT = 8910
@@ -27,7 +28,8 @@ def _up(args: argparse.Namespace) -> int:
         raise CliError(f"--port must be 0..65535, not {args.port}")
     data_dir = Path(args.data).expanduser() if args.data else _default_data_dir()
     try:
-        asyncio.run(serve(data_dir, host=args.host, port=args.port, sandbox=not args.no_sandbox))
+        asyncio.run(serve(data_dir, host=args.host, port=args.port, sandbox=not args.no_sandbox,
+                          cluster_rpc=args.cluster_rpc or os.environ.get("ANOMI_RPC_URL")))
     except RailStartError as exc:
         raise CliError(str(exc)) from None
     return 0
@@ -51,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--data", help="data directory (SQLite ledger + notary key)")
     up.add_argument("--no-sandbox", action="store_true",
                     help="refuse sandbox top-ups (money only moves between accounts)")
+    up.add_argument("--cluster-rpc", metavar="URL",
+                    help="JSON-RPC URL whose Clock the rail's timestamps must never lag "
+                         "(default: $ANOMI_RPC_URL, set by `anomi localnet up`)")
     up.set_defaults(func=_up)
 
     key = sub.add_parser("notary-key", help="print the notary's BabyJubJub public key (JSON)")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import time
 from pathlib import Path
 
 from protocol.attestation import (
@@ -105,13 +104,13 @@ class Notary:
             os.replace(tmp, pub_path)
 
     def attest_balance(
-        self, handle: str, salt: int, balance_paisa: int, wallet_pubkey: bytes
+        self, handle: str, salt: int, balance_paisa: int, wallet_pubkey: bytes, timestamp: int
     ) -> dict:
-        """Sign 'the account committed to by (handle, salt) holds balance_paisa now'."""
+        """Sign 'the account committed to by (handle, salt) holds balance_paisa at timestamp'."""
         att = BalanceAttestation(
             account_commitment=account_commitment(handle, salt),
             balance_paisa=balance_paisa,
-            timestamp=int(time.time()),
+            timestamp=timestamp,
             wallet_pubkey=wallet_pubkey,
         )
         return _as_dict(sign_balance_attestation(self._private_key, att).to_json())

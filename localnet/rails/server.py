@@ -18,6 +18,7 @@ from aiohttp import web
 
 from localnet.rails.accounts import Rail
 from localnet.rails.app import build_app
+from localnet.rails.clock import RailClock
 
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 LOCK_FILE = "rail.lock"
@@ -43,12 +44,17 @@ def lock_data_dir(data_dir: Path) -> IO:
     return fh
 
 
-async def serve(data_dir: Path, *, host: str, port: int, sandbox: bool) -> None:
-    """Serve until SIGTERM/SIGINT; prints one ready line with the bound URL."""
+async def serve(data_dir: Path, *, host: str, port: int, sandbox: bool,
+                cluster_rpc: str | None = None) -> None:
+    """Serve until SIGTERM/SIGINT; prints one ready line with the bound URL.
+
+    With ``cluster_rpc`` the rail's timestamps follow the cluster's Clock (see clock.py)."""
     if host not in LOOPBACK_HOSTS:
         raise RailStartError(f"the rail binds loopback only, not {host!r}")
     lock = lock_data_dir(data_dir)
-    rail = Rail(data_dir, sandbox=sandbox)
+    clock = RailClock(cluster_rpc)
+    rail = Rail(data_dir, sandbox=sandbox, clock=clock)
+    follower = asyncio.create_task(clock.follow())
     runner = web.AppRunner(build_app(rail), access_log=None)
     await runner.setup()
     try:
@@ -58,6 +64,10 @@ async def serve(data_dir: Path, *, host: str, port: int, sandbox: bool) -> None:
         except OSError as exc:
             raise RailStartError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         bound = runner.addresses[0][1]  # the real port when port=0
+        try:  # stamp nothing before the cluster's clock was read once (if it answers)
+            await asyncio.wait_for(clock.first_attempt.wait(), timeout=6)
+        except asyncio.TimeoutError:
+            pass
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -68,6 +78,7 @@ async def serve(data_dir: Path, *, host: str, port: int, sandbox: bool) -> None:
               f"y={rail.notary.public_key[1]}", file=sys.stderr, flush=True)
         await stop.wait()
     finally:
+        follower.cancel()
         await runner.cleanup()
         rail.close()
         lock.close()

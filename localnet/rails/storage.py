@@ -15,6 +15,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from localnet.rails.errors import RailError
 from localnet.rails.wire import MAX_BALANCE_PAISA, PAYMENT_ID_BYTES
@@ -93,8 +94,10 @@ class Payment:
 class RailStore:
     """All SQL of the rail. Methods raise RailError for refusals and commit nothing then."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Callable[[], int] | None = None) -> None:
+        """``clock`` stamps records (unix seconds); the server passes its RailClock.now."""
         self.path = Path(path)
+        self._clock = clock or (lambda: int(time.time()))
         # The ledger holds credential hashes and commitment salts: owner-only from birth.
         os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         self._db = sqlite3.connect(
@@ -115,7 +118,7 @@ class RailStore:
     # -- accounts -------------------------------------------------------------------------
 
     def open_account(self, handle: str, name: str, credential_hash: str, salt: int) -> Account:
-        now = int(time.time())
+        now = self._clock()
         try:
             self._db.execute(
                 "INSERT INTO accounts (handle, display_name, credential_hash, salt, balance,"
@@ -138,7 +141,7 @@ class RailStore:
 
     def top_up(self, handle: str, amount: int) -> int:
         """Sandbox mint: credit ``amount`` and record a ``topup`` statement line."""
-        now = int(time.time())
+        now = self._clock()
         self._db.execute("BEGIN IMMEDIATE")
         try:
             (balance,) = self._db.execute(
@@ -183,7 +186,7 @@ class RailStore:
         one in this order. Any other exception rolls the whole batch back and propagates, and
         then nothing in the batch happened.
         """
-        now = int(time.time())
+        now = self._clock()
         results: list = []
         self._db.execute("BEGIN IMMEDIATE")
         try:

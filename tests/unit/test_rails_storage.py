@@ -136,10 +136,11 @@ def test_corrupt_notary_key_is_not_replaced(tmp_path):
 
 def test_notary_attestation_is_signed_by_its_key(tmp_path):
     notary = Notary(tmp_path)
-    doc = notary.attest_balance(A, 12345, 999, bytes(range(32)))
+    doc = notary.attest_balance(A, 12345, 999, bytes(range(32)), 1_700_000_000)
     signed = SignedAttestation.from_json(doc)
     assert signed.verify() and signed.notary_public_key == notary.public_key
     assert signed.attestation.account_commitment == account_commitment(A, 12345)
+    assert signed.attestation.timestamp == 1_700_000_000
 
 
 def test_group_commit_isolates_refusals_and_sees_earlier_transfers(store):
