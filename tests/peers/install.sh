@@ -8,5 +8,5 @@ if ! command -v npm >/dev/null 2>&1; then
   echo "tests/peers: npm not found; peer cross-checks will be skipped" >&2
   exit 0
 fi
-if [ -d node_modules/snarkjs ] && [ -d node_modules/circomlibjs ]; then exit 0; fi
+if [ -d node_modules/snarkjs ] && [ -d node_modules/circomlibjs ] && [ -d node_modules/circom2 ]; then exit 0; fi
 npm install --no-audit --no-fund --loglevel=error >/dev/null
