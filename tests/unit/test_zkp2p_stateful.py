@@ -30,11 +30,13 @@ class Zkp2pMachine(RuleBasedStateMachine):
 
     @rule(u=st.integers(0, USERS - 1), price=st.sampled_from(PRICES), size=st.sampled_from(SIZES))
     def ask(self, u: int, price: int, size: int) -> None:
+        u = u % 2 if u < 3 else 3      # mostly sellers 0/1, sometimes a buyer (self-trade paths)
         kp, tok = self.users[u]
         self.L.send([self.L.ask(kp, tok, price, size, self._payee(u))], [kp])
 
     @rule(u=st.integers(0, USERS - 1), price=st.sampled_from(PRICES), size=st.sampled_from(SIZES), forged=st.booleans())
     def bid(self, u: int, price: int, size: int, forged: bool) -> None:
+        u = 2 + u % 2 if u < 3 else 0  # mostly buyers 2/3, sometimes a seller
         kp, _ = self.users[u]
         mt = self.L.now - 30
         inputs = self.L.solvency_inputs(kp.pubkey(), price, size, mt)
@@ -83,12 +85,13 @@ class Zkp2pMachine(RuleBasedStateMachine):
     def warp(self, hours: int) -> None:
         self.L.warp(hours * 3600)
 
-    @rule(pick=st.integers(0, 1000))
-    def reclaim(self, pick: int) -> None:
+    @rule(pick=st.integers(0, 1000), any_record=st.sampled_from([False, False, True]))
+    def reclaim(self, pick: int, any_record: bool) -> None:
         recs = self.L.queue()["records"]
+        pending = [r["order_id"] for r in recs if r["status"] == "Pending"]
         if not recs:
             return
-        oid = pick % len(recs)
+        oid = pick % len(recs) if any_record or not pending else pending[pick % len(pending)]
         rec = recs[oid]
         seller_tok = next(t for k, t in self.users if k.pubkey() == rec["seller"])
         r = self.L.send([self.L.reclaim(oid, seller_tok)], [self.users[0][0]])
@@ -111,7 +114,9 @@ class Zkp2pMachine(RuleBasedStateMachine):
 
 
 TestZkp2pStateful = Zkp2pMachine.TestCase
-TestZkp2pStateful.settings = settings(max_examples=25, stateful_step_count=50, deadline=None,
+# derandomize: the same 1,000+ operations every run (reproducible CI); change the seed by editing
+# max_examples / stateful_step_count when exploring.
+TestZkp2pStateful.settings = settings(max_examples=40, derandomize=True, stateful_step_count=50, deadline=None,
                                       suppress_health_check=list(HealthCheck))
 
 
