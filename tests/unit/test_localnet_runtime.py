@@ -74,6 +74,13 @@ class ProgA:
             raise ZeroDivisionError("oops")
         elif op == 12:   # CPI to a program that is not in the transaction
             ctx.invoke(Instruction(PROG_B, b"\x00", []), accounts)
+        elif op == 13:   # syscalls: return poseidon(1, 2) ‖ keccak("") ‖ 2·G1 via addition ‖ clock slot
+            h = ctx.poseidon([(1).to_bytes(32, "big"), (2).to_bytes(32, "big")])
+            k = ctx.keccak256(b"")
+            g = (1).to_bytes(32, "big") + (2).to_bytes(32, "big")
+            two_g = ctx.alt_bn128_addition(g + g)
+            pda, _bump = ctx.find_program_address([b"x"], PROG_A)
+            ctx.set_return_data(h + k + two_g + ctx.clock().slot.to_bytes(8, "little") + bytes(pda))
 
 
 class ProgB:
@@ -226,3 +233,21 @@ def test_compute_budget_exhaustion(env):
     # duplicate compute budget instruction
     r = send(bank, payer, [set_compute_unit_limit(1000)], limit=2000)
     assert r.err == {"DuplicateInstruction": 1} and not r.recorded
+
+
+def test_syscalls_through_the_invoke_context(env):
+    from protocol.poseidon import poseidon
+    from py_ecc import optimized_bn128 as ob
+
+    from localnet.runtime.keccak import keccak256
+
+    bank, payer, _ = env
+    r = call(bank, payer, b"\x0d", [])
+    assert r.err is None, r.logs
+    rd = r.return_data[1]
+    assert int.from_bytes(rd[:32], "big") == poseidon([1, 2])
+    assert rd[32:64] == keccak256(b"")
+    x, y = ob.normalize(ob.double(ob.G1))
+    assert rd[64:128] == int(x).to_bytes(32, "big") + int(y).to_bytes(32, "big")
+    assert int.from_bytes(rd[128:136], "little") == bank.slot
+    assert rd[136:] == bytes(Pubkey.find_program_address([b"x"], PROG_A)[0])
