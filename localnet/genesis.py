@@ -19,6 +19,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from localnet.programs.arcium.genesis import arcium_genesis
+from localnet.programs.market.genesis import genesis_hook as zkp2p_genesis
 from localnet.programs.token_state import TOKEN_PROGRAM_ID, Mint
 from localnet.runtime.accounts import StoredAccount
 from localnet.runtime.program_api import Rent
@@ -52,6 +53,7 @@ class GenesisBuilder:
 
 GENESIS_HOOKS: list[Callable[[GenesisBuilder, Path], None]] = [
     arcium_genesis,
+    zkp2p_genesis,
 ]
 
 

@@ -16,6 +16,9 @@ from localnet.programs.memo import MemoProgram
 from localnet.programs.otc import OtcProgram
 from localnet.programs.system import SystemProgram
 from localnet.programs.token import TokenProgram
+from localnet.programs.market.program import MarketProgram
+from localnet.programs.order_store.program import OrderStoreProgram
+from localnet.programs.order_processor.program import OrderProcessorProgram
 
 NATIVE_LOADER_ID = Pubkey.from_string("NativeLoader1111111111111111111111111111111")
 BPF_LOADER_ID = Pubkey.from_string("BPFLoader2111111111111111111111111111111111")
@@ -28,6 +31,7 @@ PROGRAMS: list = [
     MemoProgram(),
     ArciumProgram(),
     OtcProgram(),
+    MarketProgram(), OrderStoreProgram(), OrderProcessorProgram(),
 ]
 
 
