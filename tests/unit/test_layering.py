@@ -26,10 +26,10 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def offenders(package: str, forbidden: tuple[str, ...]) -> list[str]:
-    """Command modules (``cli.py``) plug into the `anomi` dispatcher and may use its CliError."""
+    """Entry points (``cli.py``, ``__main__.py``) plug into the `anomi` dispatcher and may use its CliError."""
     found = []
     for path in sorted((ROOT / package).rglob("*.py")):
-        if path.name == "cli.py" and forbidden == LOCALNET_FORBIDDEN:
+        if path.name in ("cli.py", "__main__.py") and forbidden == LOCALNET_FORBIDDEN:
             continue
         for name in imported_modules(path):
             if name.split(".")[0] in forbidden or any(name == f or name.startswith(f + ".") for f in forbidden):
