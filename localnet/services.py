@@ -39,6 +39,12 @@ def _rails_argv(ledger_dir: Path, rpc_port: int) -> list[str]:
             "--port", str(rails_port(rpc_port)), "--data", str(Path(ledger_dir) / "rails")]
 
 
+def _mxe_argv(ledger_dir: Path, rpc_port: int) -> list[str]:
+    return [sys.executable, "-c", _ANOMI_MAIN, "mxe", "up", "--ledger", str(ledger_dir),
+            "--rpc-url", f"http://127.0.0.1:{rpc_port}", "--ws-url", f"ws://127.0.0.1:{rpc_port + 1}"]
+
+
 SERVICES: list[ServiceSpec] = [
     ServiceSpec(name="rails", argv=_rails_argv, ready_prefix="rails: listening on"),
+    ServiceSpec(name="mxe", argv=_mxe_argv, ready_prefix="mxe: ready"),
 ]

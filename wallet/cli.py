@@ -18,6 +18,7 @@ from typing import Sequence
 COMMAND_MODULES: list[str] = [
     "localnet.cli",
     "localnet.rails.cli",
+    "localnet.mxe.cli",
     "wallet.commands.wallet",
     "wallet.commands.balance",
     "wallet.commands.profile",
