@@ -1,0 +1,63 @@
+"""Compute units of every zk-p2p instruction, measured on the real runtime executor.
+
+Groth16 runs through the real alt_bn128 syscall path with proofs from a simulated setup (the
+verifier's cost depends only on the number of public inputs, not on the circuit); the peer is
+the SPL Token transfer measured in the same run, and the ZKP2P Solana port's ~126k CU per
+settled payment is the published reference for finalize_trade (goal: <= 200k).
+
+Run: .venv/bin/python -m bench.compute_units
+"""
+from __future__ import annotations
+
+from solders.instruction import AccountMeta, Instruction
+
+from protocol.program_ids import TOKEN_PROGRAM_ID
+from tests.unit.zkp2p_harness import Ledger, install_simulated_keys
+
+PRICE, SIZE = 28_500, 100_000_000
+PAYEE = (99).to_bytes(32, "big")
+
+
+def main() -> None:
+    L = Ledger(real_proofs=True, book_capacity=4096)
+    sv, pv = install_simulated_keys(L)
+    seller, stok = L.new_user(10 * SIZE)
+    buyer, btok = L.new_user()
+    rows: list[tuple[str, int]] = []
+
+    def run(label: str, ixs, signers) -> object:
+        r = L.send(ixs, signers, cu_limit=1_400_000)
+        assert r.err is None, (label, r.err, r.logs[-4:])
+        rows.append((label, r.cu))
+        return r
+
+    transfer = Instruction(TOKEN_PROGRAM_ID, bytes([3]) + (1).to_bytes(8, "little"),
+                           [AccountMeta(stok, False, True), AccountMeta(btok, False, True), AccountMeta(seller.pubkey(), True, False)])
+    run("spl_token.transfer (peer)", [transfer], [seller])
+    r = run("place_ask_order (rests)", [L.ask(seller, stok, PRICE, SIZE, PAYEE)], [seller])
+    order_id = r.events()[0][1]["order_id"]
+    run("cancel_order (ask, refund)", [L.cancel(seller, stok, "Ask", order_id)], [seller])
+    run("place_ask_order (rests)", [L.ask(seller, stok, PRICE, SIZE, PAYEE)], [seller])
+    mt = L.now - 60
+    run("place_bid_order (proof + 1 fill)", [L.bid(buyer, PRICE, SIZE, sv.prove(L.solvency_inputs(buyer.pubkey(), PRICE, SIZE, mt)), mt)], [buyer])
+    for i in range(4):
+        L.send([L.ask(seller, stok, PRICE + i, SIZE // 8, PAYEE)], [seller])
+    run("place_bid_order (proof + 4 fills)", [L.bid(buyer, PRICE + 3, SIZE // 2, sv.prove(L.solvency_inputs(buyer.pubkey(), PRICE + 3, SIZE // 2, mt)), mt)], [buyer])
+    buyer2, _ = L.new_user()
+    run("place_bid_order (proof, rests)", [L.bid(buyer2, PRICE - 100, SIZE, sv.prove(L.solvency_inputs(buyer2.pubkey(), PRICE - 100, SIZE, mt)), mt)], [buyer2])
+    seller2, stok2 = L.new_user(SIZE)
+    run("place_ask_order (takes a resting bid)", [L.ask(seller2, stok2, PRICE - 100, SIZE // 4, PAYEE)], [seller2])
+    n = 777
+    run("finalize_trade (verify+nullifier+release)", [L.finalize(buyer, 0, n.to_bytes(32, "big"), pv.prove(L.payment_inputs(0, n)), btok)], [buyer])
+    L.warp(86_400)
+    run("reclaim_expired", [L.reclaim(1, stok)], [buyer])
+    peer = rows[0][1]
+    print(f"{'instruction':45} {'CU':>9} {'x SPL transfer':>15}")
+    for label, cu in rows:
+        print(f"{label:45} {cu:>9,} {cu / peer:>14.1f}x")
+    fin = dict(rows)["finalize_trade (verify+nullifier+release)"]
+    print(f"finalize_trade: {fin:,} CU (goal <= 200,000; ZKP2P Solana port ~126,000): {'met' if fin <= 200_000 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

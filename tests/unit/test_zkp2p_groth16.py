@@ -1,0 +1,65 @@
+"""The programs' real Groth16 path (alt_bn128 syscalls) with simulated-setup proofs:
+valid proofs settle, anything bound to other public inputs or tampered is refused, and the
+compute units stay within budget. Circuit semantics: the end-to-end test with real proofs."""
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.zkp2p_harness import MARKET, PROCESSOR, Ledger, install_simulated_keys
+
+PRICE, SIZE = 28_500, 100_000_000
+PAYEE = (31337).to_bytes(32, "big")
+
+
+@pytest.fixture(scope="module")
+def world():
+    L = Ledger(real_proofs=True, book_capacity=16)
+    solvency, payment = install_simulated_keys(L)
+    return L, solvency, payment
+
+
+def test_real_verifier_end_to_end_and_refusals(world) -> None:
+    L, sv, pv = world
+    seller, stok = L.new_user(SIZE)
+    buyer, btok = L.new_user()
+    other, _ = L.new_user()
+    assert L.send([L.ask(seller, stok, PRICE, SIZE, PAYEE)], [seller]).err is None
+    mt = L.now - 60
+    good = sv.prove(L.solvency_inputs(buyer.pubkey(), PRICE, SIZE, mt))
+    bad_code = MARKET.error_code("InvalidSolvencyProof")
+    assert L.send([L.bid(other, PRICE, SIZE, good, mt)], [other]).custom == bad_code       # other wallet
+    assert L.send([L.bid(buyer, PRICE, SIZE // 2, good, mt)], [buyer]).custom == bad_code  # other fiat due
+    unnegated = dict(good, a=good["a"][:32] + ((21888242871839275222246405745257275088696311157297823662689037894645226208583
+                                                 - int.from_bytes(good["a"][32:], "big")).to_bytes(32, "big")))
+    assert L.send([L.bid(buyer, PRICE, SIZE, unnegated, mt)], [buyer]).custom == bad_code  # A not negated
+    off_curve = dict(good, c=(1).to_bytes(32, "big") + (3).to_bytes(32, "big"))
+    assert L.send([L.bid(buyer, PRICE, SIZE, off_curve, mt)], [buyer]).custom == MARKET.error_code("MalformedProof")
+    r = L.send([L.bid(buyer, PRICE, SIZE, good, mt)], [buyer])
+    assert r.err is None and r.cu <= 200_000, r.cu
+    n = 4242
+    wrong = pv.prove(L.payment_inputs(0, n)[:3] + [2_849_999] + L.payment_inputs(0, n)[4:])  # underpaid fiat due
+    assert L.send([L.finalize(buyer, 0, n.to_bytes(32, "big"), wrong, btok)], [buyer]).custom == \
+        PROCESSOR.error_code("InvalidPaymentProof")
+    proof = pv.prove(L.payment_inputs(0, n))
+    assert L.send([L.finalize(buyer, 0, (n + 1).to_bytes(32, "big"), proof, btok)], [buyer]).custom == \
+        PROCESSOR.error_code("InvalidPaymentProof")                                           # other nullifier
+    r = L.send([L.finalize(buyer, 0, n.to_bytes(32, "big"), proof, btok)], [buyer])
+    assert r.err is None and r.cu <= 200_000, (r.cu, r.logs[-3:])
+    assert L.token_balance(btok) == SIZE and L.token_balance(L.addr["vault"]) == 0
+    assert L.queue()["records"][0]["status"] == "Settled"
+
+
+def test_verifying_key_must_match_input_count(world) -> None:
+    L, sv, _ = world
+    seller, stok = L.new_user(SIZE)
+    buyer, _ = L.new_user()
+    L.send([L.ask(seller, stok, PRICE, SIZE, PAYEE)], [seller])
+    mt = L.now - 60
+    proof = sv.prove(L.solvency_inputs(buyer.pubkey(), PRICE, SIZE, mt))
+    saved = L.accounts[L.addr["solvency_vk"]]
+    vk = dict(sv.vk, ic=sv.vk["ic"][:-1])
+    L.put(L.addr["solvency_vk"], saved.owner, MARKET.encode_account("VerifyingKey", vk))
+    try:
+        assert L.send([L.bid(buyer, PRICE, SIZE, proof, mt)], [buyer]).custom == MARKET.error_code("MalformedProof")
+    finally:
+        L.accounts[L.addr["solvency_vk"]] = saved
