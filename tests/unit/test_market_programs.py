@@ -201,3 +201,39 @@ def test_queue_grows_and_never_overwrites(L: Ledger) -> None:
     assert [r["order_id"] for r in recs] == list(range(20))
     queue = L.accounts[L.addr["settlement_queue"]]
     assert queue.lamports >= RENT.minimum_balance(len(queue.data))
+
+
+def test_handle_bytes_never_reach_the_ledger() -> None:
+    """Run the seed flow with a real salted commitment, then scan every account and every
+    transaction's bytes and logs for the payee handle in any plausible encoding."""
+    from protocol.attestation import account_commitment, handle_to_field, new_account_salt
+
+    handle = "0345-1234567"
+    salt = new_account_salt()
+    payee = account_commitment(handle, salt).to_bytes(32, "big")
+    L = Ledger(real_proofs=False, book_capacity=8)
+    sent: list[bytes] = []
+    logs: list[str] = []
+    original_send = L.send
+
+    def recording_send(ixs, signers, **kw):
+        r = original_send(ixs, signers, **kw)
+        sent.extend(bytes(ix.data) for ix in ixs)
+        logs.extend(r.logs)
+        return r
+
+    L.send = recording_send  # type: ignore[method-assign]
+    seller, stok = L.new_user(SIZE)
+    buyer, btok = L.new_user()
+    assert L.send([L.ask(seller, stok, PRICE, SIZE, payee)], [seller]).err is None
+    assert bid(L, buyer).err is None
+    n = 5
+    assert L.send([L.finalize(buyer, 0, n.to_bytes(32, "big"), pay(L, 0, n), btok)], [buyer]).err is None
+    digits = handle_to_field(handle)
+    needles = [handle.encode(), handle.replace("-", "").encode(), handle[1:].replace("-", "").encode(),
+               digits.to_bytes(8, "little"), digits.to_bytes(8, "big"), digits.to_bytes(32, "big"),
+               digits.to_bytes(32, "little")]
+    haystacks = [a.data for a in L.accounts.values()] + sent + ["\n".join(logs).encode()]
+    assert L.queue()["records"][0]["payee_commitment"] == payee
+    for needle in needles:
+        assert not any(needle in h for h in haystacks), needle
