@@ -1,0 +1,111 @@
+"""The MXE node as a process: foreign-key callbacks refused, resume after restart, never twice."""
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from localnet.mxe import keys as node_keys
+from localnet.mxe import worker
+from localnet.mxe.keys import NodeKeys
+from protocol import arcium_codec as ac
+from protocol import otc_codec as otc
+from protocol.program_ids import ARCIUM_PROGRAM_ID
+from tests.integration.localnet_process import REPO_ROOT, start_localnet
+from tests.integration.otc_rpc_harness import OtcRpc
+from tests.unit.otc_bank_harness import Party
+
+P1 = otc.PRICE_ONE
+
+
+class NodeProcess:
+    def __init__(self, ledger, rpc_url: str, ws_url: str) -> None:
+        code = "import sys; from wallet.cli import main; sys.exit(main())"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code, "mxe", "up", "--ledger", str(ledger), "--rpc-url", rpc_url,
+             "--ws-url", ws_url], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+        line = self.proc.stdout.readline()
+        assert line.startswith("mxe: ready"), line
+
+    def stop(self, sig=signal.SIGTERM) -> int:
+        self.proc.send_signal(sig)
+        return self.proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    node = start_localnet(tmp_path_factory.mktemp("mxe-node-ledger"), services=False)
+    client = OtcRpc(node.rpc_url, node.ws_url, node.usdc_mint)
+    yield node, client
+    client.close()
+    node.stop()
+
+
+def queued(h) -> list[tuple]:
+    res = h.rpc.call("getProgramAccounts", str(ARCIUM_PROGRAM_ID), {"encoding": "base64", "commitment": "confirmed"})
+    out = []
+    for item in res:
+        data = base64.b64decode(item["account"]["data"][0])
+        if worker.is_queued(data):
+            out.append((Pubkey.from_string(item["pubkey"]), ac.decode_computation(data)))
+    return out
+
+
+def test_foreign_key_refused_then_resume_and_never_twice(cluster):
+    node, h = cluster
+    creator = Party()
+    h.fund(creator)
+    deal, err = h.create_deal(creator, 1000, P1)
+    assert err is None
+    [(comp_key, comp)] = queued(h)
+    # an impostor (any key but the registered node key) signs a result: refused, nothing changes
+    impostor = NodeKeys(os.urandom(32), Keypair())
+    h.fund(Party(wallet=impostor.node))
+    result = worker.compute(comp_key, comp, lambda k: None, impostor)
+    err, _ = h.send([ac.callback_instruction(impostor.node.pubkey(), comp_key, comp, result.outputs,
+                                             worker.sign(impostor, comp_key, result.outputs))], [impostor.node])
+    assert err == {"InstructionError": [0, {"Custom": ac.ARCIUM_IDL.error_code("InvalidNodeSignature")}]}
+    assert not h.deal(deal)["state_ready"] and len(queued(h)) == 1
+    # the real node starts after the fact and resumes the pending computation
+    mxe = NodeProcess(node.ledger_dir, node.rpc_url, node.ws_url)
+    try:
+        h.events.wait("DealCreated", lambda f: f["deal"] == deal)
+        offeror = Party()
+        h.fund(offeror)
+        first, err, _ = h.submit_offer(offeror, deal, P1, 100)
+        h.events.wait("OfferCreated", lambda f: f["offer"] == first)
+    finally:
+        assert mxe.stop() in (0, -signal.SIGTERM)
+    # queued while the node is down ...
+    second, err, _ = h.submit_offer(offeror, deal, P1, 200)
+    assert err is None
+    time.sleep(1.0)
+    assert len(queued(h)) == 1 and not h.offer(second)["state_ready"]
+    mxe = NodeProcess(node.ledger_dir, node.rpc_url, node.ws_url)  # ... and delivered after the restart
+    try:
+        h.events.wait("OfferCreated", lambda f: f["offer"] == second)
+        time.sleep(1.5)  # give a duplicate every chance to appear
+    finally:
+        mxe.stop(signal.SIGKILL)
+    mxe = NodeProcess(node.ledger_dir, node.rpc_url, node.ws_url)  # a third start finds nothing to redo
+    try:
+        time.sleep(1.5)
+    finally:
+        mxe.stop()
+    assert queued(h) == []
+    created = [f for _, _, n, f in h.events.events if n == "OfferCreated"]
+    assert sorted(str(f["offer"]) for f in created) == sorted([str(first), str(second)])
+    assert len([1 for _, _, n, f in h.events.events if n == "DealCreated" and f["deal"] == deal]) == 1
+    pool = ac.ARCIUM_IDL.decode_account("ExecutingPool", h.rpc.account_data(otc.OTC_ARCIUM.executing_pool))
+    assert pool["finalized_total"] == 3 and pool["failed_total"] == 0
+    keys = node_keys.load(node.ledger_dir)
+    assert oct(os.stat(node_keys.key_dir(node.ledger_dir) / node_keys.X25519_FILE).st_mode & 0o777) == "0o600"
+    assert keys.x25519_public == h.mxe_pub
