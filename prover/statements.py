@@ -1,0 +1,165 @@
+"""What a proof claims, checked in Python before any proving, and the circuit inputs for it.
+
+Why check first: a false statement must fail at once with the condition that failed ("balance is
+below the fiat due"), not seconds later as an opaque witness error or an invalid proof. Each
+check here mirrors one constraint group of the circuit (docs/circuits.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Collection
+
+from protocol.attestation import (
+    PAYMENT_ID_BOUND, U64_MAX, AttestationError, SignedAttestation, SignedReceipt,
+    notary_key_hash, pubkey_to_fields)
+from protocol.poseidon import FIELD_MODULUS
+
+from .circuits_registry import spec
+
+
+class StatementError(ValueError):
+    """The statement is false or malformed; the message names the failed condition."""
+
+
+def _u64(name: str, v: object) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= U64_MAX:
+        raise StatementError(f"{name} must be an integer in 0..2^64-1, got {v!r}")
+    return v
+
+
+def _field(name: str, v: object, bound: int = FIELD_MODULUS) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < bound:
+        raise StatementError(f"{name} is out of range: {v!r}")
+    return v
+
+
+@dataclass(frozen=True)
+class SolvencyStatement:
+    """"My bank balance covers `fiat_due_paisa`, attested no earlier than `min_timestamp`, for
+    the wallet `wallet_pubkey`"."""
+
+    wallet_pubkey: bytes
+    fiat_due_paisa: int
+    min_timestamp: int
+
+
+@dataclass(frozen=True)
+class PaymentStatement:
+    """"I paid at least `fiat_due_paisa` to `payee_commitment` at or after `matched_at`, for
+    the matched order `order_id`"."""
+
+    order_id: int
+    payee_commitment: int
+    fiat_due_paisa: int
+    matched_at: int
+
+
+@dataclass(frozen=True)
+class CircuitInputs:
+    """Everything the prover needs: the named circuit inputs and the public ones in order."""
+
+    circuit: str
+    inputs: dict[str, int]
+    public_inputs: tuple[int, ...]
+
+
+def _check_notary(signed: SignedAttestation | SignedReceipt,
+                  registered: Collection[int] | None) -> int:
+    if not signed.verify():
+        raise StatementError("notary signature is invalid")
+    khash = notary_key_hash(signed.notary_public_key)
+    if registered is not None and khash not in registered:
+        raise StatementError("the notary key is not registered")
+    return khash
+
+
+def _signature_inputs(signed: SignedAttestation | SignedReceipt) -> dict[str, int]:
+    ax, ay = signed.notary_public_key
+    r8x, r8y, s = signed.signature
+    return {"notaryAx": ax, "notaryAy": ay, "sigR8x": r8x, "sigR8y": r8y, "sigS": s}
+
+
+def _ordered(circuit: str, inputs: dict[str, int]) -> CircuitInputs:
+    names = spec(circuit).public_inputs
+    return CircuitInputs(circuit, inputs, tuple(inputs[n] for n in names))
+
+
+def solvency_public_inputs(stmt: SolvencyStatement, notary_hash: int) -> tuple[int, ...]:
+    """The public inputs a verifier derives from the statement (no private data needed)."""
+    try:
+        hi, lo = pubkey_to_fields(stmt.wallet_pubkey)
+    except AttestationError as exc:
+        raise StatementError(str(exc)) from None
+    return (_field("notary key hash", notary_hash), hi, lo,
+            _u64("min_timestamp", stmt.min_timestamp), _u64("fiat_due", stmt.fiat_due_paisa))
+
+
+def payment_public_inputs(stmt: PaymentStatement, notary_hash: int,
+                          nullifier: int) -> tuple[int, ...]:
+    return (_field("notary key hash", notary_hash),
+            _field("order_id", stmt.order_id, PAYMENT_ID_BOUND),
+            _field("payee_commitment", stmt.payee_commitment),
+            _u64("fiat_due", stmt.fiat_due_paisa), _u64("matched_at", stmt.matched_at),
+            _field("nullifier", nullifier))
+
+
+def solvency_inputs(signed: SignedAttestation, stmt: SolvencyStatement,
+                    registered_notaries: Collection[int] | None = None) -> CircuitInputs:
+    """Check the solvency statement against the attestation and build the circuit inputs."""
+    solvency_public_inputs(stmt, 0)  # ranges of the statement itself
+    khash = _check_notary(signed, registered_notaries)
+    att = signed.attestation
+    if bytes(att.wallet_pubkey) != bytes(stmt.wallet_pubkey):
+        raise StatementError("the attestation is bound to a different wallet")
+    if att.timestamp < stmt.min_timestamp:
+        raise StatementError("attestation is older than the time bound")
+    if att.balance_paisa < stmt.fiat_due_paisa:
+        raise StatementError("balance is below the fiat due")
+    hi, lo = pubkey_to_fields(stmt.wallet_pubkey)
+    inputs = {"notaryKeyHash": khash, "walletHi": hi, "walletLo": lo,
+              "minTimestamp": stmt.min_timestamp, "fiatDue": stmt.fiat_due_paisa,
+              "accountCommitment": att.account_commitment, "balance": att.balance_paisa,
+              "timestamp": att.timestamp, **_signature_inputs(signed)}
+    return _ordered("solvency", inputs)
+
+
+def payment_inputs(signed: SignedReceipt, stmt: PaymentStatement,
+                   registered_notaries: Collection[int] | None = None) -> CircuitInputs:
+    """Check the payment statement against the receipt and build the circuit inputs."""
+    payment_public_inputs(stmt, 0, 0)
+    khash = _check_notary(signed, registered_notaries)
+    rc = signed.receipt
+    if rc.payee_commitment != stmt.payee_commitment:
+        raise StatementError("receipt payee does not match the order")
+    if rc.amount_paisa < stmt.fiat_due_paisa:
+        raise StatementError("receipt amount is below the fiat due")
+    if rc.timestamp < stmt.matched_at:
+        raise StatementError("the payment was made before the order was matched")
+    inputs = {"notaryKeyHash": khash, "orderId": stmt.order_id,
+              "payeeCommitment": stmt.payee_commitment, "fiatDue": stmt.fiat_due_paisa,
+              "matchedAt": stmt.matched_at, "nullifier": rc.nullifier(),
+              "payerCommitment": rc.payer_commitment, "amount": rc.amount_paisa,
+              "paymentId": rc.payment_id, "timestamp": rc.timestamp,
+              **_signature_inputs(signed)}
+    return _ordered("payment", inputs)
+
+
+def sample_inputs(circuit: str) -> CircuitInputs:
+    """A true statement under a throwaway notary key: used to self-test freshly set up or
+    imported keys (a zkey for another circuit cannot produce a proof that verifies here)."""
+    from protocol.attestation import (
+        BalanceAttestation, PaymentReceipt, account_commitment, sign_balance_attestation,
+        sign_payment_receipt)
+    key = bytes(range(1, 33))
+    wallet = bytes(range(32))
+    payee = account_commitment("0345-1234567", 12345)
+    if circuit == "solvency":
+        att = BalanceAttestation(account_commitment("0300-7654321", 999), 10_000_00,
+                                 1_700_000_000, wallet)
+        return solvency_inputs(sign_balance_attestation(key, att),
+                               SolvencyStatement(wallet, 5_000_00, 1_699_999_000))
+    spec(circuit)
+    rc = PaymentReceipt(account_commitment("0300-7654321", 999), payee, 28_500_00, 77,
+                        1_700_000_100)
+    return payment_inputs(sign_payment_receipt(key, rc),
+                          PaymentStatement(42, payee, 28_500_00, 1_700_000_000))
