@@ -24,6 +24,7 @@ from wallet.core.cluster import ClusterError, ensure_local_cluster
 from wallet.core.config import ClusterProfile, ConfigError, WalletConfig, ws_url_for
 from wallet.core.events import BalanceChanged, EventBus
 from wallet.core.faucet import FaucetError, airdrop_sol, airdrop_usdc
+from wallet.core.keyring_cache import UnlockCache
 from wallet.core.keystore import Keystore, KeystoreError
 
 from .bridge import CoreBridge
@@ -100,7 +101,15 @@ async def await_dialog(dialog: QDialog) -> int:
     return await done
 
 
-async def unlock(path: Path) -> Keystore | None:
+async def unlock(path: Path, keyring_cache: bool = False) -> Keystore | None:
+    cache = UnlockCache() if keyring_cache and path.exists() else None
+    if cache is not None:
+        key = await asyncio.to_thread(cache.get, Keystore.wallet_id_of(path))
+        if key is not None:
+            try:
+                return await asyncio.to_thread(Keystore.unlock_with_key, path, key)
+            except KeystoreError:
+                cache.forget(Keystore.wallet_id_of(path))  # stale after a password change
     password = os.environ.get("ANOMI_PASSWORD")
     if password is not None and path.exists():
         try:
@@ -110,6 +119,8 @@ async def unlock(path: Path) -> Keystore | None:
     dialog = UnlockDialog(path)
     if await await_dialog(dialog) != QDialog.DialogCode.Accepted:
         return None
+    if cache is not None and dialog.keystore is not None:
+        cache.put(dialog.keystore.wallet_id, dialog.keystore.unlock_key)
     return dialog.keystore
 
 
@@ -122,7 +133,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     except ConfigError as exc:
         print(f"anomi-wallet: {exc}", file=sys.stderr)
         return 2
-    keystore = await unlock(path)
+    keystore = await unlock(path, cfg.keyring_cache)
     if keystore is None:
         return 1
     controller = WalletController(cfg, profile, keystore)
