@@ -57,4 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Under `python -m wallet.cli` this file runs as __main__ while command modules import
+    # `wallet.cli`; dispatch through that one module so CliError is the same class everywhere.
+    from wallet.cli import main as _main
+
+    sys.exit(_main())
