@@ -19,6 +19,7 @@ COMMAND_MODULES: list[str] = [
     "localnet.cli",
     "localnet.rails.cli",
     "localnet.mxe.cli",
+    "prover.cli",
     "wallet.commands.wallet",
     "wallet.commands.balance",
     "wallet.commands.profile",
