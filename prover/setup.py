@@ -97,8 +97,8 @@ def check_keys(circuit: str, pk: groth16py.ProvingKey, vk: groth16py.VerifyingKe
     from protocol.poseidon import FIELD_MODULUS
     ci = sample_inputs(circuit)
     if vk.n_public != len(ci.public_inputs):
-        raise ArtifactError(f"the key has {vk.n_public} public inputs; {circuit} has "
-                            f"{len(ci.public_inputs)}")
+        raise ArtifactError(f"the key does not fit circuit {circuit}: it has {vk.n_public} "
+                            f"public inputs, the circuit {len(ci.public_inputs)}")
     with tempfile.TemporaryDirectory() as tmp:
         wtns = Path(tmp) / "w.wtns"
         write_wtns(wtns, calculate_witness(wasm, ci.inputs), FIELD_MODULUS)
