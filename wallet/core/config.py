@@ -71,11 +71,14 @@ class ClusterProfile:
     notary_key: str | None = None   # hex of the notary's public key to trust; None: the cluster's registry
     usdc_mint: str | None = None    # fallback when the cluster does not answer anomi_clusterInfo
     embedded: bool = False          # True: start the embedded localnet when nothing answers
+    directory_url: str | None = None  # payee directory (wallet/core/payee_directory.py)
 
     def validated(self) -> "ClusterProfile":
         if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
             raise ConfigError(f"profile names use letters, digits, - and _: {self.name!r}")
         rail = _check_url(self.rail_url, ("http", "https"), "rail URL") if self.rail_url else None
+        directory = (_check_url(self.directory_url, ("http", "https"), "directory URL")
+                     if self.directory_url else None)
         if self.notary_key is not None:
             try:
                 bytes.fromhex(self.notary_key)
@@ -83,7 +86,7 @@ class ClusterProfile:
                 raise ConfigError("notary key must be hex") from exc
         return replace(self, rpc_url=_check_url(self.rpc_url, ("http", "https"), "RPC URL"),
                        ws_url=_check_url(self.ws_url, ("ws", "wss"), "WebSocket URL"),
-                       rail_url=rail)
+                       rail_url=rail, directory_url=directory)
 
     @property
     def rpc_port(self) -> int:
@@ -96,10 +99,12 @@ class ClusterProfile:
 
 
 def localnet_profile(rpc_port: int = 8899) -> ClusterProfile:
-    """The embedded cluster: RPC, PubSub on the next port, the fiat rail next to it."""
+    """The embedded cluster: RPC, PubSub on the next port, the fiat rail and the payee
+    directory next to it."""
     rail_port = 8910 if rpc_port == 8899 else rpc_port + 11
     return ClusterProfile(LOCALNET, f"http://127.0.0.1:{rpc_port}", f"ws://127.0.0.1:{rpc_port + 1}",
-                          f"http://127.0.0.1:{rail_port}", embedded=True)
+                          f"http://127.0.0.1:{rail_port}", embedded=True,
+                          directory_url=f"http://127.0.0.1:{rail_port + 1}")
 
 
 @dataclass

@@ -422,3 +422,15 @@ class Keystore:
     def update_identities(self, change: Callable[[list[dict[str, Any]]], Any]) -> Any:
         """Persist a change to the identity list atomically (used by identities.py)."""
         return self._mutate(lambda p: change(p["identities"]))
+
+    # ----------------------------------------------------------------- application notes
+    def notes(self, kind: str) -> dict[str, Any]:
+        """Wallet-private application records by kind ("rail", "payments", "deals", ...).
+
+        Why inside the keystore: rail credentials, payee details and payment ids are secrets or
+        link a wallet to a person; the keystore is the one place written only encrypted."""
+        return copy.deepcopy(self._payload.get("notes", {}).get(kind, {}))
+
+    def update_notes(self, kind: str, change: Callable[[dict[str, Any]], Any]) -> Any:
+        """Persist a change to one kind of notes atomically (all or nothing)."""
+        return self._mutate(lambda p: change(p.setdefault("notes", {}).setdefault(kind, {})))

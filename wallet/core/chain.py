@@ -1,0 +1,135 @@
+"""Read-only chain access the program clients share: raw account data, program accounts with
+filters, the cluster's Clock, the USDC mint and the rail URL the cluster advertises.
+
+Why raw base64 reads: the zk-p2p and OTC accounts are decoded by the `protocol/` codecs (the
+same ones the programs use), so the wallet only needs bytes; solana-py's typed parsing would add
+nothing. Every call is async (the GUI's qasync loop runs them directly); network failures become
+ChainError with a sentence a user can act on.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import struct
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import aiohttp
+from solana.exceptions import SolanaRpcException
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
+from solana.rpc.core import RPCException
+from solana.rpc.models import MemcmpOpts
+from solders.pubkey import Pubkey
+
+from protocol.program_ids import SYSVAR_CLOCK_ID
+
+from .cluster import ClusterError, rpc_call
+from .config import ClusterProfile
+
+NETWORK_ERRORS = (OSError, asyncio.TimeoutError, aiohttp.ClientError, RPCException,
+                  SolanaRpcException, ClusterError)
+
+
+class ChainError(Exception):
+    """The cluster could not answer, or an account the wallet needs is missing."""
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    usdc_mint: Pubkey
+    rail_url: str | None
+
+
+class Chain:
+    """One AsyncClient plus the few reads every service needs; close() when done."""
+
+    def __init__(self, profile: ClusterProfile, client: AsyncClient | None = None):
+        self.profile = profile
+        self.client = client or AsyncClient(profile.rpc_url, commitment=Confirmed)
+        self._info: ClusterInfo | None = None
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def __aenter__(self) -> "Chain":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def cluster_info(self) -> ClusterInfo:
+        """USDC mint and rail URL: ANOMI's anomi_clusterInfo, else the profile's fallbacks."""
+        if self._info is not None:
+            return self._info
+        info: dict[str, Any] = {}
+        try:
+            async with aiohttp.ClientSession() as session:
+                got = await rpc_call(session, self.profile.rpc_url, "anomi_clusterInfo")
+            info = got if isinstance(got, dict) else {}
+        except NETWORK_ERRORS + (ValueError,):
+            info = {}
+        mint = info.get("usdcMint") or self.profile.usdc_mint
+        if not mint:
+            raise ChainError("this cluster does not say which USDC mint it uses; "
+                             "set one with `anomi profile add ... --usdc-mint`")
+        rail = self.profile.rail_url or info.get("railUrl")
+        self._info = ClusterInfo(Pubkey.from_string(str(mint)), rail)
+        return self._info
+
+    async def account_data(self, key: Pubkey) -> bytes | None:
+        """The account's data, or None when it does not exist."""
+        try:
+            value = (await self.client.get_account_info(key, encoding="base64")).value
+        except NETWORK_ERRORS as exc:
+            raise ChainError(f"cannot read account {key}: {exc}") from exc
+        return None if value is None else bytes(value.data)
+
+    async def accounts_data(self, keys: Sequence[Pubkey]) -> list[bytes | None]:
+        try:
+            values = (await self.client.get_multiple_accounts(list(keys), encoding="base64")).value
+        except NETWORK_ERRORS as exc:
+            raise ChainError(f"cannot read accounts: {exc}") from exc
+        return [None if v is None else bytes(v.data) for v in values]
+
+    async def program_accounts(self, program: Pubkey, memcmp: Sequence[tuple[int, bytes]] = (),
+                               data_size: int | None = None) -> list[tuple[Pubkey, bytes]]:
+        filters: list[Any] = [MemcmpOpts(offset=o, bytes=_b58(b)) for o, b in memcmp]
+        if data_size is not None:
+            filters.append(data_size)
+        try:
+            resp = await self.client.get_program_accounts(program, encoding="base64",
+                                                          filters=filters or None)
+        except NETWORK_ERRORS as exc:
+            raise ChainError(f"cannot list accounts of {program}: {exc}") from exc
+        return [(item.pubkey, bytes(item.account.data)) for item in resp.value]
+
+    async def unix_time(self) -> int:
+        """The cluster's Clock sysvar unix_timestamp (what programs compare expiries with)."""
+        data = await self.account_data(SYSVAR_CLOCK_ID)
+        if data is None or len(data) < 40:
+            raise ChainError("the cluster has no Clock sysvar")
+        return struct.unpack_from("<q", data, 32)[0]
+
+    async def token_balance(self, token_account: Pubkey) -> int:
+        data = await self.account_data(token_account)
+        return 0 if data is None or len(data) < 72 else struct.unpack_from("<Q", data, 64)[0]
+
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def _b58(raw: bytes) -> str:
+    """Base58 (Bitcoin alphabet) of any byte string: memcmp filters take base58."""
+    n = int.from_bytes(raw, "big")
+    out = ""
+    while n:
+        n, r = divmod(n, 58)
+        out = _B58[r] + out
+    return "1" * (len(raw) - len(raw.lstrip(b"\0"))) + out
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+

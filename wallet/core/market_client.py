@@ -1,0 +1,231 @@
+"""The zk-p2p market as the wallet sees it: the book, the settlement queue, the attester
+registry, and the instructions a trader sends (ask, bid, cancel, finalize, reclaim).
+
+Why a thin client over `protocol/`: the programs check every account and byte against the same
+codecs and PDA seeds (protocol/market_codec.py, market_pdas.py, the IDLs), so the wallet builds
+exactly what the programs expect and reads the zero-copy book and the queue without a second
+definition of their layouts. Views here are plain dataclasses a CLI prints and a Qt model shows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from solders.instruction import Instruction
+from solders.pubkey import Pubkey
+from spl.token.instructions import (
+    create_idempotent_associated_token_account, get_associated_token_address)
+
+from protocol import market_codec as mc
+from protocol import market_pdas as pdas
+from protocol.attestation import notary_key_hash
+from protocol.idl import load_idl
+from protocol.units import fiat_due
+
+from .chain import Chain, ChainError
+
+MARKET = load_idl("market")
+PROCESSOR = load_idl("order_processor")
+STORE = load_idl("order_store")
+BID_COMPUTE_UNITS = 400_000
+FINALIZE_COMPUTE_UNITS = 400_000
+
+
+class MarketError(Exception):
+    """A market action the wallet refuses before sending anything (the reason says why)."""
+
+
+@dataclass(frozen=True)
+class BookOrder:
+    """One resting order (the order id is its critbit key: price, then time)."""
+    order_id: int
+    side: str
+    price: int
+    quantity: int
+    original: int
+    owner: str
+    placed_at: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"order_id": str(self.order_id), "side": self.side, "price": self.price,
+                "quantity": self.quantity, "original": self.original, "owner": self.owner,
+                "placed_at": self.placed_at}
+
+
+@dataclass(frozen=True)
+class BookSnapshot:
+    bids: list[BookOrder]
+    asks: list[BookOrder]
+
+    def depth(self, side: str) -> list[tuple[int, int]]:
+        """(price, total quantity) per price level, best first: the depth chart's data."""
+        levels: dict[int, int] = {}
+        for order in self.bids if side == "Bid" else self.asks:
+            levels[order.price] = levels.get(order.price, 0) + order.quantity
+        return sorted(levels.items(), reverse=(side == "Bid"))
+
+
+@dataclass(frozen=True)
+class MatchedOrderView:
+    """A settlement-queue record with its time left at the cluster time `now`."""
+    order_id: int
+    buyer: str
+    seller: str
+    base_amount: int
+    price: int
+    fiat_due: int
+    payee_commitment: bytes
+    matched_at: int
+    expires_at: int
+    status: str
+    updated_at: int
+    now: int
+
+    @property
+    def seconds_left(self) -> int:
+        return max(0, self.expires_at - self.now) if self.status == "Pending" else 0
+
+    @property
+    def reclaimable(self) -> bool:
+        return self.status == "Pending" and self.now >= self.expires_at
+
+    def to_json(self) -> dict[str, Any]:
+        return {"order_id": self.order_id, "buyer": self.buyer, "seller": self.seller,
+                "base_amount": self.base_amount, "price": self.price, "fiat_due": self.fiat_due,
+                "payee_commitment": self.payee_commitment.hex(), "matched_at": self.matched_at,
+                "expires_at": self.expires_at, "status": self.status, "updated_at": self.updated_at,
+                "seconds_left": self.seconds_left, "reclaimable": self.reclaimable}
+
+
+def book_orders(data: bytes | None) -> list[BookOrder]:
+    if not data:
+        return []
+    return [BookOrder(o.order_id, o.side, o.price, o.quantity, o.original, str(o.owner), o.placed_at)
+            for o in mc.iter_book(data)]
+
+
+def queue_records(data: bytes | None, now: int) -> list[MatchedOrderView]:
+    if not data:
+        return []
+    out = []
+    for rec in mc.decode_queue(data)["records"]:
+        out.append(MatchedOrderView(
+            int(rec["order_id"]), str(rec["buyer"]), str(rec["seller"]), int(rec["base_amount"]),
+            int(rec["price"]), int(rec["fiat_due"]), bytes(rec["payee_commitment"]),
+            int(rec["matched_at"]), int(rec["expires_at"]), str(rec["status"]),
+            int(rec["updated_at"]), now))
+    return out
+
+
+def split_proof(solana_proof: bytes) -> dict[str, bytes]:
+    """The 256-byte −A ‖ B ‖ C proof as the IDL's Groth16Proof struct."""
+    if len(solana_proof) != 256:
+        raise MarketError(f"a Groth16 proof is 256 bytes, got {len(solana_proof)}")
+    return {"a": solana_proof[:64], "b": solana_proof[64:192], "c": solana_proof[192:]}
+
+
+class MarketClient:
+    """Reads and instruction builders for the cluster's USDC market."""
+
+    def __init__(self, chain: Chain):
+        self.chain = chain
+        self._addr: dict[str, Pubkey] | None = None
+
+    async def addresses(self) -> dict[str, Pubkey]:
+        if self._addr is None:
+            mint = (await self.chain.cluster_info()).usdc_mint
+            self._addr = mc.market_addresses(mint)
+        return self._addr
+
+    async def usdc_account(self, owner: Pubkey) -> Pubkey:
+        return get_associated_token_address(owner, (await self.chain.cluster_info()).usdc_mint)
+
+    # ------------------------------------------------------------------ reads
+    async def book(self) -> BookSnapshot:
+        addr = await self.addresses()
+        bids, asks = await self.chain.accounts_data([addr["bids"], addr["asks"]])
+        if bids is None or asks is None:
+            raise ChainError("this cluster has no zk-p2p market for its USDC mint")
+        return BookSnapshot(book_orders(bids), book_orders(asks))
+
+    async def queue(self) -> list[MatchedOrderView]:
+        addr = await self.addresses()
+        data, = await self.chain.accounts_data([addr["settlement_queue"]])
+        return queue_records(data, await self.chain.unix_time())
+
+    async def record(self, order_id: int) -> MatchedOrderView:
+        for rec in await self.queue():
+            if rec.order_id == order_id:
+                return rec
+        raise MarketError(f"no matched order #{order_id} in the settlement queue")
+
+    async def registered_notaries(self) -> list[int]:
+        """Key hashes of the attester registry, by attester index."""
+        data = await self.chain.account_data((await self.addresses())["attester_registry"])
+        if data is None:
+            raise ChainError("the market's attester registry is missing")
+        reg = MARKET.decode_account("AttesterRegistry", data)
+        return [int.from_bytes(bytes(a["key_hash"]), "big") for a in reg["attesters"]]
+
+    async def attester_index(self, notary_public_key: tuple[int, int]) -> int:
+        khash = notary_key_hash(notary_public_key)
+        hashes = await self.registered_notaries()
+        if khash not in hashes:
+            raise MarketError("the rail's notary is not in the market's attester registry; "
+                              "its attestations cannot be used on this cluster")
+        return hashes.index(khash)
+
+    async def market_config(self) -> dict[str, Any]:
+        data = await self.chain.account_data((await self.addresses())["market"])
+        if data is None:
+            raise ChainError("this cluster has no zk-p2p market for its USDC mint")
+        return MARKET.decode_account("Market", data)
+
+    # ------------------------------------------------------------------ instructions
+    async def _ix(self, idl, name: str, args: dict[str, Any], **accounts: Pubkey) -> Instruction:
+        merged = {**await self.addresses(), **accounts}
+        return idl.instruction(name, args, {n: merged[n] for n in idl.account_names(name) if n in merged})
+
+    async def ask_ix(self, seller: Pubkey, price: int, size: int, payee_commitment: int) -> Instruction:
+        return await self._ix(MARKET, "place_ask_order",
+                              {"price": price, "size": size,
+                               "payee_commitment": payee_commitment.to_bytes(32, "big")},
+                              seller=seller, seller_token=await self.usdc_account(seller))
+
+    async def bid_ix(self, bidder: Pubkey, price: int, size: int, attester_index: int,
+                     min_timestamp: int, solana_proof: bytes) -> Instruction:
+        return await self._ix(MARKET, "place_bid_order",
+                              {"price": price, "size": size, "attester_index": attester_index,
+                               "min_timestamp": min_timestamp, "proof": split_proof(solana_proof)},
+                              bidder=bidder)
+
+    async def cancel_ix(self, owner: Pubkey, side: str, order_id: int) -> Instruction:
+        return await self._ix(MARKET, "cancel_order", {"side": side, "order_id": order_id},
+                              owner=owner, owner_token=await self.usdc_account(owner))
+
+    async def ensure_usdc_account_ix(self, payer: Pubkey, owner: Pubkey) -> Instruction:
+        mint = (await self.chain.cluster_info()).usdc_mint
+        return create_idempotent_associated_token_account(payer, owner, mint)
+
+    async def finalize_ix(self, payer: Pubkey, record: MatchedOrderView, attester_index: int,
+                          nullifier: int, solana_proof: bytes) -> Instruction:
+        null_bytes = nullifier.to_bytes(32, "big")
+        return await self._ix(PROCESSOR, "finalize_trade",
+                              {"order_id": record.order_id, "attester_index": attester_index,
+                               "nullifier": null_bytes, "proof": split_proof(solana_proof)},
+                              payer=payer, nullifier_record=pdas.nullifier(null_bytes)[0],
+                              buyer_token=await self.usdc_account(Pubkey.from_string(record.buyer)))
+
+    async def reclaim_ix(self, record: MatchedOrderView) -> Instruction:
+        return await self._ix(MARKET, "reclaim_expired", {"order_id": record.order_id},
+                              seller_token=await self.usdc_account(Pubkey.from_string(record.seller)))
+
+
+def check_order(price: int, size: int, config: dict[str, Any]) -> None:
+    """The market's own placement rules, checked before anything is signed."""
+    tick, minimum = int(config["tick_size"]), int(config["min_size"])
+    if price <= 0 or price % tick:
+        raise MarketError(f"price must be a positive multiple of the tick ({tick} paisa)")
+    if size < minimum:
+        raise MarketError(f"size must be at least {minimum} USDC base units")
+    fiat_due(size, price)

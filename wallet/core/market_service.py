@@ -1,0 +1,162 @@
+"""Live order book, my orders and the settlement queue, published as core events.
+
+Why snapshot + accountSubscribe: the first view comes from getMultipleAccounts (book sides and
+the queue); every later change arrives as an accountSubscribe notification carrying the whole
+account, decoded with the same protocol codecs. A slow poll underneath covers a dropped WebSocket
+and advances the queue's countdowns with the cluster clock. The GUI's bridge re-emits the events
+as Qt signals; nothing here blocks the event loop.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+import websockets
+from solders.pubkey import Pubkey
+
+from .chain import NETWORK_ERRORS, Chain
+from .events import ConnectionChanged, EventBus
+from .market_client import (
+    BookOrder, BookSnapshot, MarketClient, MatchedOrderView, book_orders, queue_records)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BookUpdated:
+    book: BookSnapshot
+
+
+@dataclass(frozen=True)
+class MyOrdersUpdated:
+    owner: str
+    orders: list[BookOrder]
+
+
+@dataclass(frozen=True)
+class QueueUpdated:
+    """Every record; `mine` are those where the watched owner is buyer or seller."""
+    records: list[MatchedOrderView]
+    mine: list[MatchedOrderView]
+
+
+async def subscribe_accounts(ws_url: str, keys: list[Pubkey],
+                             on_data: Callable[[Pubkey, bytes], Awaitable[None] | None],
+                             ready: asyncio.Event | None = None) -> None:
+    """accountSubscribe to `keys` (base64, confirmed) and call on_data per notification until
+    cancelled. Raises on connection loss (the caller reconnects)."""
+    async with websockets.connect(ws_url, max_size=None) as ws:
+        by_sub: dict[int, Pubkey] = {}
+        for i, key in enumerate(keys):
+            await ws.send(json.dumps({"jsonrpc": "2.0", "id": i + 1, "method": "accountSubscribe",
+                                      "params": [str(key), {"encoding": "base64",
+                                                            "commitment": "confirmed"}]}))
+        pending = {i + 1: k for i, k in enumerate(keys)}
+        while pending:
+            msg = json.loads(await ws.recv())
+            if msg.get("id") in pending:
+                by_sub[int(msg["result"])] = pending.pop(msg["id"])
+        if ready is not None:
+            ready.set()
+        async for raw in ws:
+            msg = json.loads(raw)
+            params = msg.get("params") or {}
+            key = by_sub.get(params.get("subscription"))
+            value = (params.get("result") or {}).get("value")
+            if key is None or not value:
+                continue
+            result = on_data(key, base64.b64decode(value["data"][0]))
+            if asyncio.iscoroutine(result):
+                await result
+
+
+class MarketService:
+    """Publishes BookUpdated, MyOrdersUpdated, QueueUpdated and ConnectionChanged on `bus`."""
+
+    def __init__(self, chain: Chain, bus: EventBus, *, owner: Pubkey | None = None,
+                 poll_interval: float = 5.0):
+        self.chain = chain
+        self.market = MarketClient(chain)
+        self.bus = bus
+        self.owner = owner
+        self.poll_interval = poll_interval
+        self.book = BookSnapshot([], [])
+        self.records: list[MatchedOrderView] = []
+        self._raw: dict[str, bytes | None] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self.subscribed = asyncio.Event()
+
+    async def refresh(self) -> None:
+        addr = await self.market.addresses()
+        bids, asks, queue = await self.chain.accounts_data(
+            [addr["bids"], addr["asks"], addr["settlement_queue"]])
+        self._raw = {"bids": bids, "asks": asks, "settlement_queue": queue}
+        await self._publish_all()
+
+    async def _publish_all(self) -> None:
+        self.book = BookSnapshot(book_orders(self._raw.get("bids")), book_orders(self._raw.get("asks")))
+        self.bus.publish(BookUpdated(self.book))
+        if self.owner is not None:
+            self.bus.publish(MyOrdersUpdated(str(self.owner), self.my_orders()))
+        self.records = queue_records(self._raw.get("settlement_queue"), await self.chain.unix_time())
+        self.bus.publish(QueueUpdated(self.records, self.my_records()))
+
+    def my_orders(self) -> list[BookOrder]:
+        me = str(self.owner)
+        return [o for o in self.book.bids + self.book.asks if o.owner == me]
+
+    def my_records(self) -> list[MatchedOrderView]:
+        me = str(self.owner)
+        return [r for r in self.records if me in (r.buyer, r.seller)]
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        await self.refresh()
+        self._tasks = [asyncio.ensure_future(self._stream_loop()),
+                       asyncio.ensure_future(self._poll_loop())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+
+    async def _on_account(self, key: Pubkey, data: bytes) -> None:
+        addr = await self.market.addresses()
+        for name in ("bids", "asks", "settlement_queue"):
+            if addr[name] == key:
+                self._raw[name] = data
+        await self._publish_all()
+
+    async def _stream_loop(self) -> None:
+        addr = await self.market.addresses()
+        keys = [addr["bids"], addr["asks"], addr["settlement_queue"]]
+        while True:
+            try:
+                await subscribe_accounts(self.chain.profile.ws_url, keys, self._on_account,
+                                         self.subscribed)
+            except asyncio.CancelledError:
+                raise
+            except (websockets.WebSocketException, ValueError, KeyError) + NETWORK_ERRORS as exc:
+                self.subscribed.clear()
+                self.bus.publish(ConnectionChanged(False, f"market stream: {exc}"))
+            await asyncio.sleep(1.0)
+
+    async def _poll_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except NETWORK_ERRORS as exc:
+                log.debug("market poll failed: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - a bad account must not kill the service
+                log.warning("market poll: %s", exc)

@@ -1,0 +1,171 @@
+"""Proof jobs: queue, progress, cancel, and export/import of request and proof files.
+
+Why a service around prover.engine: proving takes seconds of CPU. The prover already runs each
+proof in a worker thread (groth16py releases the GIL); this service gives jobs ids and labels,
+runs them one at a time (two cores are shared with the cluster and the GUI), turns the worker
+thread's progress callbacks into core events on the event loop (call_soon_threadsafe, so a Qt
+bridge can show them), and offers the file formats of docs/proof-files.md so a proof can be made
+on an offline machine (`anomi prove REQUEST.json -o PROOF.json`) and imported back.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prover.artifacts import ArtifactError, load_keys
+from prover.engine import ProofCancelled, ProofJob, Prover, ProverError
+from prover.files import ProofFileError, ProofRequest, load_proof_file, proof_file_json
+from prover.proof import Proof
+from prover.statements import StatementError
+
+from .events import EventBus
+
+
+class ProofJobError(Exception):
+    """A proof could not be made or imported (the message names the reason)."""
+
+
+@dataclass(frozen=True)
+class ProofProgress:
+    job_id: int
+    label: str
+    stage: str
+    index: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ProofFinished:
+    job_id: int
+    label: str
+    state: str          # "done", "failed", "cancelled"
+    detail: str
+
+
+@dataclass
+class JobView:
+    job_id: int
+    label: str
+    circuit: str
+    state: str = "queued"       # queued, running, done, failed, cancelled
+    stage: str | None = None
+    detail: str = ""
+    request: ProofRequest | None = None
+    proof: Proof | None = None
+    _job: ProofJob | None = field(default=None, repr=False)
+    _cancel_requested: bool = False
+
+    def to_json(self) -> dict:
+        return {"job_id": self.job_id, "label": self.label, "circuit": self.circuit,
+                "state": self.state, "stage": self.stage, "detail": self.detail}
+
+
+class ProofJobService:
+    def __init__(self, bus: EventBus, prover: Prover | None = None, artifacts: Path | None = None):
+        self.bus = bus
+        self.artifacts = artifacts
+        self.prover = prover or Prover(artifacts)
+        self._ids = itertools.count(1)
+        self._jobs: dict[int, JobView] = {}
+        self._lock = asyncio.Lock()
+
+    def jobs(self) -> list[JobView]:
+        return list(self._jobs.values())
+
+    def request_for(self, request: ProofRequest) -> ProofRequest:
+        """Stamp the installed key's fingerprint on a request (what the proof must verify under)."""
+        try:
+            vk = load_keys(request.circuit, self.artifacts).vk_sha256
+        except ArtifactError as exc:
+            raise ProofJobError(str(exc)) from exc
+        return ProofRequest(request.circuit, request.statement, request.signed, vk,
+                            request.registered_notaries)
+
+    def submit(self, label: str, request: ProofRequest) -> JobView:
+        """Check the statement now (a false one fails at once), then queue the job."""
+        try:
+            request.circuit_inputs()
+        except StatementError as exc:
+            raise ProofJobError(f"{label}: {exc}") from exc
+        view = JobView(next(self._ids), label, request.circuit, request=request)
+        self._jobs[view.job_id] = view
+        return view
+
+    def cancel(self, job_id: int) -> None:
+        view = self._jobs[job_id]
+        view._cancel_requested = True
+        if view._job is not None:
+            view._job.cancel()
+
+    async def run(self, job_id: int) -> Proof:
+        """Prove one queued job (jobs run one after another); returns the verified proof."""
+        view = self._jobs[job_id]
+        loop = asyncio.get_running_loop()
+
+        def progress(stage: str, index: int, total: int) -> None:  # worker thread
+            loop.call_soon_threadsafe(self._progress, view, stage, index, total)
+
+        async with self._lock:
+            if view._cancel_requested:
+                return self._finish(view, "cancelled", "cancelled before it started", None)
+            view.state = "running"
+            assert view.request is not None
+            view._job = self.prover.start(view.request.circuit_inputs(), progress)
+            if view._cancel_requested:
+                view._job.cancel()
+            try:
+                proof = await asyncio.wrap_future(view._job.future)
+            except ProofCancelled as exc:
+                return self._finish(view, "cancelled", str(exc), None)
+            except (ProverError, ArtifactError, StatementError) as exc:
+                return self._finish(view, "failed", str(exc), None)
+        view.proof = proof
+        self._finish(view, "done", f"{proof.circuit} proof verified locally", proof)
+        return proof
+
+    def _progress(self, view: JobView, stage: str, index: int, total: int) -> None:
+        view.stage = stage
+        self.bus.publish(ProofProgress(view.job_id, view.label, stage, index, total))
+
+    def _finish(self, view: JobView, state: str, detail: str, proof: Proof | None) -> Proof:
+        view.state, view.detail = state, detail
+        self.bus.publish(ProofFinished(view.job_id, view.label, state, detail))
+        if proof is None:
+            raise ProofJobError(f"{view.label}: {detail}")
+        return proof
+
+    # ------------------------------------------------------------------ files
+    @staticmethod
+    def export_request(request: ProofRequest, path: Path) -> None:
+        """Write the request file (private: it holds the notary-signed evidence)."""
+        from .atomic_file import write_atomic
+
+        write_atomic(Path(path), (request.to_json() + "\n").encode())
+
+    @staticmethod
+    def export_proof(view: JobView, path: Path) -> None:
+        from .atomic_file import write_atomic
+
+        if view.proof is None or view.request is None:
+            raise ProofJobError(f"job {view.job_id} has no proof to export")
+        write_atomic(Path(path), (proof_file_json(view.proof, view.request.statement) + "\n").encode())
+
+    def import_proof(self, path: Path, circuit: str) -> Proof:
+        """Read a proof file made elsewhere; it must verify under the installed key."""
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise ProofJobError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        return self.import_text(text, circuit, str(path))
+
+    def import_text(self, text: str, circuit: str, where: str = "proof") -> Proof:
+        """Parse and verify a proof file's text (public inputs recomputed, proof checked)."""
+        try:
+            imported = load_proof_file(text, self.artifacts)
+        except (ProofFileError, ArtifactError) as exc:
+            raise ProofJobError(f"{where}: {exc}") from exc
+        if imported.proof.circuit != circuit:
+            raise ProofJobError(f"{where} is a {imported.proof.circuit} proof, not a {circuit} proof")
+        return imported.proof

@@ -1,0 +1,161 @@
+"""Settling a MatchedOrder: the buyer learns the payee, pays on the rail, proves the payment
+and finalizes; anyone reclaims an expired escrow for the seller.
+
+Why the wallet keeps notes: the payee details, the rail payment id and the finished proof link
+this wallet to a person and a payment, so they live encrypted in the keystore (notes "payees",
+"payments", "proofs"), keyed by market and order id. Each step is idempotent: paying twice
+re-uses the rail's idempotency key (the rail pays once), proving again re-uses the stored proof
+unless asked otherwise, and a finalize that already happened is refused by the program.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from solders.pubkey import Pubkey
+
+from prover.files import ProofRequest, proof_file_json
+from prover.proof import Proof
+from prover.statements import PaymentStatement
+
+from .market_client import FINALIZE_COMPUTE_UNITS, MatchedOrderView, MarketError
+from .payee_directory import PayeeDetails
+from .proof_jobs import ProofJobError
+from .trader import TradeContext
+
+
+class Settlement:
+    def __init__(self, ctx: TradeContext):
+        self.ctx = ctx
+
+    async def _key(self, order_id: int) -> str:
+        return f"{(await self.ctx.market.addresses())['market']}:{order_id}"
+
+    async def my_record(self, order_id: int, role: str = "buyer") -> MatchedOrderView:
+        record = await self.ctx.market.record(order_id)
+        if role == "buyer" and record.buyer != str(self.ctx.owner):
+            raise MarketError(f"matched order #{order_id} belongs to buyer {record.buyer}, "
+                              "not to this account")
+        return record
+
+    # ------------------------------------------------------------------ payee
+    async def payee(self, order_id: int) -> PayeeDetails:
+        """The seller's payee details for my matched order (from the directory, sealed to my
+        x25519 identity, checked against the on-chain commitment)."""
+        key = await self._key(order_id)
+        cached = self.ctx.keystore.notes("payees").get(key)
+        record = await self.my_record(order_id)
+        commitment = int.from_bytes(record.payee_commitment, "big")
+        if cached and int(cached["commitment"]) == commitment:
+            return PayeeDetails(cached["handle"], int(cached["salt"]), cached["display_name"], commitment)
+        if self.ctx.directory is None:
+            raise MarketError("no payee directory configured for this cluster")
+        book = self.ctx.identities()
+        active = [i for i in book.list() if not i.retired]
+        ident = active[-1] if active else book.create("Payee details")
+        details = await self.ctx.directory.reveal(
+            self.ctx.keypair, (await self.ctx.market.addresses())["market"], order_id,
+            ident.public_key, book.secret_key(ident.id), commitment)
+        self.ctx.keystore.update_notes("payees", lambda n: n.__setitem__(key, {
+            "handle": details.handle, "salt": str(details.salt),
+            "display_name": details.display_name, "commitment": str(commitment)}))
+        return details
+
+    # ------------------------------------------------------------------ pay
+    async def pay(self, order_id: int) -> dict[str, Any]:
+        """Pay the order's fiat due to the seller's handle (once, even if run again)."""
+        record = await self.my_record(order_id)
+        if record.status != "Pending":
+            raise MarketError(f"matched order #{order_id} is {record.status}; nothing to pay")
+        if record.seconds_left <= 0:
+            raise MarketError(f"matched order #{order_id} has expired; paying now cannot settle it")
+        details = await self.payee(order_id)
+        key = await self._key(order_id)
+        rail = await self.ctx.rail()
+        idem = f"anomi-{key.split(':')[0][:16]}-{order_id}"
+        paid = await rail.transfer(self.ctx.rail_login(), details.handle, record.fiat_due, idem,
+                                   f"ANOMI matched order {order_id}")
+        note = {"payment_id": str(paid["payment_id"]), "amount_paisa": paid["amount_paisa"],
+                "payee": details.handle, "timestamp": paid["timestamp"]}
+        self.ctx.keystore.update_notes("payments", lambda n: n.__setitem__(key, note))
+        return {"order_id": order_id, "payee": details.handle, "payee_name": details.display_name,
+                "amount_paisa": paid["amount_paisa"], "payment_id": note["payment_id"],
+                "replayed": bool(paid.get("replayed"))}
+
+    # ------------------------------------------------------------------ prove
+    async def payment_request(self, order_id: int) -> ProofRequest:
+        record = await self.my_record(order_id)
+        payment = self.ctx.keystore.notes("payments").get(await self._key(order_id))
+        if not payment:
+            raise MarketError(f"no rail payment recorded for matched order #{order_id}: "
+                              f"`anomi pay {order_id}` first")
+        rail = await self.ctx.rail()
+        _payment, signed = await rail.receipt(self.ctx.rail_login(), int(payment["payment_id"]))
+        await self.ctx.market.attester_index(signed.notary_public_key)
+        stmt = PaymentStatement(order_id, int.from_bytes(record.payee_commitment, "big"),
+                                record.fiat_due, record.matched_at)
+        notaries = tuple(await self.ctx.market.registered_notaries())
+        return self.ctx.proofs.request_for(ProofRequest("payment", stmt, signed, "0" * 64, notaries))
+
+    async def prove(self, order_id: int, *, force: bool = False) -> Proof:
+        """Prove the payment (progress as ProofProgress events); the proof is kept in the wallet."""
+        key = await self._key(order_id)
+        stored = self.ctx.keystore.notes("proofs").get(key)
+        if stored and not force:
+            return self.ctx.proofs.import_text(stored, "payment")
+        request = await self.payment_request(order_id)
+        job = self.ctx.proofs.submit(f"payment for matched order #{order_id}", request)
+        proof = await self.ctx.proofs.run(job.job_id)
+        text = proof_file_json(proof, request.statement)
+        self.ctx.keystore.update_notes("proofs", lambda n: n.__setitem__(key, text))
+        return proof
+
+    async def import_proof(self, order_id: int, path: Path) -> Proof:
+        """Adopt a proof file made offline (`anomi prove`); it must be for this order."""
+        proof = self.ctx.proofs.import_proof(path, "payment")
+        record = await self.my_record(order_id)
+        if proof.public_inputs[1] != order_id or proof.public_inputs[2] != int.from_bytes(
+                record.payee_commitment, "big") or proof.public_inputs[3] != record.fiat_due:
+            raise ProofJobError(f"{path} proves a payment for another order")
+        key = await self._key(order_id)
+        text = Path(path).read_text()
+        self.ctx.keystore.update_notes("proofs", lambda n: n.__setitem__(key, text))
+        return proof
+
+    # ------------------------------------------------------------------ finalize / reclaim
+    async def finalize(self, order_id: int) -> dict[str, Any]:
+        record = await self.my_record(order_id)
+        if record.status != "Pending":
+            raise MarketError(f"matched order #{order_id} is {record.status}, not Pending")
+        if record.seconds_left <= 0:
+            raise MarketError(f"matched order #{order_id} expired; the seller may reclaim the escrow")
+        stored = self.ctx.keystore.notes("proofs").get(await self._key(order_id))
+        if not stored:
+            raise MarketError(f"no payment proof for matched order #{order_id}: "
+                              f"`anomi prove-payment {order_id}` first")
+        proof = self.ctx.proofs.import_text(stored, "payment")
+        hashes = await self.ctx.market.registered_notaries()
+        if proof.public_inputs[0] not in hashes:
+            raise MarketError("the proof's notary is not in the market's attester registry")
+        buyer = Pubkey.from_string(record.buyer)
+        ixs = [await self.ctx.market.ensure_usdc_account_ix(self.ctx.owner, buyer),
+               await self.ctx.market.finalize_ix(self.ctx.owner, record,
+                                                 hashes.index(proof.public_inputs[0]),
+                                                 proof.public_inputs[5], proof.solana_proof())]
+        sent = await self.ctx.sender.send(ixs, [self.ctx.keypair],
+                                          compute_unit_limit=FINALIZE_COMPUTE_UNITS)
+        return {"order_id": order_id, "signature": str(sent.signature),
+                "amount": record.base_amount, "buyer": record.buyer,
+                "nullifier": str(proof.public_inputs[5])}
+
+    async def reclaim(self, order_id: int) -> dict[str, Any]:
+        record = await self.ctx.market.record(order_id)
+        if record.status != "Pending":
+            raise MarketError(f"matched order #{order_id} is {record.status}; nothing to reclaim")
+        if not record.reclaimable:
+            raise MarketError(f"matched order #{order_id} expires in {record.seconds_left} s; "
+                              "its escrow can be reclaimed only after that")
+        sent = await self.ctx.sender.send([await self.ctx.market.reclaim_ix(record)], [self.ctx.keypair])
+        return {"order_id": order_id, "signature": str(sent.signature),
+                "amount": record.base_amount, "seller": record.seller}
+

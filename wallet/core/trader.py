@@ -1,0 +1,179 @@
+"""A trader's session on the zk-p2p market: the rail account, asks, bids (with a solvency
+proof) and cancels. Settlement of matched orders is in settlement.py.
+
+Why one context object: every action needs the same things - the unlocked keystore and the
+signing account, the chain, the market client, the rail (URL advertised by the cluster), the
+payee directory, proof jobs and a transaction sender - and each is created once per session.
+Checks a user can fail (size below minimum, not enough USDC, no rail account, a notary the
+market does not trust) run before anything is signed, so a refusal changes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from prover.files import ProofRequest
+from prover.statements import SolvencyStatement
+from protocol.units import fiat_due
+
+from .chain import Chain
+from .config import ClusterProfile
+from .events import EventBus
+from .identities import IdentityBook
+from .keystore import Keystore
+from .market_client import (
+    BID_COMPUTE_UNITS, MARKET, BookOrder, MarketClient, MarketError, check_order)
+from .payee_directory import DirectoryClient
+from .proof_jobs import ProofJobService
+from .rail_client import RailClient, RailError, RailLogin
+from .tx import SentTx, TxSender
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    """What one placement did: the resting order id (if any rests) and the fills it made."""
+    signature: str
+    order_id: int
+    filled: int
+    resting: int
+    cancelled: int
+    matched_order_ids: list[int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"signature": self.signature, "order_id": str(self.order_id), "filled": self.filled,
+                "resting": self.resting, "cancelled": self.cancelled,
+                "matched_order_ids": self.matched_order_ids}
+
+
+def order_result(sent: SentTx) -> OrderResult:
+    events = MARKET.parse_events(sent.logs)
+    placed = next((f for n, f in events if n == "OrderPlaced"), None)
+    if placed is None:
+        raise MarketError(f"transaction {sent.signature} confirmed without an OrderPlaced event")
+    matched = [int(f["matched_order_id"]) for n, f in events if n == "OrderMatched"]
+    return OrderResult(str(sent.signature), int(placed["order_id"]), int(placed["filled"]),
+                       int(placed["resting"]), int(placed["cancelled"]), matched)
+
+
+class TradeContext:
+    """Everything an action needs; `close()` releases the RPC client."""
+
+    def __init__(self, profile: ClusterProfile, keystore: Keystore, *, account: str | None = None,
+                 bus: EventBus | None = None, directory_url: str | None = None):
+        self.profile = profile
+        self.keystore = keystore
+        self.keypair: Keypair = keystore.keypair(account)
+        self.bus = bus or EventBus()
+        self.chain = Chain(profile)
+        self.market = MarketClient(self.chain)
+        self.sender = TxSender(self.chain.client, bus=self.bus)
+        self.proofs = ProofJobService(self.bus)
+        self.directory = DirectoryClient(directory_url) if directory_url else None
+
+    @property
+    def owner(self) -> Pubkey:
+        return self.keypair.pubkey()
+
+    async def close(self) -> None:
+        await self.chain.close()
+
+    async def __aenter__(self) -> "TradeContext":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ rail account
+    async def rail(self) -> RailClient:
+        url = (await self.chain.cluster_info()).rail_url
+        if not url:
+            raise RailError("this cluster advertises no fiat rail and the profile names none")
+        return RailClient(url)
+
+    def rail_login(self) -> RailLogin:
+        note = self.keystore.notes("rail")
+        if not note.get("handle"):
+            raise RailError("this wallet has no rail account yet: `anomi rail open --handle 03XX-XXXXXXX`",
+                            "no_account")
+        return RailLogin(note["handle"], note["credential"])
+
+    async def open_rail_account(self, handle: str, display_name: str) -> dict[str, Any]:
+        if self.keystore.notes("rail").get("handle"):
+            raise RailError(f"this wallet already operates rail account {self.keystore.notes('rail')['handle']}",
+                            "account_exists")
+        rail = await self.rail()
+        login = RailLogin(handle, RailLogin.new_credential())
+        opened = await rail.open_account(handle, display_name, login.credential)
+        login = RailLogin(opened["handle"], login.credential)
+        com = await rail.commitment(login)
+        note = {"handle": opened["handle"], "credential": login.credential,
+                "display_name": display_name, "salt": com["salt"], "commitment": com["commitment"]}
+        self.keystore.update_notes("rail", lambda n: n.update(note))
+        return {"handle": opened["handle"], "display_name": display_name,
+                "commitment": com["commitment"], "balance_paisa": opened.get("balance_paisa", 0)}
+
+    # ------------------------------------------------------------------ orders
+    async def my_orders(self) -> list[BookOrder]:
+        book = await self.market.book()
+        me = str(self.owner)
+        return [o for o in book.bids + book.asks if o.owner == me]
+
+    async def place_ask(self, price: int, size: int) -> OrderResult:
+        """Escrow `size` USDC behind an ask whose payee is this wallet's rail account."""
+        check_order(price, size, await self.market.market_config())
+        note = self.keystore.notes("rail")
+        if not note.get("handle"):
+            raise RailError("an ask needs a rail account to be paid into: "
+                            "`anomi rail open --handle 03XX-XXXXXXX` first", "no_account")
+        held = await self.chain.token_balance(await self.market.usdc_account(self.owner))
+        if held < size:
+            raise MarketError(f"the ask escrows {size} USDC base units but this account holds {held}")
+        if self.directory is None:
+            raise MarketError("no payee directory: the matched buyer could not learn where to pay")
+        commitment = await self.directory.deposit(self.keypair, note["handle"], int(note["salt"]),
+                                                  note.get("display_name") or note["handle"])
+        ix = await self.market.ask_ix(self.owner, price, size, commitment)
+        return order_result(await self.sender.send([ix], [self.keypair]))
+
+    async def solvency_request(self, price: int, size: int) -> ProofRequest:
+        """The solvency proof request for a bid: a fresh notary attestation of this wallet's
+        rail balance, bound to this wallet's key."""
+        rail = await self.rail()
+        signed = await rail.balance_attestation(self.rail_login(), str(self.owner))
+        await self.market.attester_index(signed.notary_public_key)
+        now = await self.chain.unix_time()
+        stmt = SolvencyStatement(bytes(self.owner), fiat_due(size, price),
+                                 min(signed.attestation.timestamp, now))
+        notaries = tuple(await self.market.registered_notaries())
+        return self.proofs.request_for(ProofRequest("solvency", stmt, signed, "0" * 64, notaries))
+
+    async def place_bid(self, price: int, size: int) -> OrderResult:
+        """Prove solvency for the bid's fiat due (progress: ProofProgress events), then bid."""
+        check_order(price, size, await self.market.market_config())
+        request = await self.solvency_request(price, size)
+        job = self.proofs.submit(f"solvency for a {size}-unit bid at {price}", request)
+        proof = await self.proofs.run(job.job_id)
+        stmt = request.statement
+        index = await self.market.attester_index(request.signed.notary_public_key)
+        ix = await self.market.bid_ix(self.owner, price, size, index, stmt.min_timestamp,  # type: ignore[union-attr]
+                                      proof.solana_proof())
+        return order_result(await self.sender.send([ix], [self.keypair],
+                                                   compute_unit_limit=BID_COMPUTE_UNITS))
+
+    async def cancel(self, order_id: int) -> dict[str, Any]:
+        mine = {o.order_id: o for o in await self.my_orders()}
+        order = mine.get(order_id)
+        if order is None:
+            raise MarketError(f"no resting order {order_id} of yours in the book")
+        ix = await self.market.cancel_ix(self.owner, order.side, order_id)
+        sent = await self.sender.send([ix], [self.keypair])
+        return {"signature": str(sent.signature), "order_id": str(order_id), "side": order.side,
+                "unfilled": order.quantity}
+
+    def identities(self) -> IdentityBook:
+        return IdentityBook(self.keystore)
