@@ -76,13 +76,23 @@ _MODULES: dict[str, wasmtime.Module] = {}
 _MODULES_LOCK = threading.Lock()
 
 
+_BY_FILE: dict[tuple[str, int, int], wasmtime.Module] = {}
+
+
 def load_module(wasm_path: str | os.PathLike) -> wasmtime.Module:
     """The compiled module for a circuit WASM (memory cache, then disk cache, then compile)."""
+    st = os.stat(wasm_path)
+    file_key = (str(Path(wasm_path).resolve()), st.st_mtime_ns, st.st_size)
+    with _MODULES_LOCK:
+        module = _BY_FILE.get(file_key)
+        if module is not None:
+            return module
     data = Path(wasm_path).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     with _MODULES_LOCK:
         module = _MODULES.get(digest)
         if module is not None:
+            _BY_FILE[file_key] = module
             return module
         version = getattr(wasmtime, "__version__", "") or "unknown"
         cache_file = _cache_dir() / f"{digest[:32]}-wasmtime{version}.cwasm"
@@ -102,6 +112,7 @@ def load_module(wasm_path: str | os.PathLike) -> wasmtime.Module:
             except OSError:
                 pass  # an unwritable cache only costs time
         _MODULES[digest] = module
+        _BY_FILE[file_key] = module
         return module
 
 

@@ -94,3 +94,17 @@ def test_circomlibjs_agrees_on_random_values() -> None:
         sig = eddsa_poseidon_sign(key, msg)
         assert [str(sig[0]), str(sig[1])] == theirs["R8"] and str(sig[2]) == theirs["S"]
         assert eddsa_poseidon_verify(pub, msg, sig)
+
+
+@pytest.mark.parametrize("circuit", ["solvency", "payment"])
+def test_committed_r1cs_and_wasm_are_what_the_sources_compile_to(circuit: str,
+                                                                 tmp_path: Path) -> None:
+    from prover.setup import compile_circuit
+
+    if not (PEERS / "node_modules" / "circom2").is_dir():
+        pytest.skip("circom2 test peer not installed (run `bash tests/peers/install.sh`)")
+    r1cs, wasm, constraints = compile_circuit(circuit, tmp_path, log=lambda m: None)
+    d = artifacts_dir() / circuit
+    assert r1cs.read_bytes() == (d / f"{circuit}.r1cs").read_bytes()
+    assert wasm.read_bytes() == (d / f"{circuit}.wasm").read_bytes()
+    assert constraints in (5206, 5420)
