@@ -23,6 +23,10 @@ COMMAND_MODULES: list[str] = [
     "wallet.commands.wallet",
     "wallet.commands.balance",
     "wallet.commands.profile",
+    "wallet.commands.market",
+    "wallet.commands.settle",
+    "wallet.commands.rail",
+    "wallet.commands.directory",
 ]
 
 

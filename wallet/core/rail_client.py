@@ -9,6 +9,7 @@ notary-signed documents the proofs are built from. Refusals keep the rail's stab
 from __future__ import annotations
 
 import asyncio
+import base64
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -45,10 +46,11 @@ class RailClient:
 
     async def _call(self, method: str, path: str, *, login: RailLogin | None = None,
                     body: dict[str, Any] | None = None) -> Any:
-        auth = aiohttp.BasicAuth(login.handle, login.credential) if login else None
+        headers = {"Authorization": "Basic " + base64.b64encode(
+            f"{login.handle}:{login.credential}".encode()).decode()} if login else {}
         try:
             async with aiohttp.ClientSession(timeout=self.timeout) as session:
-                async with session.request(method, self.base_url + path, json=body, auth=auth) as resp:
+                async with session.request(method, self.base_url + path, json=body, headers=headers) as resp:
                     doc = await resp.json(content_type=None)
                     status = resp.status
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:

@@ -28,7 +28,7 @@ class Settlement:
     def __init__(self, ctx: TradeContext):
         self.ctx = ctx
 
-    async def _key(self, order_id: int) -> str:
+    async def key(self, order_id: int) -> str:
         return f"{(await self.ctx.market.addresses())['market']}:{order_id}"
 
     async def my_record(self, order_id: int, role: str = "buyer") -> MatchedOrderView:
@@ -42,7 +42,7 @@ class Settlement:
     async def payee(self, order_id: int) -> PayeeDetails:
         """The seller's payee details for my matched order (from the directory, sealed to my
         x25519 identity, checked against the on-chain commitment)."""
-        key = await self._key(order_id)
+        key = await self.key(order_id)
         cached = self.ctx.keystore.notes("payees").get(key)
         record = await self.my_record(order_id)
         commitment = int.from_bytes(record.payee_commitment, "big")
@@ -70,7 +70,7 @@ class Settlement:
         if record.seconds_left <= 0:
             raise MarketError(f"matched order #{order_id} has expired; paying now cannot settle it")
         details = await self.payee(order_id)
-        key = await self._key(order_id)
+        key = await self.key(order_id)
         rail = await self.ctx.rail()
         idem = f"anomi-{key.split(':')[0][:16]}-{order_id}"
         paid = await rail.transfer(self.ctx.rail_login(), details.handle, record.fiat_due, idem,
@@ -85,7 +85,7 @@ class Settlement:
     # ------------------------------------------------------------------ prove
     async def payment_request(self, order_id: int) -> ProofRequest:
         record = await self.my_record(order_id)
-        payment = self.ctx.keystore.notes("payments").get(await self._key(order_id))
+        payment = self.ctx.keystore.notes("payments").get(await self.key(order_id))
         if not payment:
             raise MarketError(f"no rail payment recorded for matched order #{order_id}: "
                               f"`anomi pay {order_id}` first")
@@ -99,7 +99,7 @@ class Settlement:
 
     async def prove(self, order_id: int, *, force: bool = False) -> Proof:
         """Prove the payment (progress as ProofProgress events); the proof is kept in the wallet."""
-        key = await self._key(order_id)
+        key = await self.key(order_id)
         stored = self.ctx.keystore.notes("proofs").get(key)
         if stored and not force:
             return self.ctx.proofs.import_text(stored, "payment")
@@ -117,7 +117,7 @@ class Settlement:
         if proof.public_inputs[1] != order_id or proof.public_inputs[2] != int.from_bytes(
                 record.payee_commitment, "big") or proof.public_inputs[3] != record.fiat_due:
             raise ProofJobError(f"{path} proves a payment for another order")
-        key = await self._key(order_id)
+        key = await self.key(order_id)
         text = Path(path).read_text()
         self.ctx.keystore.update_notes("proofs", lambda n: n.__setitem__(key, text))
         return proof
@@ -129,7 +129,7 @@ class Settlement:
             raise MarketError(f"matched order #{order_id} is {record.status}, not Pending")
         if record.seconds_left <= 0:
             raise MarketError(f"matched order #{order_id} expired; the seller may reclaim the escrow")
-        stored = self.ctx.keystore.notes("proofs").get(await self._key(order_id))
+        stored = self.ctx.keystore.notes("proofs").get(await self.key(order_id))
         if not stored:
             raise MarketError(f"no payment proof for matched order #{order_id}: "
                               f"`anomi prove-payment {order_id}` first")

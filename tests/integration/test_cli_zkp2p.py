@@ -1,0 +1,108 @@
+"""Seed 000 end to end through `anomi` commands only: a seller and a buyer wallet, the real
+localnet process (programs, rail, notary), a real payee directory process and real proofs.
+
+Phase 1 ask + escrow; phase 2 bid with a solvency proof, matched, Pending with 24 h; phase 3 the
+buyer learns the payee handle (sealed to its x25519 identity), pays 28,500 PKR on the rail and
+proves it; phase 4 finalize: the buyer holds 100 USDC, the escrow left the vault, Settled.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from protocol import market_codec as mc
+from solders.pubkey import Pubkey
+from tests.integration.cli_wallets import CliWallet, payee_directory
+from tests.integration.localnet_process import LocalnetProcess
+from wallet.core.chain import Chain
+from wallet.core.config import ClusterProfile
+
+SELLER_HANDLE, BUYER_HANDLE = "0345-1234567", "0300-7654321"
+
+
+def vault_balance(node: LocalnetProcess) -> int:
+    async def read() -> int:
+        async with Chain(ClusterProfile("t", node.rpc_url, node.ws_url).validated()) as chain:
+            vault = mc.market_addresses(Pubkey.from_string(node.usdc_mint))["vault"]
+            return await chain.token_balance(vault)
+    return asyncio.run(read())
+
+
+@pytest.fixture(scope="module")
+def env(localnet: LocalnetProcess, tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("cli-zkp2p")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ANOMI_PASSWORD", "cli seed pw")
+    mp.setenv("ANOMI_RPC_URL", localnet.rpc_url)
+    with payee_directory(localnet.rpc_url, root / "directory") as url:
+        mp.setenv("ANOMI_DIRECTORY_URL", url)
+        yield root
+    mp.undo()
+
+
+def test_seed_000_through_the_cli(env: Path, localnet: LocalnetProcess) -> None:
+    seller, buyer = CliWallet("ali", env), CliWallet("farzan", env)
+    ali = seller.ok("wallet", "create", "--words", "12")["address"]
+    farzan = buyer.ok("wallet", "create", "--words", "12")["address"]
+    seller.ok("faucet", "--sol", "1", "--usdc", "100")
+    buyer.ok("faucet", "--sol", "1")
+
+    # an ask needs a rail account to be paid into; refused cleanly before one exists
+    assert "rail account" in seller.refused("ask", "--size", "100", "--price", "285")
+    opened = seller.ok("rail", "open", "--handle", SELLER_HANDLE, "--name", "Ali")
+    assert opened["handle"] == SELLER_HANDLE and int(opened["commitment"]) > 0
+
+    # ---- phase 1: ask 100 USDC at 285 PKR/USDC, escrowed
+    vault_before = vault_balance(localnet)
+    placed = seller.ok("ask", "--size", "100", "--price", "285")
+    assert (placed["filled"], placed["resting"], placed["matched_order_ids"]) == (0, 100_000_000, [])
+    assert vault_balance(localnet) == vault_before + 100_000_000
+    assert seller.ok("balance")["usdc_base_units"] == 0
+    book = seller.ok("book")
+    assert [(o["price"], o["quantity"], o["owner"]) for o in book["asks"] if o["owner"] == ali] == [
+        (28_500, 100_000_000, ali)]
+    assert [o["order_id"] for o in seller.ok("orders")["resting"]] == [placed["order_id"]]
+
+    # ---- phase 2: bid with a solvency proof, matched at once
+    buyer.ok("rail", "open", "--handle", BUYER_HANDLE, "--name", "Farzan")
+    assert buyer.ok("rail", "topup", "50000")["balance_paisa"] == 5_000_000
+    assert "no matched order #999999" in buyer.refused("pay", "999999")  # no such order: refused, nothing paid
+    code, out, err = buyer.run("bid", "--size", "100", "--price", "285")
+    assert code == 0, err
+    assert "[4/4]" in err and "self-verify" in err  # proving progress shown on stderr
+    bid = json.loads(out)
+    assert (bid["filled"], bid["resting"]) == (100_000_000, 0) and len(bid["matched_order_ids"]) == 1
+    order = bid["matched_order_ids"][0]
+    queue = buyer.ok("queue")["records"]
+    rec = next(r for r in queue if r["order_id"] == order)
+    assert (rec["buyer"], rec["seller"], rec["status"]) == (farzan, ali, "Pending")
+    assert (rec["base_amount"], rec["price"], rec["fiat_due"]) == (100_000_000, 28_500, 2_850_000)
+    assert rec["expires_at"] - rec["matched_at"] == 24 * 3600 and rec["seconds_left"] > 86_000
+    assert not [o for o in seller.ok("book")["asks"] if o["owner"] == ali]
+    assert [r["order_id"] for r in seller.ok("orders")["matched"]] == [order]
+
+    # ---- phase 3: the buyer alone learns the payee handle, pays, proves
+    assert "not to this account" in seller.refused("payee", str(order))
+    payee = buyer.ok("payee", str(order))
+    assert (payee["handle"], payee["display_name"]) == (SELLER_HANDLE, "Ali")
+    paid = buyer.ok("pay", str(order))
+    assert (paid["amount_paisa"], paid["payee"], paid["replayed"]) == (2_850_000, SELLER_HANDLE, False)
+    assert buyer.ok("pay", str(order))["replayed"] is True  # paying again pays nothing twice
+    assert buyer.ok("rail", "balance")["balance_paisa"] == 5_000_000 - 2_850_000
+    assert seller.ok("rail", "balance")["balance_paisa"] == 2_850_000
+    proved = buyer.ok("prove-payment", str(order))
+    assert int(proved["nullifier"]) > 0
+
+    # ---- phase 4: finalize releases the escrow to the buyer
+    done = buyer.ok("finalize", str(order))
+    assert done["amount"] == 100_000_000
+    assert buyer.ok("balance")["usdc_base_units"] == 100_000_000
+    assert vault_balance(localnet) == vault_before
+    rec = next(r for r in buyer.ok("queue")["records"] if r["order_id"] == order)
+    assert rec["status"] == "Settled"
+    # the record is final: a second finalize is refused with the program's reason
+    assert "Settled" in buyer.refused("finalize", str(order))
+    assert "nothing to reclaim" in seller.refused("reclaim", str(order))

@@ -1,0 +1,138 @@
+"""`anomi book|ask|bid|orders|cancel|queue`: the zk-p2p market from the command line."""
+from __future__ import annotations
+
+import argparse
+import time
+
+from protocol.units import format_pkr, format_usdc
+from wallet.core.market_client import MatchedOrderView
+from wallet.core.trader import OrderResult, TradeContext
+
+from .session import add_common, emit
+from .trading_session import (
+    add_account, price_arg, run_trade, table, trade_guarded, usdc_arg)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("book", help="the USDC/PKR order book (best first)")
+    add_common(p, cluster=True)
+    add_account(p)
+    p.add_argument("--depth", type=int, default=20, help="orders per side to show")
+    p.set_defaults(func=trade_guarded(cmd_book))
+
+    for side, help_text in (("ask", "sell USDC for PKR: escrow USDC behind an ask"),
+                            ("bid", "buy USDC for PKR: prove solvency and bid (may match at once)")):
+        p = subparsers.add_parser(side, help=help_text)
+        add_common(p, cluster=True)
+        add_account(p)
+        p.add_argument("--size", required=True, type=usdc_arg, help="USDC, e.g. 100")
+        p.add_argument("--price", required=True, type=price_arg, help="PKR per USDC, e.g. 285")
+        p.set_defaults(func=trade_guarded(cmd_ask if side == "ask" else cmd_bid))
+
+    p = subparsers.add_parser("orders", help="my resting orders and my matched orders")
+    add_common(p, cluster=True)
+    add_account(p)
+    p.set_defaults(func=trade_guarded(cmd_orders))
+
+    p = subparsers.add_parser("cancel", help="cancel one of my resting orders (an ask's escrow returns)")
+    add_common(p, cluster=True)
+    add_account(p)
+    p.add_argument("order_id", help="order id as shown by `anomi orders`")
+    p.set_defaults(func=trade_guarded(cmd_cancel))
+
+    p = subparsers.add_parser("queue", help="the settlement queue: status and time left of matched orders")
+    add_common(p, cluster=True)
+    add_account(p)
+    p.add_argument("--all", action="store_true", help="every record, not only mine")
+    p.set_defaults(func=trade_guarded(cmd_queue))
+
+
+def _duration(seconds: int) -> str:
+    h, rem = divmod(max(0, seconds), 3600)
+    return f"{h}h{rem // 60:02d}m"
+
+
+def _record_rows(records: list[MatchedOrderView], me: str) -> list[list[object]]:
+    rows = []
+    for r in records:
+        role = "buyer" if r.buyer == me else "seller" if r.seller == me else "-"
+        left = _duration(r.seconds_left) if r.status == "Pending" and not r.reclaimable else \
+            ("expired, reclaimable" if r.reclaimable else "-")
+        rows.append([r.order_id, role, r.status, format_usdc(r.base_amount), format_pkr(r.price),
+                     format_pkr(r.fiat_due), left])
+    return rows
+
+
+def cmd_book(args: argparse.Namespace) -> int:
+    book = run_trade(args, lambda ctx: ctx.market.book())
+    bids, asks = book.bids[: args.depth], book.asks[: args.depth]
+    data = {"bids": [o.to_json() for o in bids], "asks": [o.to_json() for o in asks],
+            "depth": {"bids": book.depth("Bid"), "asks": book.depth("Ask")}}
+    rows = [["ask", format_pkr(o.price), format_usdc(o.quantity), str(o.order_id)] for o in reversed(asks)]
+    rows += [["bid", format_pkr(o.price), format_usdc(o.quantity), str(o.order_id)] for o in bids]
+    emit(args, data, table(rows, ["side", "PKR/USDC", "USDC", "order id"]) if rows else "The book is empty.")
+    return 0
+
+
+def _placed(args: argparse.Namespace, side: str, result: OrderResult) -> None:
+    lines = [f"{side} placed: {result.signature}",
+             f"  filled {format_usdc(result.filled)} USDC, resting {format_usdc(result.resting)} USDC"]
+    if result.resting:
+        lines.append(f"  resting order id {result.order_id}")
+    if result.cancelled:
+        lines.append(f"  {format_usdc(result.cancelled)} USDC dropped (fill bound per instruction)")
+    for mid in result.matched_order_ids:
+        lines.append(f"  matched order #{mid} (see `anomi queue`)")
+    emit(args, result.to_json(), "\n".join(lines))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    result = run_trade(args, lambda ctx: ctx.place_ask(args.price, args.size), directory=True)
+    _placed(args, "ask", result)
+    return 0
+
+
+def cmd_bid(args: argparse.Namespace) -> int:
+    result = run_trade(args, lambda ctx: ctx.place_bid(args.price, args.size))
+    _placed(args, "bid", result)
+    return 0
+
+
+def cmd_orders(args: argparse.Namespace) -> int:
+    async def action(ctx: TradeContext):
+        return str(ctx.owner), await ctx.my_orders(), await ctx.market.queue()
+    me, orders, records = run_trade(args, action)
+    mine = [r for r in records if me in (r.buyer, r.seller)]
+    data = {"owner": me, "resting": [o.to_json() for o in orders], "matched": [r.to_json() for r in mine]}
+    text = [f"Account {me}", "Resting orders:"]
+    text.append(table([[o.side, format_pkr(o.price), format_usdc(o.quantity), format_usdc(o.original),
+                        str(o.order_id)] for o in orders], ["side", "PKR/USDC", "open", "original", "order id"])
+                if orders else "  none")
+    text.append("Matched orders:")
+    text.append(table(_record_rows(mine, me), ["#", "role", "status", "USDC", "PKR/USDC", "PKR due", "time left"])
+                if mine else "  none")
+    emit(args, data, "\n".join(text))
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from wallet.cli import CliError
+    try:
+        order_id = int(args.order_id)
+    except ValueError:
+        raise CliError(f"not an order id: {args.order_id!r}") from None
+    out = run_trade(args, lambda ctx: ctx.cancel(order_id))
+    emit(args, out, f"cancelled {out['side'].lower()} {order_id}: {out['signature']}")
+    return 0
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    async def action(ctx: TradeContext):
+        return str(ctx.owner), await ctx.market.queue(), await ctx.chain.unix_time()
+    me, records, now = run_trade(args, action)
+    shown = records if args.all else [r for r in records if me in (r.buyer, r.seller)]
+    data = {"owner": me, "cluster_time": now, "records": [r.to_json() for r in shown]}
+    text = table(_record_rows(shown, me), ["#", "role", "status", "USDC", "PKR/USDC", "PKR due", "time left"]) \
+        if shown else "No matched orders."
+    emit(args, data, f"{text}\n(cluster time {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(now))} UTC)")
+    return 0

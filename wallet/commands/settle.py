@@ -1,0 +1,103 @@
+"""`anomi payee|pay|prove-payment|finalize|reclaim`: settling a matched order.
+
+`prove-payment` is the wallet's verb; `anomi prove REQUEST.json -o PROOF.json` (prover/cli.py)
+is offline proving of a request file, which `prove-payment --export-request` writes and
+`finalize --proof` imports.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from protocol.units import format_pkr, format_usdc
+from wallet.core.atomic_file import write_atomic
+from wallet.core.proof_jobs import ProofJobService
+from wallet.core.settlement import Settlement
+from wallet.core.trader import TradeContext
+
+from .session import add_common, emit
+from .trading_session import add_account, run_trade, trade_guarded
+
+
+def _order_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(name, help=help_text)
+    add_common(p, cluster=True)
+    add_account(p)
+    p.add_argument("order_id", type=int, help="matched order number (see `anomi queue`)")
+    return p
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = _order_parser(subparsers, "payee", "the seller's payee details for my matched order")
+    p.set_defaults(func=trade_guarded(cmd_payee))
+    p = _order_parser(subparsers, "pay", "pay a matched order's fiat due on the rail")
+    p.set_defaults(func=trade_guarded(cmd_pay))
+    p = _order_parser(subparsers, "prove-payment", "prove the rail payment for a matched order")
+    p.add_argument("--export-request", type=Path, metavar="REQUEST.json",
+                   help="write the proof request for offline `anomi prove` instead of proving here")
+    p.add_argument("--force", action="store_true", help="prove again even if a proof is stored")
+    p.add_argument("-o", "--output", type=Path, metavar="PROOF.json", help="also write the proof file")
+    p.set_defaults(func=trade_guarded(cmd_prove))
+    p = _order_parser(subparsers, "finalize", "submit the payment proof: the escrow goes to the buyer")
+    p.add_argument("--proof", type=Path, metavar="PROOF.json", help="use a proof file made elsewhere")
+    p.set_defaults(func=trade_guarded(cmd_finalize))
+    p = _order_parser(subparsers, "reclaim", "return an expired, unpaid order's escrow to its seller")
+    p.set_defaults(func=trade_guarded(cmd_reclaim))
+
+
+def cmd_payee(args: argparse.Namespace) -> int:
+    details = run_trade(args, lambda ctx: Settlement(ctx).payee(args.order_id), directory=True)
+    emit(args, {"order_id": args.order_id, **details.to_json()},
+         f"Pay to: {details.display_name}, Easypaisa {details.handle}")
+    return 0
+
+
+def cmd_pay(args: argparse.Namespace) -> int:
+    out = run_trade(args, lambda ctx: Settlement(ctx).pay(args.order_id), directory=True)
+    again = " (already paid earlier; nothing paid twice)" if out["replayed"] else ""
+    emit(args, out, f"Paid {format_pkr(out['amount_paisa'])} PKR to {out['payee_name']} "
+                    f"({out['payee']}) for matched order #{args.order_id}{again}")
+    return 0
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    async def action(ctx: TradeContext):
+        settle = Settlement(ctx)
+        if args.export_request:
+            ProofJobService.export_request(await settle.payment_request(args.order_id), args.export_request)
+            return None
+        proof = await settle.prove(args.order_id, force=args.force)
+        if args.output:
+            text = ctx.keystore.notes("proofs")[await settle.key(args.order_id)]
+            write_atomic(args.output, text.encode(), 0o644)
+        return proof
+    proof = run_trade(args, action)
+    if proof is None:
+        emit(args, {"order_id": args.order_id, "request": str(args.export_request)},
+             f"wrote the proof request to {args.export_request}; prove it with "
+             f"`anomi prove {args.export_request} -o PROOF.json`, then `anomi finalize "
+             f"{args.order_id} --proof PROOF.json`")
+        return 0
+    emit(args, {"order_id": args.order_id, "nullifier": str(proof.public_inputs[5]),
+                "verifying_key_sha256": proof.vk_sha256},
+         f"payment proof for matched order #{args.order_id} ready (verified locally)")
+    return 0
+
+
+def cmd_finalize(args: argparse.Namespace) -> int:
+    async def action(ctx: TradeContext):
+        settle = Settlement(ctx)
+        if args.proof:
+            await settle.import_proof(args.order_id, args.proof)
+        return await settle.finalize(args.order_id)
+    out = run_trade(args, action)
+    emit(args, out, f"finalized matched order #{args.order_id}: {format_usdc(out['amount'])} USDC "
+                    f"released to {out['buyer']}\n  {out['signature']}")
+    return 0
+
+
+def cmd_reclaim(args: argparse.Namespace) -> int:
+    out = run_trade(args, lambda ctx: Settlement(ctx).reclaim(args.order_id))
+    emit(args, out, f"reclaimed {format_usdc(out['amount'])} USDC for seller {out['seller']}\n"
+                    f"  {out['signature']}")
+    return 0

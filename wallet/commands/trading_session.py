@@ -1,0 +1,86 @@
+"""What the trading commands share: open a TradeContext for the selected wallet and cluster,
+run one async action in it, show proving progress, and turn every user-facing error of the
+core into a one-line CliError.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Awaitable, Callable, TypeVar
+
+from protocol.units import pkr_to_paisa, usdc_to_base
+from wallet.cli import CliError
+from wallet.core.chain import ChainError
+from wallet.core.directory_process import ensure_payee_directory
+from wallet.core.market_client import MarketError
+from wallet.core.payee_directory import DirectoryError
+from wallet.core.proof_jobs import ProofJobError, ProofProgress
+from wallet.core.rail_client import RailError
+from wallet.core.trader import TradeContext
+from wallet.core.tx import TxError
+
+from .session import USER_ERRORS, load_config, open_keystore, ready_profile, run_async
+
+T = TypeVar("T")
+TRADE_ERRORS = USER_ERRORS + (ChainError, MarketError, RailError, DirectoryError, ProofJobError,
+                              TxError)
+
+
+def add_account(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--account", help="account of the wallet (default: the first)")
+
+
+def trade_guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except TRADE_ERRORS as exc:
+            raise CliError(str(exc)) from exc
+    return run
+
+
+def run_trade(args: argparse.Namespace, action: Callable[[TradeContext], Awaitable[T]], *,
+              directory: bool = False) -> T:
+    """Unlock, reach the cluster (starting the embedded one if needed), run `action`."""
+    cfg = load_config(args)
+    keystore = open_keystore(args, cfg)
+    profile = ready_profile(args, cfg)
+
+    async def go() -> T:
+        url = await ensure_payee_directory(profile, root=cfg.root) if directory else None
+        async with TradeContext(profile, keystore, account=getattr(args, "account", None),
+                                directory_url=url) as ctx:
+            ctx.bus.subscribe(ProofProgress, _print_progress)  # stderr: --json stays clean
+            return await action(ctx)
+    return run_async(go())
+
+
+def _print_progress(event: ProofProgress) -> None:
+    print(f"[{event.index}/{event.total}] {event.label}: {event.stage}", file=sys.stderr, flush=True)
+
+
+def usdc_arg(text: str) -> int:
+    try:
+        value = usdc_to_base(text)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if value <= 0:
+        raise CliError("the size must be positive")
+    return value
+
+
+def price_arg(text: str) -> int:
+    """PKR per USDC as typed ("285" or "285.50") -> paisa per whole USDC."""
+    try:
+        value = pkr_to_paisa(text)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if value <= 0:
+        raise CliError("the price must be positive")
+    return value
+
+
+def table(rows: list[list[Any]], header: list[str]) -> str:
+    cells = [header] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells)
