@@ -48,6 +48,40 @@ def _native(what: str, fn, *args):
         raise ProverError(f"{what} failed: {type(exc).__name__}: {exc}") from None
 
 
+_CONDITIONS = (  # what a failing line of the main template means, by the component it touches
+    ("keyHash", "the notary key does not match the public notary key hash"),
+    ("sig.", "notary signature is invalid"),
+    ("nul.", "the nullifier is not Poseidon(payment id)"),
+    ("fresh", "attestation is older than the time bound"),
+    ("after", "the payment was made before the order was matched"),
+    ("orderId", "the order id is not bound"),
+    (".in <==", "a value is outside 0..2^64-1"),
+)
+
+
+def _explain(circuit: str, failure: str) -> str:
+    """Turn circom's "Error in template Solvency_251 line: 68" into the failed condition."""
+    import re
+
+    from .circuits_registry import spec
+
+    hits = re.findall(r"template (\w+?)_\d+ line: (\d+)", failure)
+    main = [int(line) for name, line in hits if name.lower() == circuit]
+    if not main:
+        return failure
+    try:
+        text = spec(circuit).source.read_text().splitlines()[main[-1] - 1]
+    except (OSError, IndexError):
+        return failure
+    if "enough" in text:
+        return ("balance is below the fiat due" if circuit == "solvency"
+                else "receipt amount is below the fiat due")
+    for needle, meaning in _CONDITIONS:
+        if needle in text:
+            return meaning
+    return f"{failure} ({text.strip()})"
+
+
 class ProofJob:
     """Handle on a proof being computed in a worker thread."""
 
@@ -125,7 +159,8 @@ class Prover:
         try:
             witness = calculate_witness(keys.wasm_path, ci.inputs)
         except WitnessFailure as exc:
-            raise ProverError(f"the {ci.circuit} circuit rejected the inputs: {exc}") from None
+            raise ProverError(f"the {ci.circuit} circuit rejected the inputs: "
+                              f"{_explain(ci.circuit, str(exc))}") from None
         self._stage(job, "prove", progress)
         fd, wtns = tempfile.mkstemp(prefix="anomi-", suffix=".wtns")
         os.close(fd)

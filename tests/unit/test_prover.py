@@ -168,7 +168,11 @@ def test_circuit_rejects_inputs_that_skip_the_python_checks(prover) -> None:
     lying = dict(ci.inputs, fiatDue=3_000_001)
     job = prover.start(CircuitInputs("solvency", lying, tuple(lying[n] for n in (
         "notaryKeyHash", "walletHi", "walletLo", "minTimestamp", "fiatDue"))))
-    with pytest.raises(ProverError, match="rejected the inputs"):
+    with pytest.raises(ProverError, match="rejected the inputs: balance is below the fiat due"):
+        job.result(timeout=60)
+    forged = dict(ci.inputs, balance=2_999_999)  # not what the notary signed
+    job = prover.start(CircuitInputs("solvency", forged, ci.public_inputs))
+    with pytest.raises(ProverError, match="notary signature is invalid"):
         job.result(timeout=60)
 
 
