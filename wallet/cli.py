@@ -27,6 +27,7 @@ COMMAND_MODULES: list[str] = [
     "wallet.commands.settle",
     "wallet.commands.rail",
     "wallet.commands.directory",
+    "wallet.commands.deal",
 ]
 
 

@@ -13,6 +13,7 @@ from wallet.cli import CliError
 from wallet.core.chain import ChainError
 from wallet.core.directory_process import ensure_payee_directory
 from wallet.core.market_client import MarketError
+from wallet.core.otc_client import DealError
 from wallet.core.payee_directory import DirectoryError
 from wallet.core.proof_jobs import ProofJobError, ProofProgress
 from wallet.core.rail_client import RailError
@@ -23,7 +24,7 @@ from .session import USER_ERRORS, load_config, open_keystore, ready_profile, run
 
 T = TypeVar("T")
 TRADE_ERRORS = USER_ERRORS + (ChainError, MarketError, RailError, DirectoryError, ProofJobError,
-                              TxError)
+                              TxError, DealError)
 
 
 def add_account(parser: argparse.ArgumentParser) -> None:

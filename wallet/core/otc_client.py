@@ -1,0 +1,142 @@
+"""The private OTC program as the wallet sees it: deal and offer accounts, the MXE's x25519 key,
+the event stream that carries sealed results, and X64.64 prices as people type them.
+
+Why an event stream: results sealed to a party (DealCreated, OfferCreated, DealSettled,
+OfferSettled) exist only in the logs of the MXE's callback transaction. The wallet subscribes
+to logs that mention the OTC program *before* it sends the instruction that queues a
+computation, then waits for the event naming its deal or offer, so no result is missed.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Any, AsyncIterator, Callable
+
+import websockets
+from solders.pubkey import Pubkey
+
+from protocol import arcium_encoding as enc
+from protocol import otc_codec as otc
+from protocol.program_ids import OTC_PROGRAM_ID
+
+from .chain import Chain, ChainError
+
+DEAL_DISCRIMINATOR = bytes(otc.OTC_IDL.accounts["DealAccount"]["discriminator"])
+OFFER_DISCRIMINATOR = bytes(otc.OTC_IDL.accounts["OfferAccount"]["discriminator"])
+
+
+class DealError(Exception):
+    """A deal action refused before sending, or a computation that did not complete."""
+
+
+def parse_price(text: str) -> int:
+    """A decimal price ("1.5") as X64.64 fixed point (rounded down to the nearest 2^-64)."""
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation as exc:
+        raise DealError(f"not a price: {text!r}") from exc
+    if not value.is_finite() or value <= 0:
+        raise DealError(f"a price must be positive: {text!r}")
+    fixed = int((value * otc.PRICE_ONE).to_integral_value(rounding=ROUND_FLOOR))
+    if not 0 < fixed < 2**128:
+        raise DealError(f"price {text} does not fit X64.64")
+    return fixed
+
+
+def format_price(fixed: int) -> str:
+    text = f"{(Decimal(fixed) / otc.PRICE_ONE).quantize(Decimal('1e-9')):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+class OtcEvents:
+    """OTC events seen on logsSubscribe (program mentions), in arrival order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self._changed = asyncio.Condition()
+
+    async def _pump(self, ws: Any) -> None:
+        async for raw in ws:
+            value = (json.loads(raw).get("params") or {}).get("result", {}).get("value", {})
+            if not value or value.get("err") is not None:
+                continue
+            found = otc.OTC_IDL.parse_events(value.get("logs", []))
+            if found:
+                async with self._changed:
+                    self.events.extend(found)
+                    self._changed.notify_all()
+
+    async def wait(self, names: set[str], pred: Callable[[dict[str, Any]], bool],
+                   timeout: float = 60.0) -> tuple[str, dict[str, Any]]:
+        async def scan() -> tuple[str, dict[str, Any]]:
+            async with self._changed:
+                while True:
+                    for name, fields in self.events:
+                        if name in names and pred(fields):
+                            return name, fields
+                    await self._changed.wait()
+        try:
+            return await asyncio.wait_for(scan(), timeout)
+        except asyncio.TimeoutError:
+            raise DealError(f"no {'/'.join(sorted(names))} event within {timeout:.0f}s: "
+                            "is the MXE node running?") from None
+
+
+@contextlib.asynccontextmanager
+async def otc_events(ws_url: str) -> AsyncIterator[OtcEvents]:
+    """Subscribe (confirmed) and yield the collector once the subscription is acknowledged."""
+    stream = OtcEvents()
+    try:
+        ws = await websockets.connect(ws_url, max_size=None)
+    except (OSError, websockets.WebSocketException) as exc:
+        raise ChainError(f"cannot open the cluster's WebSocket {ws_url}: {exc}") from exc
+    try:
+        await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "logsSubscribe",
+                                  "params": [{"mentions": [str(OTC_PROGRAM_ID)]},
+                                             {"commitment": "confirmed"}]}))
+        await ws.recv()
+        task = asyncio.ensure_future(stream._pump(ws))
+        try:
+            yield stream
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    finally:
+        await ws.close()
+
+
+class OtcClient:
+    def __init__(self, chain: Chain):
+        self.chain = chain
+
+    async def mxe_public_key(self) -> bytes:
+        data = await self.chain.account_data(otc.OTC_ARCIUM.mxe)
+        key = enc.mxe_x25519_public_key(data) if data else None
+        if key is None:
+            raise ChainError("the cluster's MXE has no x25519 key yet (is the MXE node set up?)")
+        return key
+
+    async def deal(self, key: Pubkey) -> dict[str, Any]:
+        data = await self.chain.account_data(key)
+        if data is None or data[:8] != DEAL_DISCRIMINATOR:
+            raise DealError(f"no deal at {key}")
+        return otc.decode_deal(data)
+
+    async def offer(self, key: Pubkey) -> dict[str, Any]:
+        data = await self.chain.account_data(key)
+        if data is None or data[:8] != OFFER_DISCRIMINATOR:
+            raise DealError(f"no offer at {key}")
+        return otc.decode_offer(data)
+
+    async def deals(self) -> list[tuple[Pubkey, dict[str, Any]]]:
+        found = await self.chain.program_accounts(OTC_PROGRAM_ID, [(0, DEAL_DISCRIMINATOR)])
+        return [(k, otc.decode_deal(d)) for k, d in found]
+
+    async def offers(self, deal: Pubkey) -> list[tuple[Pubkey, dict[str, Any]]]:
+        found = await self.chain.program_accounts(
+            OTC_PROGRAM_ID, [(0, OFFER_DISCRIMINATOR), (8, bytes(deal))])
+        rows = [(k, otc.decode_offer(d)) for k, d in found]
+        return sorted(rows, key=lambda kv: kv[1]["offer_index"])
