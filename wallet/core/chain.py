@@ -9,7 +9,6 @@ ChainError with a sentence a user can act on.
 from __future__ import annotations
 
 import asyncio
-import base64
 import struct
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -127,9 +126,3 @@ def _b58(raw: bytes) -> str:
         n, r = divmod(n, 58)
         out = _B58[r] + out
     return "1" * (len(raw) - len(raw.lstrip(b"\0"))) + out
-
-
-def b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
-
-

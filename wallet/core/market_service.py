@@ -19,7 +19,7 @@ from typing import Awaitable, Callable
 import websockets
 from solders.pubkey import Pubkey
 
-from .chain import NETWORK_ERRORS, Chain
+from .chain import NETWORK_ERRORS, Chain, ChainError
 from .events import ConnectionChanged, EventBus
 from .market_client import (
     BookOrder, BookSnapshot, MarketClient, MatchedOrderView, book_orders, queue_records)
@@ -144,7 +144,7 @@ class MarketService:
                                          self.subscribed)
             except asyncio.CancelledError:
                 raise
-            except (websockets.WebSocketException, ValueError, KeyError) + NETWORK_ERRORS as exc:
+            except (websockets.WebSocketException, ValueError, KeyError, ChainError) + NETWORK_ERRORS as exc:
                 self.subscribed.clear()
                 self.bus.publish(ConnectionChanged(False, f"market stream: {exc}"))
             await asyncio.sleep(1.0)
@@ -156,7 +156,7 @@ class MarketService:
                 await self.refresh()
             except asyncio.CancelledError:
                 raise
-            except NETWORK_ERRORS as exc:
+            except NETWORK_ERRORS + (ChainError,) as exc:
                 log.debug("market poll failed: %s", exc)
             except Exception as exc:  # noqa: BLE001 - a bad account must not kill the service
                 log.warning("market poll: %s", exc)
