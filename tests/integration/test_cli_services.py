@@ -4,6 +4,8 @@ refusals (only the matched buyer; unknown orders) checked against the real Match
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -13,9 +15,11 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from tests.integration.cli_wallets import CliWallet, payee_directory
-from tests.integration.localnet_process import LocalnetProcess
+from tests.integration.localnet_process import LocalnetProcess, free_port_block
 from wallet.core.chain import Chain
+from wallet.core.cluster import ClusterError
 from wallet.core.config import ClusterProfile
+from wallet.core.directory_process import directory_healthy, ensure_payee_directory
 from wallet.core.events import EventBus
 from wallet.core.keystore import Keystore
 from wallet.core.market_service import BookUpdated, MarketService, MyOrdersUpdated, QueueUpdated
@@ -105,3 +109,23 @@ async def test_live_market_events_cancel_and_directory_refusals(env, localnet: L
     # reclaim is refused while the record has time left; nothing changes
     err = await run(seller.refused, "reclaim", str(order))
     assert "expires in" in err
+
+
+async def test_embedded_profile_starts_a_shared_payee_directory(localnet: LocalnetProcess, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANOMI_DIRECTORY_URL", raising=False)
+    port = free_port_block(1)
+    profile = ClusterProfile("localnet", localnet.rpc_url, localnet.ws_url, embedded=True,
+                             directory_url=f"http://127.0.0.1:{port}").validated()
+    url = await ensure_payee_directory(profile, root=tmp_path)
+    pid = int((tmp_path / f"directory-{port}.pid").read_text())
+    try:
+        assert url == f"http://127.0.0.1:{port}" and await directory_healthy(url)
+        assert await ensure_payee_directory(profile, root=tmp_path) == url  # found, not restarted
+        assert int((tmp_path / f"directory-{port}.pid").read_text()) == pid
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    remote = ClusterProfile("remote", localnet.rpc_url, localnet.ws_url,
+                            directory_url=f"http://127.0.0.1:{free_port_block(1)}").validated()
+    with pytest.raises(ClusterError, match="no payee directory answers"):
+        await ensure_payee_directory(remote, root=tmp_path)

@@ -60,6 +60,7 @@ async def ensure_payee_directory(profile: ClusterProfile, *, root: Path | None =
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True, close_fds=True)
+        (root / f"directory-{port}.pid").write_text(f"{proc.pid}\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if await directory_healthy(url, timeout=1.0):
