@@ -39,6 +39,7 @@ class _Send:
     tx: VersionedTransaction
     preflight: bool
     future: asyncio.Future
+    verified: bool = False
 
 
 @dataclass
@@ -75,12 +76,13 @@ class BankWorker:
         if not self._stopped:
             self._queue.put(_Call(fn, None))
 
-    def send(self, tx: VersionedTransaction, *, preflight: bool) -> asyncio.Future:
+    def send(self, tx: VersionedTransaction, *, preflight: bool, verified: bool = False) -> asyncio.Future:
+        """Submit for group commit; ``verified``: signatures were already checked by the caller."""
         future = self._loop.create_future()
         if self._stopped:
             future.set_exception(RuntimeError("the cluster is shutting down"))
         else:
-            self._queue.put(_Send(tx, preflight, future))
+            self._queue.put(_Send(tx, preflight, future, verified))
         return future
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -145,7 +147,9 @@ class BankWorker:
         if not to_commit:
             return
         try:
-            results = bank.process_transactions([s.tx for s in to_commit])
+            # Signatures checked on the event loop need no second verification here.
+            verify = not all(s.verified for s in to_commit)
+            results = bank.process_transactions([s.tx for s in to_commit], sig_verify=verify)
         except BaseException as exc:
             for s in to_commit:
                 done.append((s.future, False, exc))

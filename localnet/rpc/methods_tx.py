@@ -72,7 +72,7 @@ async def send_transaction(ctx: RpcContext, params: Any) -> Any:
             raise signature_verification_failure()
     if ctx.on_received is not None:
         ctx.on_received(signature)
-    outcome = await ctx.worker.send(tx, preflight=not skip)
+    outcome = await ctx.worker.send(tx, preflight=not skip, verified=not skip)
     if outcome.preflight is not None:
         raise _refuse(outcome.preflight)
     if not skip and not outcome.result.recorded:
@@ -157,9 +157,9 @@ def transaction_json(stored: Any, encoding: str, max_version: int | None) -> dic
     """EncodedConfirmedTransactionWithStatusMeta from the Bank's StoredTransaction."""
     raw = bytes(stored.tx_bytes)
     tx = VersionedTransaction.from_bytes(raw)
-    version = tx.version
-    is_legacy = not isinstance(version, int)
-    if not is_legacy and max_version is None:
+    version = stored.version
+    is_legacy = version == "legacy"
+    if not is_legacy and (max_version is None or int(version) > max_version):
         raise unsupported_tx_version(int(version))
     meta = dict(stored.meta) if stored.meta is not None else None
     if meta is not None:

@@ -42,7 +42,7 @@ def genesis_hash_of(bank: Any) -> str:
     return str(Hash(hashlib.sha256(bytes(bank.usdc_mint) + bytes(bank.faucet.pubkey())).digest()))
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Child services end when the cluster dies, even by SIGKILL (Linux prctl PR_SET_PDEATHSIG)."""
     if sys.platform.startswith("linux"):
         try:
@@ -133,7 +133,7 @@ class LocalnetNode:
             try:
                 proc = await asyncio.create_subprocess_exec(
                     *argv, stdout=asyncio.subprocess.PIPE, stderr=None, env=env,
-                    preexec_fn=_die_with_parent)
+                    preexec_fn=die_with_parent)
             except OSError as exc:
                 print(f"localnet: service {spec.name} failed to start: {exc}", file=sys.stderr, flush=True)
                 continue

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from localnet.rpc.node import die_with_parent
+
 READY_PREFIX = "localnet ready:"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,8 +94,10 @@ def start_localnet(ledger_dir: Path, *, rpc_port: int | None = None, reset: bool
     if not services:
         argv.append("--no-services")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # die_with_parent: a cluster never outlives the test run that started it, even when the
+    # runner is killed (no atexit hook would run then).
     proc = subprocess.Popen(argv, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env, start_new_session=True)
+                            text=True, env=env, start_new_session=True, preexec_fn=die_with_parent)
     node = LocalnetProcess(Path(ledger_dir), port, proc)
     ready = threading.Event()
 
