@@ -36,10 +36,10 @@ class CliWallet:
             else:
                 os.environ["ANOMI_DATA_DIR"] = old
 
-    def run(self, *argv: str) -> tuple[int, str, str]:
+    def run(self, *argv: str, as_json: bool = True) -> tuple[int, str, str]:
         out, err = io.StringIO(), io.StringIO()
         with self._env(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([*argv, "--json"])
+            code = main([*argv, "--json"] if as_json else list(argv))
         return code, out.getvalue(), err.getvalue()
 
     def ok(self, *argv: str) -> Any:

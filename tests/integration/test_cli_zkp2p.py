@@ -106,3 +106,33 @@ def test_seed_000_through_the_cli(env: Path, localnet: LocalnetProcess) -> None:
     # the record is final: a second finalize is refused with the program's reason
     assert "Settled" in buyer.refused("finalize", str(order))
     assert "nothing to reclaim" in seller.refused("reclaim", str(order))
+
+
+def test_offline_proof_file_round_trip(env: Path) -> None:
+    """prove-payment --export-request, `anomi prove` (offline, no cluster), finalize --proof."""
+    seller, buyer = CliWallet("seller2", env), CliWallet("buyer2", env)
+    seller.ok("wallet", "create", "--words", "12")
+    buyer.ok("wallet", "create", "--words", "12")
+    seller.ok("faucet", "--sol", "1", "--usdc", "1")
+    buyer.ok("faucet", "--sol", "1")
+    seller.ok("rail", "open", "--handle", "0345-5556667", "--name", "Seller Two")
+    buyer.ok("rail", "open", "--handle", "0300-5556668", "--name", "Buyer Two")
+    buyer.ok("rail", "topup", "1000")
+    seller.ok("ask", "--size", "1", "--price", "285")
+    order = buyer.ok("bid", "--size", "1", "--price", "285")["matched_order_ids"][0]
+    assert "anomi pay" in buyer.refused("prove-payment", str(order))  # nothing paid yet
+    assert buyer.ok("pay", str(order))["amount_paisa"] == 28_500
+
+    request, proof = env / "request.json", env / "proof.json"
+    buyer.ok("prove-payment", str(order), "--export-request", str(request))
+    assert request.stat().st_mode & 0o777 == 0o600
+    code, _out, err = buyer.run("prove", str(request), "-o", str(proof), as_json=False)  # the prover's offline verb
+    assert code == 0 and proof.exists(), err
+    altered = env / "altered.json"
+    doc = json.loads(proof.read_text())
+    doc["statement"]["order_id"] = str(order + 1)
+    altered.write_text(json.dumps(doc))
+    assert "altered" in buyer.refused("finalize", str(order), "--proof", str(altered))
+    done = buyer.ok("finalize", str(order), "--proof", str(proof))
+    assert done["amount"] == 1_000_000
+    assert buyer.ok("balance")["usdc_base_units"] == 1_000_000
