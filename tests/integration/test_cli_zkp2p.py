@@ -136,3 +136,22 @@ def test_offline_proof_file_round_trip(env: Path) -> None:
     done = buyer.ok("finalize", str(order), "--proof", str(proof))
     assert done["amount"] == 1_000_000
     assert buyer.ok("balance")["usdc_base_units"] == 1_000_000
+
+
+def test_no_rail_secret_or_handle_in_plaintext_on_disk(env: Path) -> None:
+    """After the seed run, the wallets' data directories hold the rail credentials, salts, payee
+    handles and payment ids only inside the encrypted keystores."""
+    from wallet.core.keystore import Keystore
+
+    secrets: list[bytes] = [SELLER_HANDLE.encode(), BUYER_HANDLE.encode(), b"3451234567"]
+    for name in ("ali", "farzan"):
+        ks = Keystore.unlock(env / name / "wallets" / "default.keystore", "cli seed pw")
+        rail = ks.notes("rail")
+        secrets += [rail["credential"].encode(), rail["salt"].encode()]
+        secrets += [p["payment_id"].encode() for p in ks.notes("payments").values()]
+    assert len(secrets) >= 8
+    for name in ("ali", "farzan"):
+        for path in (env / name).rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                assert not [s for s in secrets if s in data], path
