@@ -24,6 +24,13 @@ OUTCOMES = {otc.OUTCOME_EXECUTED: "EXECUTED", otc.OUTCOME_PARTIAL: "PARTIAL", ot
 
 
 @dataclass(frozen=True)
+class DealResultStored:
+    """A deal or offer figure this wallet decrypted (confirmation or settlement) was stored."""
+    account: str
+    note: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class DealView:
     address: str
     fields: dict[str, Any]
@@ -64,7 +71,10 @@ class DealService:
         return None
 
     def _note(self, key: str, update: dict[str, Any]) -> None:
-        self.ctx.keystore.update_notes("deals", lambda n: n.setdefault(key, {}).update(update))
+        def change(notes: dict[str, Any]) -> dict[str, Any]:
+            notes.setdefault(key, {}).update(update)
+            return dict(notes[key])
+        self.ctx.bus.publish(DealResultStored(key, self.ctx.keystore.update_notes("deals", change)))
 
     async def _open(self, fields: dict[str, Any], n: int, types: list[str]) -> list[Any] | None:
         secret = self._secret_for(fields["encryption_key"])
