@@ -60,7 +60,8 @@ async def _setup(url: str, n_senders: int) -> tuple[list[bytes], str]:
     return [bytes(k) for k in keys], info["usdcMint"]
 
 
-def _sign_transfers(keys: list[bytes], mint: str, blockhash: str, n: int) -> list[tuple[str, str]]:
+def _sign_transfers(keys: list[bytes], mint: str, blockhash: str, n: int, first_amount: int = 1
+                    ) -> list[tuple[str, str]]:
     """(signature, base64 tx) for ``n`` transfer_checked of 1+ base units between the senders' ATAs."""
     from solders.hash import Hash
     from solders.keypair import Keypair
@@ -80,13 +81,14 @@ def _sign_transfers(keys: list[bytes], mint: str, blockhash: str, n: int) -> lis
         s = i % len(kps)
         d = (s + 1 + (i // len(kps)) % (len(kps) - 1)) % len(kps)
         ix = transfer_checked(TransferCheckedParams(program_id=TOKEN_PROGRAM_ID, source=atas[s], mint=mint_pk,
-                                                    dest=atas[d], owner=kps[s].pubkey(), amount=1 + i, decimals=6))
+                                                    dest=atas[d], owner=kps[s].pubkey(), amount=first_amount + i, decimals=6))
         tx = Transaction([kps[s]], Message([ix], kps[s].pubkey()), recent)
         out.append((str(tx.signatures[0]), base64.b64encode(bytes(tx)).decode()))
     return out
 
 
-async def _client_run(url: str, txs: list[tuple[str, str]], concurrency: int, skip_preflight: bool) -> dict:
+async def _client_run(url: str, txs: list[tuple[str, str]], concurrency: int, skip_preflight: bool,
+                      batch: int = 1) -> dict:
     import aiohttp
 
     sent_at: dict[str, float] = {}
@@ -97,13 +99,21 @@ async def _client_run(url: str, txs: list[tuple[str, str]], concurrency: int, sk
     it = iter(txs)
     conn = aiohttp.TCPConnector(limit=concurrency + 4)
     async with aiohttp.ClientSession(connector=conn) as s:
+        opts = {"encoding": "base64", "skipPreflight": skip_preflight}
+
         async def sender() -> None:
-            for sig, b64 in it:
-                sent_at[sig] = time.perf_counter()
-                async with s.post(url, json=_rpc_body("sendTransaction", [
-                        b64, {"encoding": "base64", "skipPreflight": skip_preflight}])) as resp:
-                    reply = await resp.json()
-                (acked if "result" in reply else failed).append(sig)
+            while True:
+                group = [item for _, item in zip(range(batch), it)]
+                if not group:
+                    return
+                now = time.perf_counter()
+                for sig, _ in group:
+                    sent_at[sig] = now
+                body = [_rpc_body("sendTransaction", [b64, opts], k) for k, (_, b64) in enumerate(group)]
+                async with s.post(url, json=body if batch > 1 else body[0]) as resp:
+                    replies = await resp.json()
+                for (sig, _), reply in zip(group, replies if batch > 1 else [replies]):
+                    (acked if "result" in reply else failed).append(sig)
 
         async def confirmer() -> None:
             pending: list[str] = []
@@ -142,12 +152,19 @@ async def _client_run(url: str, txs: list[tuple[str, str]], concurrency: int, sk
 
 
 def _client_process(url: str, keys: list[bytes], mint: str, blockhash: str, n: int, concurrency: int,
-                    skip_preflight: bool, out: Any) -> None:
-    txs = _sign_transfers(keys, mint, blockhash, n)  # signed before the clock starts
-    out.put(asyncio.run(_client_run(url, txs, concurrency, skip_preflight)))
+                    skip_preflight: bool, batch: int, first_amount: int, out: Any) -> None:
+    txs = _sign_transfers(keys, mint, blockhash, n, first_amount)  # signed before the clock starts
+    out.put(asyncio.run(_client_run(url, txs, concurrency, skip_preflight, batch)))
 
 
-def run_rpc(n: int, senders: int, concurrency: int, skip_preflight: bool) -> dict:
+# (label, concurrency, skipPreflight, JSON-RPC batch size)
+SCENARIOS = [
+    ("one request per transfer, preflight on (solana-py default)", 64, False, 1),
+    ("JSON-RPC batches of 8, skipPreflight", 16, True, 8),
+]
+
+
+def run_rpc(n: int, senders: int, scenarios: list[tuple[str, int, bool, int]]) -> list[tuple[str, dict]]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.integration.localnet_process import start_localnet
 
@@ -160,17 +177,19 @@ def run_rpc(n: int, senders: int, concurrency: int, skip_preflight: bool) -> dic
             async def latest() -> str:
                 async with aiohttp.ClientSession() as s:
                     return (await _call(s, node.rpc_url, "getLatestBlockhash", []))["value"]["blockhash"]
-            blockhash = asyncio.run(latest())
-            ctx = mp.get_context("spawn")
-            out = ctx.Queue()
-            proc = ctx.Process(target=_client_process, args=(node.rpc_url, keys, mint, blockhash, n, concurrency,
-                                                            skip_preflight, out))
-            proc.start()
-            result = out.get(timeout=600)
-            proc.join(60)
+            results = []
+            for k, (label, concurrency, skip_preflight, batch) in enumerate(scenarios):
+                blockhash = asyncio.run(latest())
+                ctx = mp.get_context("spawn")
+                out = ctx.Queue()
+                proc = ctx.Process(target=_client_process, args=(
+                    node.rpc_url, keys, mint, blockhash, n, concurrency, skip_preflight, batch, 1 + k * n, out))
+                proc.start()
+                results.append((label, out.get(timeout=600)))
+                proc.join(60)
         finally:
             node.stop()
-    return result
+    return results
 
 
 def run_inprocess_peers(n: int) -> dict | None:
@@ -194,26 +213,25 @@ def _tps_of(value: Any) -> float | None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--transfers", type=int, default=4000)
+    ap.add_argument("--transfers", type=int, default=3000, help="transfers per scenario")
     ap.add_argument("--senders", type=int, default=200)
-    ap.add_argument("--concurrency", type=int, default=64)
-    ap.add_argument("--skip-preflight", action="store_true", help="send with skipPreflight (no simulation)")
     ap.add_argument("--inprocess", type=int, default=2000, help="transfers for the in-process comparison")
     args = ap.parse_args(argv)
 
-    rpc = run_rpc(args.transfers, args.senders, args.concurrency, args.skip_preflight)
-    print(f"RPC (separate client process, {args.concurrency} in flight, "
-          f"preflight {'off' if args.skip_preflight else 'on'}): "
-          f"{rpc['confirmed']} confirmed USDC transfers in {rpc['seconds']:.2f}s = {rpc['tps']:.0f}/s; "
-          f"latency to confirmation p50 {rpc['p50_ms']:.1f} ms, p99 {rpc['p99_ms']:.1f} ms; failed {rpc['failed']}")
-    print(f"goal >= 1000 confirmed transfers/s over RPC: {'MET' if rpc['tps'] >= 1000 else 'NOT MET'}")
+    best = 0.0
+    for label, rpc in run_rpc(args.transfers, args.senders, SCENARIOS):
+        best = max(best, rpc["tps"])
+        print(f"RPC [{label}]: {rpc['confirmed']} confirmed USDC transfers in {rpc['seconds']:.2f}s = "
+              f"{rpc['tps']:.0f}/s; latency to confirmation p50 {rpc['p50_ms']:.1f} ms, "
+              f"p99 {rpc['p99_ms']:.1f} ms; failed {rpc['failed']}")
+    print(f"goal >= 1000 confirmed transfers/s over RPC: {'MET' if best >= 1000 else 'NOT MET'} (best {best:.0f}/s)")
     peers = run_inprocess_peers(args.inprocess)
     if peers:
         print(f"in-process results: {peers}")
         for name, value in peers.items():
             tps = _tps_of(value)
             if tps:
-                print(f"ratio RPC / {name}: {rpc['tps'] / tps:.3f}  ({name}: {tps:.0f}/s)")
+                print(f"ratio RPC(best) / {name}: {best / tps:.3f}  ({name}: {tps:.0f}/s)")
     return 0
 
 
