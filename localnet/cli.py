@@ -47,6 +47,10 @@ async def run_until_signalled(ledger: Path, rpc_port: int, reset: bool, services
         print("localnet: shutting down", flush=True)
     finally:
         await node.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            # a late signal must not hit the closed loop's wakeup fd; shutdown is done anyway
+            loop.remove_signal_handler(sig)
+            signal.signal(sig, signal.SIG_IGN)
     print("localnet: stopped", flush=True)
 
 
