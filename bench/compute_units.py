@@ -1,9 +1,10 @@
 """Compute units of every zk-p2p instruction, measured on the real runtime executor.
 
-Groth16 runs through the real alt_bn128 syscall path with proofs from a simulated setup (the
-verifier's cost depends only on the number of public inputs, not on the circuit); the peer is
-the SPL Token transfer measured in the same run, and the ZKP2P Solana port's ~126k CU per
-settled payment is the published reference for finalize_trade (goal: <= 200k).
+Every bid and finalize carries a REAL Groth16 proof of the solvency/payment circuit (prover/),
+checked under the real verifying keys genesis reads from resources/circuits, through the
+alt_bn128 syscalls; a throwaway notary key (in the attester registry) signs the attestations
+and receipts. The peer is the SPL Token transfer measured in the same run, and the ZKP2P Solana
+port's ~126k CU per settled payment is the published reference for finalize_trade (goal: <= 200k).
 
 Run: .venv/bin/python -m bench.compute_units
 """
@@ -12,15 +13,15 @@ from __future__ import annotations
 from solders.instruction import AccountMeta, Instruction
 
 from protocol.program_ids import TOKEN_PROGRAM_ID
-from tests.unit.zkp2p_harness import Ledger, install_simulated_keys
+from tests.unit.zkp2p_harness import CircuitProofs, Ledger
 
 PRICE, SIZE = 28_500, 100_000_000
 PAYEE = (99).to_bytes(32, "big")
 
 
 def main() -> None:
-    L = Ledger(real_proofs=True, book_capacity=4096)
-    sv, pv = install_simulated_keys(L)
+    proofs = CircuitProofs()
+    L = Ledger([proofs.notary_public], keys="circuits", book_capacity=4096)
     seller, stok = L.new_user(10 * SIZE)
     buyer, btok = L.new_user()
     rows: list[tuple[str, int]] = []
@@ -39,16 +40,16 @@ def main() -> None:
     run("cancel_order (ask, refund)", [L.cancel(seller, stok, "Ask", order_id)], [seller])
     run("place_ask_order (rests)", [L.ask(seller, stok, PRICE, SIZE, PAYEE)], [seller])
     mt = L.now - 60
-    run("place_bid_order (proof + 1 fill)", [L.bid(buyer, PRICE, SIZE, sv.prove(L.solvency_inputs(buyer.pubkey(), PRICE, SIZE, mt)), mt)], [buyer])
+    run("place_bid_order (proof + 1 fill)", [L.bid(buyer, PRICE, SIZE, proofs.solvency(L, buyer.pubkey(), PRICE, SIZE, mt), mt)], [buyer])
     for i in range(4):
         L.send([L.ask(seller, stok, PRICE + i, SIZE // 8, PAYEE)], [seller])
-    run("place_bid_order (proof + 4 fills)", [L.bid(buyer, PRICE + 3, SIZE // 2, sv.prove(L.solvency_inputs(buyer.pubkey(), PRICE + 3, SIZE // 2, mt)), mt)], [buyer])
+    run("place_bid_order (proof + 4 fills)", [L.bid(buyer, PRICE + 3, SIZE // 2, proofs.solvency(L, buyer.pubkey(), PRICE + 3, SIZE // 2, mt), mt)], [buyer])
     buyer2, _ = L.new_user()
-    run("place_bid_order (proof, rests)", [L.bid(buyer2, PRICE - 100, SIZE, sv.prove(L.solvency_inputs(buyer2.pubkey(), PRICE - 100, SIZE, mt)), mt)], [buyer2])
+    run("place_bid_order (proof, rests)", [L.bid(buyer2, PRICE - 100, SIZE, proofs.solvency(L, buyer2.pubkey(), PRICE - 100, SIZE, mt), mt)], [buyer2])
     seller2, stok2 = L.new_user(SIZE)
     run("place_ask_order (takes a resting bid)", [L.ask(seller2, stok2, PRICE - 100, SIZE // 4, PAYEE)], [seller2])
-    n = 777
-    run("finalize_trade (verify+nullifier+release)", [L.finalize(buyer, 0, n.to_bytes(32, "big"), pv.prove(L.payment_inputs(0, n)), btok)], [buyer])
+    nullifier, proof = proofs.payment(L, 0, 777)
+    run("finalize_trade (verify+nullifier+release)", [L.finalize(buyer, 0, nullifier, proof, btok)], [buyer])
     L.warp(86_400)
     run("reclaim_expired", [L.reclaim(1, stok)], [buyer])
     peer = rows[0][1]

@@ -5,8 +5,9 @@ order (depth 10,000 within 2x of depth 10). Each depth gets a fresh genesis-size
 (capacity 12,288 per side, so account sizes are equal at every depth) prefilled with `depth`
 resting asks and `depth` resting bids; then full transactions run through the real runtime
 executor and programs: a resting ask (no cross) and a bid that takes part of the best ask
-(solvency check, one MatchedOrder by CPI). Proof checks use the test harness's binding verifier
-so the timing isolates the book; the engine-only column times the matching call alone.
+(solvency check, one MatchedOrder by CPI). The bid's Groth16 check is the production verifier
+on a simulated-setup proof (made before the timer starts), the same cost at every depth;
+the engine-only column times the matching call alone.
 
 Run: .venv/bin/python -m bench.matching
 """
@@ -20,7 +21,7 @@ from solders.pubkey import Pubkey
 from localnet.programs.market.book import Book
 from localnet.programs.market.matching import place
 from protocol import market_codec as mc
-from tests.unit.zkp2p_harness import Ledger, binding_proof
+from tests.unit.zkp2p_harness import Ledger
 
 DEPTHS = (10, 1_000, 10_000)
 RUNS = 25
@@ -44,7 +45,7 @@ def prefill(ledger: Ledger, depth: int) -> None:
 
 
 def measure(depth: int) -> dict[str, float]:
-    L = Ledger(real_proofs=False, book_capacity=mc.GENESIS_BOOK_CAPACITY)
+    L = Ledger(book_capacity=mc.GENESIS_BOOK_CAPACITY)
     prefill(L, depth)
     seller, stok = L.new_user(10**15)
     buyer, _ = L.new_user()
@@ -55,7 +56,7 @@ def measure(depth: int) -> dict[str, float]:
         ask_times.append(time.perf_counter() - t)
         assert r.err is None, r.logs[-3:]
         mt = L.now - 10
-        proof = binding_proof(L.solvency_inputs(buyer.pubkey(), 32_000, 1_000_000, mt))
+        proof = L.bid_proof(buyer.pubkey(), 32_000, 1_000_000, mt)
         t = time.perf_counter()
         r = L.send([L.bid(buyer, 32_000, 1_000_000, proof, mt)], [buyer])
         bid_times.append(time.perf_counter() - t)

@@ -1,5 +1,6 @@
-"""Market, OrderStore and OrderProcessor on the real runtime executor (binding-proof verifier;
-the Groth16 path with real proofs is in test_zkp2p_programs.py)."""
+"""Market, OrderStore and OrderProcessor on the real runtime executor. Every bid and finalize
+runs the production Groth16 verifier, with simulated-setup proofs (tests/unit/zkp2p_harness.py);
+real circuit proofs on a real cluster: tests/integration/test_zkp2p_seed.py."""
 from __future__ import annotations
 
 import pytest
@@ -9,7 +10,7 @@ from solders.keypair import Keypair
 from protocol.program_ids import TOKEN_PROGRAM_ID
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
 
-from tests.unit.zkp2p_harness import MARKET, PROCESSOR, RENT, STORE, Ledger, binding_proof
+from tests.unit.zkp2p_harness import MARKET, PROCESSOR, RENT, STORE, Ledger
 
 PRICE, SIZE = 28_500, 100_000_000
 PAYEE = (987654321).to_bytes(32, "big")
@@ -20,7 +21,7 @@ ES = {n: STORE.error_code(n) for n in STORE.errors}
 
 @pytest.fixture()
 def L() -> Ledger:
-    return Ledger(real_proofs=False, book_capacity=8)
+    return Ledger(book_capacity=8)
 
 
 def snapshot(L: Ledger) -> dict:
@@ -40,7 +41,7 @@ def refused(L: Ledger, ixs, signers, code: int) -> None:
 
 def bid(L: Ledger, who: Keypair, price: int = PRICE, size: int = SIZE):
     mt = L.now - 60
-    return L.send([L.bid(who, price, size, binding_proof(L.solvency_inputs(who.pubkey(), price, size, mt)), mt)], [who])
+    return L.send([L.bid(who, price, size, L.solvency_proof(L.solvency_inputs(who.pubkey(), price, size, mt)), mt)], [who])
 
 
 def vault(L: Ledger) -> int:
@@ -62,7 +63,7 @@ def test_seed_flow_events_and_record(L: Ledger) -> None:
         buyer.pubkey(), seller.pubkey(), SIZE, PRICE, 2_850_000, "Pending")
     assert rec["expires_at"] == rec["matched_at"] + 86_400 and rec["payee_commitment"] == PAYEE
     assert L.book("Ask") == [] and L.book("Bid") == [] and vault(L) == SIZE
-    r = L.send([L.finalize(buyer, 0, b"\x01" * 32, binding_proof(L.payment_inputs(0, int.from_bytes(b"\x01" * 32, "big"))), btok)], [buyer])
+    r = L.send([L.finalize(buyer, 0, b"\x01" * 32, L.payment_proof(L.payment_inputs(0, int.from_bytes(b"\x01" * 32, "big"))), btok)], [buyer])
     assert r.err is None, r.logs
     assert [(e[0], e[1].get("new_status")) for e in r.events(STORE)] == [("StatusChanged", "PaymentConfirmed"), ("StatusChanged", "Settled")]
     assert [e[0] for e in r.events()] == ["FundsReleased"] and [e[0] for e in r.events(PROCESSOR)] == ["TradeFinalized"]
@@ -75,14 +76,14 @@ def test_solvency_proof_is_bound_to_wallet_amount_notary_and_freshness(L: Ledger
     alice, _ = L.new_user()
     mallory, _ = L.new_user()
     mt = L.now - 60
-    alices = binding_proof(L.solvency_inputs(alice.pubkey(), PRICE, SIZE, mt))
+    alices = L.solvency_proof(L.solvency_inputs(alice.pubkey(), PRICE, SIZE, mt))
     refused(L, [L.bid(mallory, PRICE, SIZE, alices, mt)], [mallory], E["InvalidSolvencyProof"])      # reused by another wallet
-    small = binding_proof(L.solvency_inputs(alice.pubkey(), PRICE, SIZE // 2, mt))
+    small = L.solvency_proof(L.solvency_inputs(alice.pubkey(), PRICE, SIZE // 2, mt))
     refused(L, [L.bid(alice, PRICE, SIZE, small, mt)], [alice], E["InvalidSolvencyProof"])           # covers less fiat
     refused(L, [L.bid(alice, PRICE, SIZE, alices, mt + 1)], [alice], E["InvalidSolvencyProof"])       # other public input
     refused(L, [L.bid(alice, PRICE, SIZE, alices, mt, attester_index=1)], [alice], E["UnknownAttester"])
     old = L.now - 2 * 86_400
-    refused(L, [L.bid(alice, PRICE, SIZE, binding_proof(L.solvency_inputs(alice.pubkey(), PRICE, SIZE, old)), old)],
+    refused(L, [L.bid(alice, PRICE, SIZE, L.solvency_proof(L.solvency_inputs(alice.pubkey(), PRICE, SIZE, old)), old)],
             [alice], E["StaleAttestation"])
     refused(L, [L.bid(alice, PRICE + 1, SIZE, alices, mt)], [alice], E["InvalidSolvencyProof"])
     assert L.send([L.bid(alice, PRICE, SIZE, alices, mt)], [alice]).err is None
@@ -98,7 +99,7 @@ def matched(L: Ledger, n: int = 1):
 
 
 def pay(L: Ledger, order_id: int, nullifier: int) -> dict:
-    return binding_proof(L.payment_inputs(order_id, nullifier))
+    return L.payment_proof(L.payment_inputs(order_id, nullifier))
 
 
 def test_payment_attacks(L: Ledger) -> None:
@@ -163,7 +164,7 @@ def test_cancel_self_trade_and_price_checks(L: Ledger) -> None:
     refused(L, [L.cancel(seller, stok, "Bid", order_id)], [seller], E["OrderNotFound"])
     # the seller's own bid would cross their ask: self-trade refused
     mt = L.now - 60
-    refused(L, [L.bid(seller, PRICE, SIZE, binding_proof(L.solvency_inputs(seller.pubkey(), PRICE, SIZE, mt)), mt)],
+    refused(L, [L.bid(seller, PRICE, SIZE, L.solvency_proof(L.solvency_inputs(seller.pubkey(), PRICE, SIZE, mt)), mt)],
             [seller], E["SelfTrade"])
     refused(L, [L.ask(other, otok, 0, SIZE, PAYEE)], [other], E["InvalidPrice"])
     refused(L, [L.ask(other, otok, PRICE, 1, PAYEE)], [other], E["InvalidSize"])
@@ -211,7 +212,7 @@ def test_handle_bytes_never_reach_the_ledger() -> None:
     handle = "0345-1234567"
     salt = new_account_salt()
     payee = account_commitment(handle, salt).to_bytes(32, "big")
-    L = Ledger(real_proofs=False, book_capacity=8)
+    L = Ledger(book_capacity=8)
     sent: list[bytes] = []
     logs: list[str] = []
     original_send = L.send

@@ -1,11 +1,11 @@
 """The programs' real Groth16 path (alt_bn128 syscalls) with simulated-setup proofs:
 valid proofs settle, anything bound to other public inputs or tampered is refused, and the
-compute units stay within budget. Circuit semantics: the end-to-end test with real proofs."""
+compute units stay within budget; and real prover proofs under the real circuit keys."""
 from __future__ import annotations
 
 import pytest
 
-from tests.unit.zkp2p_harness import MARKET, PROCESSOR, Ledger, install_simulated_keys
+from tests.unit.zkp2p_harness import MARKET, PROCESSOR, CircuitProofs, Ledger
 
 PRICE, SIZE = 28_500, 100_000_000
 PAYEE = (31337).to_bytes(32, "big")
@@ -13,8 +13,8 @@ PAYEE = (31337).to_bytes(32, "big")
 
 @pytest.fixture(scope="module")
 def world():
-    L = Ledger(real_proofs=True, book_capacity=16)
-    solvency, payment = install_simulated_keys(L)
+    L = Ledger(book_capacity=16)
+    solvency, payment = L.sim
     return L, solvency, payment
 
 
@@ -63,3 +63,25 @@ def test_verifying_key_must_match_input_count(world) -> None:
         assert L.send([L.bid(buyer, PRICE, SIZE, proof, mt)], [buyer]).custom == MARKET.error_code("MalformedProof")
     finally:
         L.accounts[L.addr["solvency_vk"]] = saved
+
+
+def test_real_circuit_proofs_under_the_genesis_keys() -> None:
+    """Prover output (resources/circuits keys) is what the programs' verifier accepts, bound to
+    the bidder and the order; the CU figures of bench/compute_units.py come from this path."""
+    proofs = CircuitProofs()
+    L = Ledger([proofs.notary_public], keys="circuits", book_capacity=16)
+    seller, stok = L.new_user(SIZE)
+    buyer, btok = L.new_user()
+    other, _ = L.new_user()
+    assert L.send([L.ask(seller, stok, PRICE, SIZE, PAYEE)], [seller]).err is None
+    mt = L.now - 60
+    proof = proofs.solvency(L, buyer.pubkey(), PRICE, SIZE, mt)
+    assert L.send([L.bid(other, PRICE, SIZE, proof, mt)], [other]).custom == MARKET.error_code("InvalidSolvencyProof")
+    r = L.send([L.bid(buyer, PRICE, SIZE, proof, mt)], [buyer])
+    assert r.err is None and r.cu <= 200_000, (r.err, r.logs[-3:])
+    nullifier, pay = proofs.payment(L, 0, 4242)
+    assert L.send([L.finalize(buyer, 0, bytes(32), pay, btok)], [buyer]).custom == \
+        PROCESSOR.error_code("InvalidPaymentProof")                                           # other nullifier
+    r = L.send([L.finalize(buyer, 0, nullifier, pay, btok)], [buyer])
+    assert r.err is None and r.cu <= 200_000, (r.err, r.logs[-3:])
+    assert L.token_balance(btok) == SIZE and L.queue()["records"][0]["status"] == "Settled"

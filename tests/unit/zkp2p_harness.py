@@ -4,16 +4,17 @@ Why not the SQLite Bank for these: the programs, the SPL Token program and the r
 are the real ones (``localnet.runtime.executor.execute`` is what the Bank runs), but keeping
 accounts in a dict lets a 1,000-step hypothesis run and the book benchmarks measure the programs
 rather than fsyncs of two 1.6 MB book accounts per transaction. The end-to-end seed test runs on
-the real localnet process instead.
+the real localnet process instead (tests/integration/test_zkp2p_seed.py).
 
-Proof checking: ``Ledger(real_proofs=True)`` registers the programs as deployed (Groth16 via the
-alt_bn128 syscalls). ``real_proofs=False`` substitutes ``binding_verifier``: a proof is accepted
-iff it is ``binding_proof(public_inputs)``, i.e. bound to exactly the public inputs the program
-computed (wallet, fiat due, notary, order, payee, nullifier...). It exists only here, so the
-random-operation test can run 1,000 steps; the real verifier is covered by test_zkp2p_programs.py.
+Proof checking is always the programs' production Groth16 path (alt_bn128 syscalls, keys read
+from the VerifyingKey config accounts); there is no verifier switch. ``Ledger()`` installs
+simulated-setup keys (``SimulatedGroth16``: the test knows the trapdoor, so it can make a valid
+proof for any public inputs in about a millisecond); ``Ledger(keys="circuits")`` keeps the real
+circuit keys genesis loads from resources/circuits, for real prover proofs.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
 
@@ -25,9 +26,6 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from localnet.programs.market.genesis import market_accounts
-from localnet.programs.market.program import MarketProgram
-from localnet.programs.order_processor.program import OrderProcessorProgram
-from localnet.programs.order_store.program import OrderStoreProgram
 from localnet.programs.registry import loader_for, program_map
 from localnet.runtime.accounts import StoredAccount
 from localnet.runtime.executor import execute
@@ -42,24 +40,6 @@ STORE = load_idl("order_store")
 PROCESSOR = load_idl("order_processor")
 RENT = Rent()
 START_TIME = 1_750_000_000
-
-
-def binding_proof(public_inputs: list[int]) -> dict:
-    digest = hashlib.sha256(b"".join(x.to_bytes(32, "big") for x in public_inputs)).digest()
-    return {"a": digest * 2, "b": digest * 4, "c": bytes(64)}
-
-
-def binding_verifier(ctx, vk, proof, public_inputs) -> bool:
-    ctx.consume(120_000 if len(public_inputs) == 6 else 110_000)  # about what the syscalls cost
-    return bytes(proof["a"]) == binding_proof(list(public_inputs))["a"]
-
-
-class _TestMarket(MarketProgram):
-    verify_proof = staticmethod(binding_verifier)
-
-
-class _TestProcessor(OrderProcessorProgram):
-    verify_proof = staticmethod(binding_verifier)
 
 
 def mint_bytes(authority: Pubkey, supply: int = 0) -> bytes:
@@ -94,17 +74,15 @@ class Result:
 class Ledger:
     """Accounts in a dict; transactions run through the real executor and commit atomically."""
 
-    def __init__(self, notary_keys: list[tuple[int, int]] | None = None, *, real_proofs: bool = True,
+    def __init__(self, notary_keys: list[tuple[int, int]] | None = None, *, keys: str = "simulated",
                  book_capacity: int = 512, circuits_dir=None) -> None:
+        if keys not in ("simulated", "circuits"):
+            raise ValueError(f"keys must be 'simulated' or 'circuits', not {keys!r}")
         self.accounts: dict[Pubkey, StoredAccount] = {}
         self.now = START_TIME
         self.slot = 1
-        extra = [] if real_proofs else [_TestMarket(), _TestProcessor()]
-        programs = program_map(extra)
-        for program in (MarketProgram(), OrderStoreProgram(), OrderProcessorProgram()):
-            programs.setdefault(program.program_id, program)
-        self.programs = programs
-        for pid, program in programs.items():
+        self.programs = program_map()  # exactly the cluster's deployed programs
+        for pid, program in self.programs.items():
             self.accounts[pid] = StoredAccount(1, b"", loader_for(program), True)
         self.mint_authority = Keypair()
         self.mint = Pubkey.new_unique()
@@ -113,13 +91,9 @@ class Ledger:
         for key, owner, data in market_accounts(self.mint, self.notary_keys, book_capacity, circuits_dir):
             self.put(key, owner, data)
         self.addr = mc.market_addresses(self.mint)
-        if not real_proofs:  # the binding verifier ignores the key; the account must still be well-formed
-            from protocol.program_ids import MARKET_PROGRAM_ID, ORDER_PROCESSOR_PROGRAM_ID
-            for name, circuit, n, owner, idl in (("solvency_vk", "solvency", 5, MARKET_PROGRAM_ID, MARKET),
-                                                 ("payment_vk", "payment", 6, ORDER_PROCESSOR_PROGRAM_ID, PROCESSOR)):
-                vk = {"circuit": circuit, "alpha_g1": bytes(64), "beta_g2": bytes(128), "gamma_g2": bytes(128),
-                      "delta_g2": bytes(128), "ic": [bytes(64)] * (n + 1)}
-                self.put(self.addr[name], owner, idl.encode_account("VerifyingKey", vk))
+        self.sim: tuple[SimulatedGroth16, SimulatedGroth16] | None = None
+        if keys == "simulated":
+            self.sim = install_simulated_keys(self)
 
     # ------------------------------------------------------------ state
     def put(self, key: Pubkey, owner: Pubkey, data: bytes, lamports: int | None = None) -> None:
@@ -204,7 +178,23 @@ class Ledger:
     def reclaim(self, order_id: int, seller_token: Pubkey) -> Instruction:
         return self.ix(MARKET, "reclaim_expired", {"order_id": order_id}, seller_token=seller_token)
 
-    # ------------------------------------------------------------ public inputs (for binding proofs)
+    # ------------------------------------------------------------ simulated-setup proofs
+    def solvency_proof(self, public_inputs: list[int]) -> dict:
+        """A valid proof, under the installed simulated solvency key, of exactly these inputs."""
+        assert self.sim is not None, "Ledger(keys='circuits') takes real prover proofs"
+        return self.sim[0].prove(public_inputs)
+
+    def payment_proof(self, public_inputs: list[int]) -> dict:
+        assert self.sim is not None, "Ledger(keys='circuits') takes real prover proofs"
+        return self.sim[1].prove(public_inputs)
+
+    def bid_proof(self, bidder: Pubkey, price: int, size: int, min_timestamp: int) -> dict:
+        return self.solvency_proof(self.solvency_inputs(bidder, price, size, min_timestamp))
+
+    def pay_proof(self, order_id: int, nullifier: int) -> dict:
+        return self.payment_proof(self.payment_inputs(order_id, nullifier))
+
+    # ------------------------------------------------------------ public inputs (what the programs compute)
     def key_hash(self, index: int = 0) -> int:
         from protocol.attestation import notary_key_hash
 
@@ -224,14 +214,42 @@ class Ledger:
 
 
 # ------------------------------------------------------------------ simulated Groth16 setup
+_G1_WINDOW = 8
+_G1_TABLE: list[list] = []
+
+
+def _fixed_base_g1(k: int):
+    """k·G1 (Jacobian) from a table of G1 multiples per 8-bit window: 32 additions instead of
+    py_ecc's ~380-step double-and-add, so a simulated proof costs about a millisecond."""
+    from py_ecc import optimized_bn128 as ob
+
+    if not _G1_TABLE:
+        base = ob.G1
+        for _ in range(256 // _G1_WINDOW):
+            row, acc = [None], None
+            for _ in range((1 << _G1_WINDOW) - 1):
+                acc = base if acc is None else ob.add(acc, base)
+                row.append(acc)
+            _G1_TABLE.append(row)
+            base = ob.add(acc, base)  # 2^8 · base
+    acc = ob.Z1
+    for window, row in enumerate(_G1_TABLE):
+        digit = (k >> (window * _G1_WINDOW)) & ((1 << _G1_WINDOW) - 1)
+        if digit:
+            acc = ob.add(acc, row[digit])
+    return acc
+
+
 class SimulatedGroth16:
     """A Groth16 verifying key whose trapdoor we know, and proofs made with it.
 
-    Why: it exercises the programs' real verifier (alt_bn128 syscalls, encodings, A negated)
-    and meters its true compute units without a circuit. A proof (A, B, C) is valid iff
-    a·b = α·β + s·γ + c·δ (mod r) with s = ic0 + Σ xᵢ·icᵢ₊₁, so knowing every discrete log we
-    pick a, b and solve for c — the zero-knowledge simulator. It says nothing about the
-    circuits; those are covered by the end-to-end test with real proofs.
+    Why: it runs the programs' production verifier (alt_bn128 syscalls, encodings, A negated,
+    the key read from the config account) on every bid and finalize of the unit and stateful
+    tests, at test speed. A proof (A, B, C) is valid iff a·b = α·β + s·γ + c·δ (mod r) with
+    s = ic0 + Σ xᵢ·icᵢ₊₁, so knowing every discrete log we pick a, b and solve for c — the
+    zero-knowledge simulator. B is drawn from a small pool so the runtime's (cached) G2
+    subgroup check stays cheap. It says nothing about the circuits; real prover proofs are
+    checked by tests/integration/test_zkp2p_seed.py and bench/compute_units.py.
     """
 
     def __init__(self, n_public: int, circuit: str, seed: int = 7) -> None:
@@ -248,10 +266,10 @@ class SimulatedGroth16:
         self.vk = {"circuit": circuit, "alpha_g1": self.g1(self.alpha), "beta_g2": self.g2(self.beta),
                    "gamma_g2": self.g2(self.gamma), "delta_g2": self.g2(self.delta),
                    "ic": [self.g1(x) for x in self.ic]}
+        self.b_pool = [(b, self.g2(b)) for b in (rng.randrange(1, self.r) for _ in range(4))]
 
     def g1(self, k: int, negate: bool = False) -> bytes:
-        ob = self.ob
-        x, y = ob.normalize(ob.multiply(ob.G1, k % self.r))
+        x, y = self.ob.normalize(_fixed_base_g1(k % self.r))
         y = -y if negate else y
         return int(x).to_bytes(32, "big") + int(y).to_bytes(32, "big")
 
@@ -263,16 +281,70 @@ class SimulatedGroth16:
     def prove(self, public_inputs: list[int]) -> dict:
         r = self.r
         s = (self.ic[0] + sum(x * k for x, k in zip(public_inputs, self.ic[1:]))) % r
-        a, b = self.rng.randrange(1, r), self.rng.randrange(1, r)
+        a = self.rng.randrange(1, r)
+        b, b_bytes = self.rng.choice(self.b_pool)
         c = (a * b - self.alpha * self.beta - s * self.gamma) * pow(self.delta, -1, r) % r
-        return {"a": self.g1(a, negate=True), "b": self.g2(b), "c": self.g1(c)}
+        return {"a": self.g1(a, negate=True), "b": b_bytes, "c": self.g1(c)}
+
+
+@functools.lru_cache(maxsize=1)
+def simulated_keys() -> tuple[SimulatedGroth16, SimulatedGroth16]:
+    """One simulated setup per test process: making a key costs ~1 s of py_ecc G2 arithmetic."""
+    return SimulatedGroth16(5, "solvency", 11), SimulatedGroth16(6, "payment", 13)
 
 
 def install_simulated_keys(ledger: "Ledger") -> tuple[SimulatedGroth16, SimulatedGroth16]:
     """Write simulated solvency/payment verifying keys into the ledger's config accounts."""
     from protocol.program_ids import MARKET_PROGRAM_ID, ORDER_PROCESSOR_PROGRAM_ID
 
-    solvency, payment = SimulatedGroth16(5, "solvency", 11), SimulatedGroth16(6, "payment", 13)
+    solvency, payment = simulated_keys()
     ledger.put(ledger.addr["solvency_vk"], MARKET_PROGRAM_ID, MARKET.encode_account("VerifyingKey", solvency.vk))
     ledger.put(ledger.addr["payment_vk"], ORDER_PROCESSOR_PROGRAM_ID, PROCESSOR.encode_account("VerifyingKey", payment.vk))
     return solvency, payment
+
+
+# ------------------------------------------------------------------ real circuit proofs
+class CircuitProofs:
+    """Real solvency/payment proofs (prover/, resources/circuits) for a ``Ledger(keys="circuits")``.
+
+    Why here: the compute-unit bench and the unit tests need the real circuits' proofs against
+    the real keys genesis installs, without a cluster or a rail; a throwaway notary key signs the
+    attestation and receipts (the ledger's attester registry holds exactly that key).
+    """
+
+    NOTARY_KEY = bytes(range(7, 39))
+
+    def __init__(self) -> None:
+        from prover.engine import Prover
+        from protocol.eddsa_poseidon import babyjub_public_key
+
+        self.prover = Prover()
+        self.notary_public = babyjub_public_key(self.NOTARY_KEY)
+
+    @staticmethod
+    def split(solana_proof: bytes) -> dict:
+        return {"a": solana_proof[:64], "b": solana_proof[64:192], "c": solana_proof[192:]}
+
+    def solvency(self, ledger: "Ledger", bidder: Pubkey, price: int, size: int, min_timestamp: int) -> dict:
+        from prover.statements import SolvencyStatement, solvency_inputs
+        from protocol.attestation import BalanceAttestation, account_commitment, sign_balance_attestation
+        from protocol.units import fiat_due
+
+        att = BalanceAttestation(account_commitment("0300-7654321", 999), fiat_due(size, price),
+                                 ledger.now - 5, bytes(bidder))
+        stmt = SolvencyStatement(bytes(bidder), fiat_due(size, price), min_timestamp)
+        proof = self.prover.prove_now(solvency_inputs(sign_balance_attestation(self.NOTARY_KEY, att), stmt))
+        return self.split(proof.solana_proof())
+
+    def payment(self, ledger: "Ledger", order_id: int, payment_id: int) -> tuple[bytes, dict]:
+        """(nullifier bytes, proof) for a receipt paying the record's fiat due to its payee."""
+        from prover.statements import PaymentStatement, payment_inputs
+        from protocol.attestation import PaymentReceipt, account_commitment, sign_payment_receipt
+
+        rec = ledger.queue()["records"][order_id]
+        payee = int.from_bytes(rec["payee_commitment"], "big")
+        receipt = PaymentReceipt(account_commitment("0300-7654321", 999), payee, rec["fiat_due"], payment_id,
+                                 rec["matched_at"] + 1)
+        stmt = PaymentStatement(order_id, payee, rec["fiat_due"], rec["matched_at"])
+        proof = self.prover.prove_now(payment_inputs(sign_payment_receipt(self.NOTARY_KEY, receipt), stmt))
+        return proof.public_inputs[5].to_bytes(32, "big"), self.split(proof.solana_proof())

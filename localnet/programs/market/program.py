@@ -38,10 +38,7 @@ CU_PER_FILL = 1_500
 
 
 class MarketProgram:
-    """``verify_proof`` is the Groth16 check; only tests substitute it (see tests/unit/zkp2p_harness.py)."""
-
     program_id = MARKET_PROGRAM_ID
-    verify_proof = staticmethod(verify)
 
     def process_instruction(self, ctx: InvokeContext, accounts: Sequence[AccountInfo], data: bytes) -> None:
         name, args, acc = dispatch(ctx, IDL, accounts, data)
@@ -52,10 +49,7 @@ class MarketProgram:
             "release_escrowed_funds": settlement.release_escrowed_funds,
             "reclaim_expired": settlement.reclaim_expired,
         }[name]
-        if name == "place_bid_order":
-            place_bid_order(ctx, acc, args, self.verify_proof)
-        else:
-            handler(ctx, acc, args)
+        handler(ctx, acc, args)
 
 
 # ---------------------------------------------------------------- helpers
@@ -221,7 +215,7 @@ def place_ask_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
     emit_placed(ctx, acc, mc.SIDE_ASK, acc.seller.key, price, size, result, now)
 
 
-def place_bid_order(ctx: InvokeContext, acc: Named, args: dict, verifier=verify) -> None:
+def place_bid_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
     if not acc.bidder.is_signer:
         raise ProgramError("MissingRequiredSignature")
     market = load_market(ctx, acc)
@@ -242,7 +236,7 @@ def place_bid_order(ctx: InvokeContext, acc: Named, args: dict, verifier=verify)
     hi, lo = pubkey_to_fields(bytes(acc.bidder.key))
     inputs = [key_hash, hi, lo, min_ts, fiat_due(size, price)]
     try:
-        ok = verifier(ctx, vk, args["proof"], inputs)
+        ok = verify(ctx, vk, args["proof"], inputs)
     except MalformedProofError as exc:
         raise fail(ctx, IDL, "MalformedProof", str(exc)) from None
     if not ok:

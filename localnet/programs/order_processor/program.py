@@ -31,16 +31,13 @@ CU_BASE = 3_000
 
 
 class OrderProcessorProgram:
-    """``verify_proof`` is the Groth16 check; only tests substitute it (see tests/unit/zkp2p_harness.py)."""
-
     program_id = ORDER_PROCESSOR_PROGRAM_ID
-    verify_proof = staticmethod(verify)
 
     def process_instruction(self, ctx: InvokeContext, accounts: Sequence[AccountInfo], data: bytes) -> None:
         name, args, acc = dispatch(ctx, IDL, accounts, data)
         ctx.consume(CU_BASE)
         if name == "finalize_trade":
-            finalize_trade(ctx, acc, args, self.verify_proof)
+            finalize_trade(ctx, acc, args)
         else:
             expire_matched_order(ctx, acc, args)
 
@@ -66,7 +63,7 @@ def set_status(ctx: InvokeContext, acc: Named, order_id: int, status: str) -> No
     ctx.invoke_signed(ix, [acc.processor_authority, acc.settlement_queue, acc.order_store_program], _seeds())
 
 
-def finalize_trade(ctx: InvokeContext, acc: Named, args: dict, verifier=verify) -> None:
+def finalize_trade(ctx: InvokeContext, acc: Named, args: dict) -> None:
     if not acc.payer.is_signer:
         raise fail(ctx, IDL, "AccountMismatch", "payer must sign")
     market = load(ctx, MARKET_IDL, acc.market, "Market", MARKET_PROGRAM_ID, "AccountMismatch")
@@ -92,7 +89,7 @@ def finalize_trade(ctx: InvokeContext, acc: Named, args: dict, verifier=verify) 
     vk = load(ctx, IDL, acc.payment_vk, "VerifyingKey", ORDER_PROCESSOR_PROGRAM_ID, "InvalidVerifyingKey")
     inputs = [key_hash, order_id, payee, record["fiat_due"], record["matched_at"], nullifier_value]
     try:
-        ok = verifier(ctx, vk, args["proof"], inputs)
+        ok = verify(ctx, vk, args["proof"], inputs)
     except MalformedProofError as exc:
         raise fail(ctx, IDL, "MalformedProof", str(exc)) from None
     if not ok:
