@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import threading
 import time
@@ -229,8 +230,13 @@ class Bank:
             except Exception:
                 raise TransactionFailure("SanitizeFailure") from None
             stx = SanitizedTx(tx, raw_len)
-            if sig_verify and not all(tx.verify_with_results()):
-                raise TransactionFailure("SignatureFailure")
+            if sig_verify:
+                try:
+                    valid = all(tx.verify_with_results())
+                except Exception:
+                    valid = False
+                if not valid:
+                    raise TransactionFailure("SignatureFailure")
             if not replace_blockhash and stx.recent_blockhash not in self._valid:
                 raise TransactionFailure("BlockhashNotFound")
             if not simulate and (sig in self._sigs or sig in batch_sigs):
@@ -239,6 +245,9 @@ class Bank:
             outcome = execute(stx, loaded, self.programs, self.clock(), self.rent)
         except TransactionFailure as exc:
             return TxResult(sig, self._slot, exc.err, detail=exc.detail, recorded=False)
+        except Exception as exc:  # a runtime bug must not take the rest of the batch down
+            logging.getLogger(__name__).exception("runtime error on %s", sig)
+            return TxResult(sig, self._slot, "SanitizeFailure", detail=f"internal runtime error: {exc!r}")
         keys = stx.keys
         post = outcome.accounts
         changed: dict[Pubkey, StoredAccount | None] = {}
@@ -348,6 +357,4 @@ class Bank:
                 try:
                     cb(ev)
                 except Exception:  # a broken listener must not break the ledger
-                    import logging
-
                     logging.getLogger(__name__).exception("bank listener failed")
