@@ -268,3 +268,52 @@ def test_batch_listeners_and_simulation(bank):
     before = bank.unix_timestamp
     bank.warp_clock(86_400)
     assert bank.unix_timestamp >= before + 86_400
+
+
+def test_token_authorities_freeze_and_legacy_initializers(bank):
+    from spl.token.instructions import AuthorityType, freeze_account, initialize_account, initialize_mint, \
+        set_authority, thaw_account
+    from spl.token.models import (FreezeAccountParams, InitializeAccountParams, InitializeMintParams,
+                                  SetAuthorityParams, ThawAccountParams)
+
+    alice, bob = funded(bank), funded(bank)
+    mint, acct = Keypair(), Keypair()
+    r = send(bank, [
+        sp.create_account(sp.CreateAccountParams(from_pubkey=alice.pubkey(), to_pubkey=mint.pubkey(),
+                                                 lamports=bank.minimum_balance(82), space=82, owner=TOKEN_PROGRAM_ID)),
+        initialize_mint(InitializeMintParams(program_id=TOKEN_PROGRAM_ID, mint=mint.pubkey(), decimals=2,
+                                             mint_authority=alice.pubkey(), freeze_authority=alice.pubkey())),
+        sp.create_account(sp.CreateAccountParams(from_pubkey=alice.pubkey(), to_pubkey=acct.pubkey(),
+                                                 lamports=bank.minimum_balance(165), space=165,
+                                                 owner=TOKEN_PROGRAM_ID)),
+        initialize_account(InitializeAccountParams(program_id=TOKEN_PROGRAM_ID, account=acct.pubkey(),
+                                                   mint=mint.pubkey(), owner=alice.pubkey())),
+        ti.mint_to(MintToParams(program_id=TOKEN_PROGRAM_ID, mint=mint.pubkey(), dest=acct.pubkey(),
+                                mint_authority=alice.pubkey(), amount=500)),
+    ], alice, mint, acct)
+    assert r.err is None, r.logs
+    r = send(bank, [freeze_account(FreezeAccountParams(program_id=TOKEN_PROGRAM_ID, account=acct.pubkey(),
+                                                       mint=mint.pubkey(), authority=alice.pubkey()))], alice)
+    assert r.err is None, r.logs
+    assert TokenAccount.unpack_unchecked(bank.get_account(acct.pubkey()).data).state == 2
+    r = send(bank, [ti.burn(BurnParams(program_id=TOKEN_PROGRAM_ID, account=acct.pubkey(), mint=mint.pubkey(),
+                                       owner=alice.pubkey(), amount=1))], alice)
+    assert r.err == {"InstructionError": [0, {"Custom": 17}]} and "Program log: Error: Account is frozen" in r.logs
+    r = send(bank, [thaw_account(ThawAccountParams(program_id=TOKEN_PROGRAM_ID, account=acct.pubkey(),
+                                                   mint=mint.pubkey(), authority=alice.pubkey())),
+                    set_authority(SetAuthorityParams(program_id=TOKEN_PROGRAM_ID, account=acct.pubkey(),
+                                                     authority=AuthorityType.ACCOUNT_OWNER,
+                                                     current_authority=alice.pubkey(), new_authority=bob.pubkey())),
+                    set_authority(SetAuthorityParams(program_id=TOKEN_PROGRAM_ID, account=mint.pubkey(),
+                                                     authority=AuthorityType.MINT_TOKENS,
+                                                     current_authority=alice.pubkey(), new_authority=None))], alice)
+    assert r.err is None, r.logs
+    assert TokenAccount.unpack_unchecked(bank.get_account(acct.pubkey()).data).owner == bob.pubkey()
+    r = send(bank, [ti.mint_to(MintToParams(program_id=TOKEN_PROGRAM_ID, mint=mint.pubkey(), dest=acct.pubkey(),
+                                            mint_authority=alice.pubkey(), amount=1))], alice)
+    assert r.err == {"InstructionError": [0, {"Custom": 5}]}
+    r = send(bank, [Instruction(TOKEN_PROGRAM_ID, bytes([99]), [])], alice)
+    assert r.err == {"InstructionError": [0, {"Custom": 12}]} and "Program log: Error: Invalid instruction" in r.logs
+    r = send(bank, [ti.create_associated_token_account(alice.pubkey(), alice.pubkey(), mint.pubkey()),
+                    ti.create_associated_token_account(alice.pubkey(), alice.pubkey(), mint.pubkey())], alice)
+    assert r.err == {"InstructionError": [1, "IllegalOwner"]}
