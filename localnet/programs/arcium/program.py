@@ -24,7 +24,7 @@ from nacl.signing import VerifyKey
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
-from localnet.programs.market.anchor import dispatch, emit, fail, load, system_create_account, system_transfer
+from localnet.programs.anchor_framework import dispatch, emit, fail, load, system_create_account, system_transfer
 from localnet.runtime.program_api import AccountInfo, InvokeContext, ProgramError
 from protocol import arcium_codec as ac
 from protocol import arcium_encoding as enc

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from localnet.runtime.program_api import InvokeContext, ProgramError
+from solders.pubkey import Pubkey
+
+from localnet.programs.anchor_framework import fail, load
+from localnet.runtime.program_api import AccountInfo, InvokeContext, ProgramError
+from protocol.idl import Idl
 
 BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 ONE = (1).to_bytes(32, "big")
@@ -43,3 +47,16 @@ def verify(ctx: InvokeContext, vk: dict, proof: dict, public_inputs: Sequence[in
         if exc.error == "InvalidArgument":  # the syscall refused a point encoding
             raise MalformedProofError(str(exc)) from None
         raise
+
+
+def require_valid_proof(ctx: InvokeContext, idl: Idl, vk_account: AccountInfo, owner: Pubkey, proof: dict,
+                        public_inputs: Sequence[int], invalid_error: str) -> None:
+    """Verify ``proof`` under the VerifyingKey config account, or refuse with the program's named
+    errors: InvalidVerifyingKey (account missing/malformed), MalformedProof, ``invalid_error``."""
+    vk = load(ctx, idl, vk_account, "VerifyingKey", owner, "InvalidVerifyingKey")
+    try:
+        ok = verify(ctx, vk, proof, public_inputs)
+    except MalformedProofError as exc:
+        raise fail(ctx, idl, "MalformedProof", str(exc)) from None
+    if not ok:
+        raise fail(ctx, idl, invalid_error)

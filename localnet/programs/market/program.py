@@ -9,12 +9,10 @@ signed CPI (payment proven) or after expiry back to the seller.
 """
 from __future__ import annotations
 
-from typing import Sequence
-
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
-from localnet.programs.groth16.verifier import MalformedProofError, verify
+from localnet.programs.groth16.verifier import require_valid_proof
 from localnet.runtime.program_api import AccountInfo, InvokeContext, ProgramError
 from protocol import market_codec as mc
 from protocol.attestation import pubkey_to_fields
@@ -23,7 +21,7 @@ from protocol.market_pdas import MARKET_AUTHORITY_SEED, MARKET_SEED, VAULT_SEED
 from protocol.program_ids import MARKET_PROGRAM_ID, ORDER_STORE_PROGRAM_ID, TOKEN_PROGRAM_ID
 from protocol.units import SETTLEMENT_WINDOW_SECONDS, U64_MAX, fiat_due
 
-from .anchor import (Named, dispatch, emit, expect_key, fail, field_bytes, load, system_create_account,
+from localnet.programs.anchor_framework import (AnchorProgram, Named, emit, expect_key, fail, field_bytes, load, system_create_account,
                      token_account, token_initialize_account3, token_transfer)
 from .book import Book, BookFullError
 from .matching import SelfTradeError, place
@@ -35,21 +33,6 @@ MARKET_LEN = 8 + IDL.codec.size_of({"defined": {"name": "Market"}})
 CU_BASE = 3_000
 CU_PER_BOOK_STEP = 60
 CU_PER_FILL = 1_500
-
-
-class MarketProgram:
-    program_id = MARKET_PROGRAM_ID
-
-    def process_instruction(self, ctx: InvokeContext, accounts: Sequence[AccountInfo], data: bytes) -> None:
-        name, args, acc = dispatch(ctx, IDL, accounts, data)
-        ctx.consume(CU_BASE)
-        handler = {
-            "init_market": init_market, "place_ask_order": place_ask_order,
-            "place_bid_order": place_bid_order, "cancel_order": cancel_order,
-            "release_escrowed_funds": settlement.release_escrowed_funds,
-            "reclaim_expired": settlement.reclaim_expired,
-        }[name]
-        handler(ctx, acc, args)
 
 
 # ---------------------------------------------------------------- helpers
@@ -232,15 +215,9 @@ def place_bid_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
     if min_ts > now or min_ts < now - market["max_attestation_age"]:
         raise fail(ctx, IDL, "StaleAttestation",
                    f"min_timestamp {min_ts} must lie in [{now - market['max_attestation_age']}, {now}]")
-    vk = load(ctx, IDL, acc.solvency_vk, "VerifyingKey", MARKET_PROGRAM_ID, "InvalidVerifyingKey")
     hi, lo = pubkey_to_fields(bytes(acc.bidder.key))
-    inputs = [key_hash, hi, lo, min_ts, fiat_due(size, price)]
-    try:
-        ok = verify(ctx, vk, args["proof"], inputs)
-    except MalformedProofError as exc:
-        raise fail(ctx, IDL, "MalformedProof", str(exc)) from None
-    if not ok:
-        raise fail(ctx, IDL, "InvalidSolvencyProof")
+    require_valid_proof(ctx, IDL, acc.solvency_vk, MARKET_PROGRAM_ID, args["proof"],
+                        [key_hash, hi, lo, min_ts, fiat_due(size, price)], "InvalidSolvencyProof")
     result, now = run_matching(ctx, acc, market, mc.SIDE_BID, acc.bidder.key, price, size, bytes(32))
     record_fills(ctx, acc, market, result, mc.SIDE_BID, acc.bidder.key, bytes(32), now, acc.bidder)
     emit_placed(ctx, acc, mc.SIDE_BID, acc.bidder.key, price, size, result, now)
@@ -270,6 +247,19 @@ def cancel_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
                                       "side": args["side"], "price": leaf.price, "unfilled": leaf.quantity})
 
 
-PROGRAM = MarketProgram()
-
 from . import settlement  # noqa: E402  (settlement builds on the helpers above)
+
+
+class MarketProgram(AnchorProgram):
+    program_id = MARKET_PROGRAM_ID
+    idl = IDL
+    cu_base = CU_BASE
+    handlers = {
+        "init_market": init_market, "place_ask_order": place_ask_order,
+        "place_bid_order": place_bid_order, "cancel_order": cancel_order,
+        "release_escrowed_funds": settlement.release_escrowed_funds,
+        "reclaim_expired": settlement.reclaim_expired,
+    }
+
+
+PROGRAM = MarketProgram()

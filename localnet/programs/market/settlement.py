@@ -15,7 +15,7 @@ from protocol.idl import load_idl
 from protocol.market_pdas import processor_authority
 from protocol.program_ids import ORDER_PROCESSOR_PROGRAM_ID, ORDER_STORE_PROGRAM_ID
 
-from .anchor import Named, emit, fail, token_transfer
+from localnet.programs.anchor_framework import Named, emit, fail, token_transfer
 from .program import IDL, authority_seeds, check_token_account, load_market
 
 PROCESSOR_IDL = load_idl("order_processor")

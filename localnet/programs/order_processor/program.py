@@ -8,14 +8,12 @@ permissioned CPI that releases the escrow to the buyer; mark Settled. Any failur
 """
 from __future__ import annotations
 
-from typing import Sequence
-
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
-from localnet.programs.groth16.verifier import MalformedProofError, verify
-from localnet.programs.market.anchor import Named, dispatch, emit, expect_key, fail, field_bytes, load, system_create_account
-from localnet.runtime.program_api import AccountInfo, InvokeContext
+from localnet.programs.groth16.verifier import require_valid_proof
+from localnet.programs.anchor_framework import AnchorProgram, Named, emit, expect_key, fail, field_bytes, load, system_create_account
+from localnet.runtime.program_api import InvokeContext
 from protocol import market_codec as mc
 from protocol.idl import load_idl
 from protocol.market_pdas import NULLIFIER_SEED, PROCESSOR_AUTHORITY_SEED, payment_verifying_key, processor_authority
@@ -28,18 +26,6 @@ PROCESSOR_AUTHORITY, PROCESSOR_BUMP = processor_authority()
 PAYMENT_VK = payment_verifying_key()[0]
 NULLIFIER_LEN = 8 + 32 + 32 + 8 + 8
 CU_BASE = 3_000
-
-
-class OrderProcessorProgram:
-    program_id = ORDER_PROCESSOR_PROGRAM_ID
-
-    def process_instruction(self, ctx: InvokeContext, accounts: Sequence[AccountInfo], data: bytes) -> None:
-        name, args, acc = dispatch(ctx, IDL, accounts, data)
-        ctx.consume(CU_BASE)
-        if name == "finalize_trade":
-            finalize_trade(ctx, acc, args)
-        else:
-            expire_matched_order(ctx, acc, args)
 
 
 def _seeds() -> list[list[bytes]]:
@@ -86,14 +72,9 @@ def finalize_trade(ctx: InvokeContext, acc: Named, args: dict) -> None:
     payee = field_bytes(bytes(record["payee_commitment"]))
     if nullifier_value < 0 or payee < 0:
         raise fail(ctx, IDL, "MalformedProof", "nullifier or payee commitment is not a BN254 scalar")
-    vk = load(ctx, IDL, acc.payment_vk, "VerifyingKey", ORDER_PROCESSOR_PROGRAM_ID, "InvalidVerifyingKey")
-    inputs = [key_hash, order_id, payee, record["fiat_due"], record["matched_at"], nullifier_value]
-    try:
-        ok = verify(ctx, vk, args["proof"], inputs)
-    except MalformedProofError as exc:
-        raise fail(ctx, IDL, "MalformedProof", str(exc)) from None
-    if not ok:
-        raise fail(ctx, IDL, "InvalidPaymentProof")
+    require_valid_proof(ctx, IDL, acc.payment_vk, ORDER_PROCESSOR_PROGRAM_ID, args["proof"],
+                        [key_hash, order_id, payee, record["fiat_due"], record["matched_at"], nullifier_value],
+                        "InvalidPaymentProof")
     # spend the nullifier: its PDA exists from now on
     null_key, bump = ctx.find_program_address([NULLIFIER_SEED, nullifier], ORDER_PROCESSOR_PROGRAM_ID)
     expect_key(ctx, IDL, acc.nullifier_record, null_key, "nullifier_record")
@@ -132,6 +113,13 @@ def expire_matched_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
     if ctx.clock().unix_timestamp < record["expires_at"]:
         raise fail(ctx, IDL, "NotExpired", f"expires at {record['expires_at']}")
     set_status(ctx, acc, args["order_id"], "Expired")
+
+
+class OrderProcessorProgram(AnchorProgram):
+    program_id = ORDER_PROCESSOR_PROGRAM_ID
+    idl = IDL
+    cu_base = CU_BASE
+    handlers = {"finalize_trade": finalize_trade, "expire_matched_order": expire_matched_order}
 
 
 PROGRAM = OrderProcessorProgram()

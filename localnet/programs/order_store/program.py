@@ -11,12 +11,11 @@ which new matches are refused with QueueFull.
 from __future__ import annotations
 
 import struct
-from typing import Sequence
 
 from solders.pubkey import Pubkey
 
-from localnet.programs.market.anchor import Named, dispatch, emit, expect_key, fail, system_create_account, system_transfer
-from localnet.runtime.program_api import AccountInfo, InvokeContext, ProgramError
+from localnet.programs.anchor_framework import AnchorProgram, Named, emit, expect_key, fail, system_create_account, system_transfer
+from localnet.runtime.program_api import InvokeContext, ProgramError
 from protocol import market_codec as mc
 from protocol.idl import load_idl
 from protocol.market_pdas import MARKET_AUTHORITY_SEED, SETTLEMENT_QUEUE_SEED, processor_authority
@@ -29,16 +28,6 @@ MAX_RECORDS = mc.queue_capacity(MAX_QUEUE_LEN)
 PROCESSOR_AUTHORITY = processor_authority()[0]
 LEGAL = {("Pending", "PaymentConfirmed"), ("PaymentConfirmed", "Settled"), ("Pending", "Expired")}
 CU_BASE = 1_500
-
-
-class OrderStoreProgram:
-    program_id = ORDER_STORE_PROGRAM_ID
-
-    def process_instruction(self, ctx: InvokeContext, accounts: Sequence[AccountInfo], data: bytes) -> None:
-        name, args, acc = dispatch(ctx, IDL, accounts, data)
-        ctx.consume(CU_BASE)
-        {"initialize_queue": initialize_queue, "store_matched_order": store_matched_order,
-         "update_status": update_status}[name](ctx, acc, args)
 
 
 def queue_header(ctx: InvokeContext, acc: Named) -> tuple[bytes, bytes]:
@@ -118,6 +107,14 @@ def update_status(ctx: InvokeContext, acc: Named, args: dict) -> None:
     struct.pack_into("<q", queue.data, off + mc.REC_UPDATED_AT_OFFSET, now)
     emit(ctx, IDL, "StatusChanged", {"market": Pubkey.from_bytes(market), "order_id": order_id,
                                      "old_status": old, "new_status": new, "at": now})
+
+
+class OrderStoreProgram(AnchorProgram):
+    program_id = ORDER_STORE_PROGRAM_ID
+    idl = IDL
+    cu_base = CU_BASE
+    handlers = {"initialize_queue": initialize_queue, "store_matched_order": store_matched_order,
+                "update_status": update_status}
 
 
 PROGRAM = OrderStoreProgram()

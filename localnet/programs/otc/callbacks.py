@@ -8,7 +8,7 @@ state as it was and only releases the pending flags.
 """
 from __future__ import annotations
 
-from localnet.programs.market.anchor import emit
+from localnet.programs.anchor_framework import emit
 from localnet.programs.otc.state import (
     IDL, aborted, callback_outputs, err, load_deal, load_offer, sealed_fields, split, store,
 )

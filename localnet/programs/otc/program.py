@@ -15,7 +15,7 @@ them to itself). Token transfers stay deferred, as the seed decides.
 """
 from __future__ import annotations
 
-from localnet.programs.market.anchor import dispatch, system_create_account
+from localnet.programs.anchor_framework import dispatch, system_create_account
 from localnet.programs.otc import callbacks
 from localnet.programs.otc.state import (
     IDL, MINT_LEN, TOKEN_PROGRAM_ID, check_deal_pda, close_account, err, init_comp_def, load_deal, load_offer, queue,

@@ -11,7 +11,7 @@ from typing import Sequence
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
-from localnet.programs.market.anchor import emit, fail, load
+from localnet.programs.anchor_framework import emit, fail, load
 from localnet.runtime.program_api import AccountInfo, InvokeContext, ProgramError
 from protocol import arcium_codec as ac
 from protocol import arcium_encoding as enc

@@ -1,14 +1,15 @@
-"""Anchor-style plumbing shared by the Market, OrderStore and OrderProcessor programs.
+"""Anchor-style plumbing shared by the cluster's Anchor programs (Market, OrderStore,
+OrderProcessor, Arcium, OTC).
 
-Why: all three decode "discriminator ‖ Borsh" instruction data from their IDL, name their
+Why: they all decode "discriminator ‖ Borsh" instruction data from their IDL, name their
 accounts by the IDL's order, refuse with named 6000+ errors (logged the way Anchor logs them,
-so a wallet can show the reason), emit events as ``Program data:`` lines, and move USDC through
-SPL Token CPIs. Doing that once keeps each program about its business rules.
+so a wallet can show the reason), emit events as ``Program data:`` lines, and move lamports and
+USDC through System/SPL Token CPIs. Doing that once keeps each program about its business rules.
 """
 from __future__ import annotations
 
 import struct
-from typing import Any, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
@@ -41,6 +42,28 @@ def dispatch(ctx: InvokeContext, idl: Idl, accounts: Sequence[AccountInfo], data
         ctx.log(f"{idl.name}.{name} needs {len(names)} accounts, got {len(accounts)}")
         raise ProgramError("NotEnoughAccountKeys")
     return name, args, Named(zip(names, accounts))
+
+
+Handler = Callable[[InvokeContext, Named, dict], None]
+
+
+class AnchorProgram:
+    """A program whose instructions are the IDL's, each handled by ``handlers[name]``.
+
+    Why a base class: decoding, the ``Instruction: X`` log line, the fixed compute charge for the
+    program's own work (``cu_base``, what its SBF code would cost) and the dispatch are the same
+    for every such program; subclasses name only their id, IDL, charge and handlers.
+    """
+
+    program_id: ClassVar[Pubkey]
+    idl: ClassVar[Idl]
+    cu_base: ClassVar[int] = 0
+    handlers: ClassVar[dict[str, Handler]]
+
+    def process_instruction(self, ctx: InvokeContext, accounts: Sequence[AccountInfo], data: bytes) -> None:
+        name, args, acc = dispatch(ctx, self.idl, accounts, data)
+        ctx.consume(self.cu_base)
+        self.handlers[name](ctx, acc, args)
 
 
 def fail(ctx: InvokeContext, idl: Idl, error: str, detail: str | None = None) -> ProgramError:
