@@ -1,4 +1,8 @@
-"""GUI tests run offscreen against one real `anomi localnet up` process per session."""
+"""GUI tests run offscreen against one real `anomi localnet up` process per session.
+
+The cluster runs its side services (fiat rail + notary, MXE node) so the trading views can be
+driven end to end; `gui_directory` is a real payee directory process next to it.
+"""
 from __future__ import annotations
 
 import os
@@ -8,13 +12,20 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from tests.integration.cli_wallets import payee_directory  # noqa: E402
 from tests.integration.localnet_process import LocalnetProcess, start_localnet  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def gui_localnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalnetProcess]:
-    node = start_localnet(tmp_path_factory.mktemp("gui-ledger"), services=False)
+    node = start_localnet(tmp_path_factory.mktemp("gui-ledger"))
     try:
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture(scope="session")
+def gui_directory(gui_localnet: LocalnetProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with payee_directory(gui_localnet.rpc_url, tmp_path_factory.mktemp("gui-directory")) as url:
+        yield url

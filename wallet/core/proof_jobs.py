@@ -28,6 +28,14 @@ class ProofJobError(Exception):
 
 
 @dataclass(frozen=True)
+class ProofQueued:
+    """A job was accepted (its statement checked); it runs when the jobs before it are done."""
+    job_id: int
+    label: str
+    circuit: str
+
+
+@dataclass(frozen=True)
 class ProofProgress:
     job_id: int
     label: str
@@ -91,6 +99,7 @@ class ProofJobService:
             raise ProofJobError(f"{label}: {exc}") from exc
         view = JobView(next(self._ids), label, request.circuit, request=request)
         self._jobs[view.job_id] = view
+        self.bus.publish(ProofQueued(view.job_id, label, request.circuit))
         return view
 
     def cancel(self, job_id: int) -> None:

@@ -52,12 +52,14 @@ class TxSubmitted:
 class TxConfirmed:
     signature: str
     slot: int
+    logs: tuple[str, ...] = ()   # the transaction's log messages (the GUI's activity view)
 
 
 @dataclass(frozen=True)
 class TxFailed:
     signature: str | None
     reason: str
+    logs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -110,7 +112,7 @@ class TxSender:
             except _Expired as exc:
                 last_reason = str(exc)
                 continue
-            self._publish(TxConfirmed(str(sig), slot))
+            self._publish(TxConfirmed(str(sig), slot, tuple(logs)))
             return SentTx(sig, slot, attempt, logs, units)
         self._publish(TxFailed(None, last_reason))
         raise TxError(f"not confirmed after {self.max_attempts} attempts: {last_reason}")
@@ -126,7 +128,7 @@ class TxSender:
         if value.err == TransactionErrorFieldless.BlockhashNotFound:
             raise _Expired("the blockhash expired before simulation")
         text, perr = explain(value.err, message, list(value.logs or []))
-        self._publish(TxFailed(None, text))
+        self._publish(TxFailed(None, text, tuple(value.logs or ())))
         raise TxError(f"simulation failed, nothing was sent: {text}", program_error=perr,
                       logs=value.logs or [])
 
@@ -148,7 +150,7 @@ class TxSender:
                 if status.err is not None:
                     logs = await self._logs(sig)
                     text, perr = explain(status.err, message, logs)
-                    self._publish(TxFailed(str(sig), text))
+                    self._publish(TxFailed(str(sig), text, tuple(logs)))
                     raise TxError(text, program_error=perr, logs=logs, signature=sig)
                 return status.slot, await self._logs(sig)
             if (await self.client.get_block_height()).value > last_valid:

@@ -29,6 +29,7 @@ from wallet.core.keystore import Keystore, KeystoreError
 
 from .bridge import CoreBridge
 from .main_window import MainWindow
+from .session import USER_ERRORS, GuiSession
 from .unlock_dialog import UnlockDialog
 
 
@@ -40,6 +41,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--url", default=os.environ.get("ANOMI_RPC_URL"), help="RPC URL (WebSocket: port + 1)")
     p.add_argument("--screenshot", type=Path, default=None,
                    help="save a PNG of the window once balances are shown, then quit")
+    p.add_argument("--tab", default=None, help="open on this tab (e.g. 'Order book', 'Settlement')")
     return p.parse_args(list(argv) if argv is not None else sys.argv[1:])
 
 
@@ -52,7 +54,10 @@ class WalletController:
         self.keystore = keystore
         self.bus = EventBus()
         self.bridge = CoreBridge(self.bus)
-        self.window = MainWindow(self.bridge, keystore.path.stem)
+        self.session: GuiSession | None = None
+        if any(acc.can_sign for acc in keystore.accounts()):
+            self.session = GuiSession(profile, keystore, self.bus, root=cfg.root)
+        self.window = MainWindow(self.bridge, keystore.path.stem, self.session, cfg)
         self.balances = BalanceService(profile, self.bus, poll_interval=1.0)
         view = self.window.balances
         view.set_cluster(profile.rpc_url)
@@ -72,6 +77,13 @@ class WalletController:
             if started:
                 self.bridge.statusMessage.emit("Started the embedded local cluster in the background")
         await self.balances.start(self.window.balances.current_address())
+        if self.session is not None:
+            try:
+                await self.session.start()
+            except USER_ERRORS as exc:
+                self.bridge.statusMessage.emit(f"Market unavailable: {exc}")
+                return
+            await self.window.deals.on_refresh()
 
     @qasync.asyncSlot()
     async def on_faucet(self) -> None:
@@ -90,6 +102,8 @@ class WalletController:
 
     async def stop(self) -> None:
         await self.balances.stop()
+        if self.session is not None:
+            await self.session.stop()
         self.bridge.detach()
 
 
@@ -138,14 +152,20 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         return 1
     controller = WalletController(cfg, profile, keystore)
     controller.window.closed.connect(quit_event.set)
-    if args.screenshot is not None:
-        def shot(event: BalanceChanged) -> None:
-            controller.window.balances.on_balance(event)
-            QApplication.processEvents()
-            controller.window.grab().save(str(args.screenshot))
-            quit_event.set()
-        controller.bus.subscribe(BalanceChanged, shot)
+    if args.tab and not controller.window.show_tab(args.tab):
+        print(f"anomi-wallet: no tab {args.tab!r}", file=sys.stderr)
+    shown = asyncio.Event()
+    controller.bus.subscribe(BalanceChanged, lambda _e: shown.set())
     await controller.start()
+    if args.screenshot is not None:
+        try:
+            await asyncio.wait_for(shown.wait(), 60)
+        except asyncio.TimeoutError:
+            print("anomi-wallet: no balances within 60 s; saving the window as it is", file=sys.stderr)
+        await asyncio.sleep(1.0)  # live views (book, queue, deals) settle
+        QApplication.processEvents()
+        controller.window.grab().save(str(args.screenshot))
+        quit_event.set()
     await quit_event.wait()
     await controller.stop()
     return 0

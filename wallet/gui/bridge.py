@@ -11,7 +11,11 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from wallet.core.deal_service import DealResultStored
 from wallet.core.events import BalanceChanged, ConnectionChanged, EventBus, SlotChanged
+from wallet.core.market_service import BookUpdated, MyOrdersUpdated, QueueUpdated
+from wallet.core.proof_jobs import ProofFinished, ProofProgress, ProofQueued
+from wallet.core.tx import TxConfirmed, TxFailed, TxSubmitted
 
 
 class CoreBridge(QObject):
@@ -19,6 +23,16 @@ class CoreBridge(QObject):
     balanceChanged = Signal(object)       # BalanceChanged
     connectionChanged = Signal(bool, str)
     statusMessage = Signal(str)           # free text for the status bar
+    bookUpdated = Signal(object)          # BookUpdated
+    myOrdersUpdated = Signal(object)      # MyOrdersUpdated
+    queueUpdated = Signal(object)         # QueueUpdated
+    proofQueued = Signal(object)          # ProofQueued
+    proofProgress = Signal(object)        # ProofProgress
+    proofFinished = Signal(object)        # ProofFinished
+    txSubmitted = Signal(object)          # TxSubmitted
+    txConfirmed = Signal(object)          # TxConfirmed
+    txFailed = Signal(object)             # TxFailed
+    dealResultStored = Signal(object)     # DealResultStored
 
     def __init__(self, bus: EventBus, parent: QObject | None = None):
         super().__init__(parent)
@@ -28,6 +42,12 @@ class CoreBridge(QObject):
             bus.subscribe(BalanceChanged, self.balanceChanged.emit),
             bus.subscribe(ConnectionChanged, lambda e: self.connectionChanged.emit(e.connected, e.detail)),
         ]
+        for event_type, signal in ((BookUpdated, self.bookUpdated), (MyOrdersUpdated, self.myOrdersUpdated),
+                                   (QueueUpdated, self.queueUpdated), (ProofQueued, self.proofQueued),
+                                   (ProofProgress, self.proofProgress), (ProofFinished, self.proofFinished),
+                                   (TxSubmitted, self.txSubmitted), (TxConfirmed, self.txConfirmed),
+                                   (TxFailed, self.txFailed), (DealResultStored, self.dealResultStored)):
+            self._unsubscribe.append(bus.subscribe(event_type, signal.emit))
 
     def detach(self) -> None:
         for off in self._unsubscribe:

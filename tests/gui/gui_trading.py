@@ -1,0 +1,101 @@
+"""Helpers for the trading GUI tests: wallets as real WalletControllers on the shared localnet.
+
+Each wallet is a fresh keystore in its own data dir, its window built by the app's own
+WalletController (balances + GuiSession with the live market service), pointed at the session's
+localnet (rail + MXE) and payee directory. `until` polls a condition while the qasync loop runs,
+so Qt signals, asyncSlots and the core's tasks all make progress.
+"""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import qasync
+from solders.pubkey import Pubkey
+
+from protocol import market_codec as mc
+from tests.integration.localnet_process import LocalnetProcess
+from wallet.core.chain import Chain
+from wallet.core.config import ClusterProfile, WalletConfig
+from wallet.core.faucet import airdrop_sol, airdrop_usdc
+from wallet.core.keystore import KdfParams, Keystore
+from wallet.core.tx import TxConfirmed, TxFailed, TxSubmitted
+from wallet.gui.app import WalletController
+
+
+@pytest.fixture
+def loop(qapp):
+    qapp.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+async def until(pred: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> None:
+    async def poll() -> None:
+        while not pred():
+            await asyncio.sleep(0.03)
+    try:
+        await asyncio.wait_for(poll(), timeout)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}") from None
+
+
+def profile_for(node: LocalnetProcess, directory_url: str) -> ClusterProfile:
+    return ClusterProfile("gui-test", node.rpc_url, node.ws_url, directory_url=directory_url).validated()
+
+
+class GuiWallet:
+    """One wallet window; `sent` records the transaction events its TxSender published."""
+
+    def __init__(self, root: Path, name: str, profile: ClusterProfile, qtbot):
+        data = root / name
+        data.mkdir(parents=True)
+        self.keystore = Keystore.create(data / "wallets" / "default.keystore", "gui test pw", words=12,
+                                        kdf=KdfParams.fresh(1, 8 << 20))
+        self.controller = WalletController(WalletConfig.load(data), profile, self.keystore)
+        qtbot.addWidget(self.controller.window)
+        self.window = self.controller.window
+        self.session = self.controller.session
+        assert self.session is not None
+        self.sent: list[object] = []
+        for kind in (TxSubmitted, TxConfirmed, TxFailed):
+            self.controller.bus.subscribe(kind, self.sent.append)
+
+    @property
+    def owner(self) -> Pubkey:
+        return self.session.ctx.owner
+
+    async def fund(self, sol: float = 1.0, usdc: int = 0) -> None:
+        url = self.session.profile.rpc_url
+        await airdrop_sol(url, self.owner, int(sol * 1e9))
+        if usdc:
+            await airdrop_usdc(url, self.owner, usdc)
+
+    async def usdc(self) -> int:
+        return await self.session.ctx.chain.token_balance(await self.session.ctx.market.usdc_account(self.owner))
+
+    async def start(self) -> None:
+        await self.controller.start()
+        await until(lambda: self.session.market.subscribed.is_set(), what="market subscription")
+
+    async def stop(self) -> None:
+        await self.controller.stop()
+
+
+async def vault_balance(node: LocalnetProcess) -> int:
+    async with Chain(ClusterProfile("t", node.rpc_url, node.ws_url).validated()) as chain:
+        return await chain.token_balance(mc.market_addresses(Pubkey.from_string(node.usdc_mint))["vault"])
+
+
+def cell(table, row: int, col: int) -> str:
+    item = table.item(row, col)
+    return "" if item is None else item.text()
+
+
+def column(table, col: int) -> list[str]:
+    return [cell(table, r, col) for r in range(table.rowCount())]

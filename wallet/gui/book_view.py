@@ -1,0 +1,78 @@
+"""The order book tab: asks over bids per price level, a depth chart, and the order entry.
+
+Why per price level: a trader decides on price and available size, not on individual order
+ids (those are in "My orders"). The view is fed by `CoreBridge.bookUpdated`, which the market
+service emits on every accountSubscribe notification, so the book changes live - including
+orders other wallets place.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from protocol.units import fiat_due, format_pkr, format_usdc
+from wallet.core.market_client import BookSnapshot
+from wallet.core.market_service import BookUpdated
+
+from .bridge import CoreBridge
+from .depth_chart import DepthChart
+from .order_entry import OrderEntry
+from .session import GuiSession
+from .table_widgets import fill_table, make_table
+
+HEADERS = ["Price (PKR/USDC)", "Size (USDC)", "Total (USDC)", "Value (PKR)"]
+
+
+def level_rows(levels: list[tuple[int, int]]) -> list[list[str]]:
+    """Per level: price, size, cumulative size from the best price, fiat value of the level."""
+    rows, total = [], 0
+    for price, qty in levels:
+        total += qty
+        rows.append([format_pkr(price), format_usdc(qty), format_usdc(total),
+                     format_pkr(fiat_due(qty, price))])
+    return rows
+
+
+class BookView(QWidget):
+    def __init__(self, bridge: CoreBridge, session: GuiSession, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.book = BookSnapshot([], [])
+        self.asks_table = make_table(HEADERS)
+        self.bids_table = make_table(HEADERS)
+        self.spread_label = QLabel("-")
+        self.spread_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.chart = DepthChart()
+        self.entry = OrderEntry(bridge, session)
+
+        book_box = QGroupBox("USDC / PKR order book")
+        col = QVBoxLayout(book_box)
+        col.addWidget(QLabel("Asks (sellers of USDC)"))
+        col.addWidget(self.asks_table, 1)
+        col.addWidget(self.spread_label)
+        col.addWidget(QLabel("Bids (buyers of USDC)"))
+        col.addWidget(self.bids_table, 1)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.chart)
+        right.addWidget(self.entry)
+        right.setStretchFactor(0, 2)
+        right.setStretchFactor(1, 3)
+        layout = QHBoxLayout(self)
+        layout.addWidget(book_box, 1)
+        layout.addWidget(right, 1)
+        bridge.bookUpdated.connect(self.on_book)
+
+    def on_book(self, event: BookUpdated) -> None:
+        self.book = event.book
+        bids, asks = self.book.depth("Bid"), self.book.depth("Ask")
+        # asks shown highest first so the best ask sits just above the spread line
+        fill_table(self.asks_table, level_rows(asks)[::-1], [p for p, _ in asks][::-1],
+                   align_right=(0, 1, 2, 3))
+        fill_table(self.bids_table, level_rows(bids), [p for p, _ in bids], align_right=(0, 1, 2, 3))
+        if bids and asks:
+            self.spread_label.setText(f"spread {format_pkr(asks[0][0] - bids[0][0])} PKR "
+                                      f"(best bid {format_pkr(bids[0][0])}, best ask {format_pkr(asks[0][0])})")
+        else:
+            self.spread_label.setText(f"{len(self.book.asks)} ask(s), {len(self.book.bids)} bid(s)")
+        self.chart.set_depth(bids, asks)
+        self.entry.set_best_prices(bids[0][0] if bids else None, asks[0][0] if asks else None)

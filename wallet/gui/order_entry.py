@@ -1,0 +1,196 @@
+"""Placing asks and bids from the order book tab.
+
+Why the checks here: a field that does not parse, an ask without a rail account to be paid
+into, or a size the market refuses is explained next to the form before anything is signed
+(the core repeats the market's own checks and the program's error names come through TxError).
+A bid first proves solvency: that runs on the prover's worker thread as a proof job, its
+stages move the progress bar, and "Cancel proof" stops it - then no bid is sent.
+"""
+from __future__ import annotations
+
+import qasync
+from PySide6.QtWidgets import (
+    QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout,
+    QWidget)
+
+from protocol.units import fiat_due, format_pkr, format_usdc
+from wallet.core.proof_jobs import ProofFinished, ProofProgress, ProofQueued
+from wallet.core.trader import OrderResult
+
+from .bridge import CoreBridge
+from .rail_panel import RailPanel
+from .session import USER_ERRORS, GuiSession, parse_pkr, parse_usdc
+from .table_widgets import MessageLabel
+
+
+def describe(side: str, result: OrderResult) -> str:
+    parts = [f"{side} placed"]
+    if result.filled:
+        parts.append(f"filled {format_usdc(result.filled)} USDC")
+    if result.resting:
+        parts.append(f"resting {format_usdc(result.resting)} USDC as order {result.order_id}")
+    if result.matched_order_ids:
+        parts.append("matched order " + ", ".join(f"#{m}" for m in result.matched_order_ids)
+                     + " (see Settlement)")
+    return "; ".join(parts)
+
+
+class OrderEntry(QWidget):
+    def __init__(self, bridge: CoreBridge, session: GuiSession, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.bridge = bridge
+        self.session = session
+        self.rail = RailPanel(bridge, session)
+        self.ask_size, self.ask_price = QLineEdit(), QLineEdit()
+        self.bid_size, self.bid_price = QLineEdit(), QLineEdit()
+        for edit in (self.ask_size, self.bid_size):
+            edit.setPlaceholderText("USDC, e.g. 100")
+        for edit in (self.ask_price, self.bid_price):
+            edit.setPlaceholderText("PKR per USDC, e.g. 285")
+        self.ask_button = QPushButton("Place ask (escrow USDC)")
+        self.bid_button = QPushButton("Place bid (prove solvency)")
+        self.cancel_proof_button = QPushButton("Cancel proof")
+        self.cancel_proof_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 4)
+        self.progress.setValue(0)
+        self.progress.setFormat("solvency proof")
+        self.ask_due, self.bid_due = QLabel(""), QLabel("")
+        self.message = MessageLabel()
+        self.bid_job: int | None = None
+        self._bidding = False
+
+        ask_box = QGroupBox("Sell USDC (ask)")
+        af = QFormLayout(ask_box)
+        af.addRow("Size", self.ask_size)
+        af.addRow("Price", self.ask_price)
+        af.addRow("", self.ask_due)
+        af.addRow("", self.ask_button)
+        bid_box = QGroupBox("Buy USDC (bid)")
+        bf = QFormLayout(bid_box)
+        bf.addRow("Size", self.bid_size)
+        bf.addRow("Price", self.bid_price)
+        bf.addRow("", self.bid_due)
+        row = QHBoxLayout()
+        row.addWidget(self.bid_button, 1)
+        row.addWidget(self.cancel_proof_button)
+        bf.addRow("", row)
+        bf.addRow("Proof", self.progress)
+        forms = QHBoxLayout()
+        forms.addWidget(ask_box)
+        forms.addWidget(bid_box)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.rail)
+        layout.addLayout(forms)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+
+        for size, price, due in ((self.ask_size, self.ask_price, self.ask_due),
+                                 (self.bid_size, self.bid_price, self.bid_due)):
+            size.textChanged.connect(lambda _t, s=size, p=price, d=due: self._show_due(s, p, d))
+            price.textChanged.connect(lambda _t, s=size, p=price, d=due: self._show_due(s, p, d))
+        self.ask_button.clicked.connect(self.on_ask)
+        self.bid_button.clicked.connect(self.on_bid)
+        self.cancel_proof_button.clicked.connect(self.on_cancel_proof)
+        bridge.proofQueued.connect(self.on_proof_queued)
+        bridge.proofProgress.connect(self.on_proof_progress)
+        bridge.proofFinished.connect(self.on_proof_finished)
+
+    def set_best_prices(self, best_bid: int | None, best_ask: int | None) -> None:
+        self.ask_price.setPlaceholderText(f"PKR per USDC (best bid {format_pkr(best_bid)})" if best_bid
+                                          else "PKR per USDC, e.g. 285")
+        self.bid_price.setPlaceholderText(f"PKR per USDC (best ask {format_pkr(best_ask)})" if best_ask
+                                          else "PKR per USDC, e.g. 285")
+
+    @staticmethod
+    def _show_due(size: QLineEdit, price: QLineEdit, due: QLabel) -> None:
+        try:
+            text = f"= {format_pkr(fiat_due(parse_usdc(size.text()), parse_pkr(price.text())))} PKR"
+        except ValueError:
+            text = ""
+        due.setText(text)
+
+    def _inputs(self, size: QLineEdit, price: QLineEdit) -> tuple[int, int] | None:
+        try:
+            return parse_usdc(size.text()), parse_pkr(price.text())
+        except ValueError as exc:
+            self.message.error(str(exc))
+            return None
+
+    # ------------------------------------------------------------------ ask
+    @qasync.asyncSlot()
+    async def on_ask(self) -> None:
+        parsed = self._inputs(self.ask_size, self.ask_price)
+        if parsed is None:
+            return
+        size, price = parsed
+        if not self.rail.has_account():
+            self.message.error("open a rail account first: the buyer pays the ask into it")
+            return
+        self.ask_button.setEnabled(False)
+        self.message.info(f"escrowing {format_usdc(size)} USDC behind an ask at {format_pkr(price)} PKR...")
+        try:
+            await self.session.directory()
+            result = await self.session.ctx.place_ask(price, size)
+        except USER_ERRORS as exc:
+            self.message.error(f"ask not placed: {exc}")
+            return
+        finally:
+            self.ask_button.setEnabled(True)
+        self.message.info(describe("ask", result))
+        self.bridge.statusMessage.emit(describe("ask", result))
+        self.ask_size.clear()
+        await self.session.market.refresh()
+
+    # ------------------------------------------------------------------ bid
+    @qasync.asyncSlot()
+    async def on_bid(self) -> None:
+        parsed = self._inputs(self.bid_size, self.bid_price)
+        if parsed is None:
+            return
+        size, price = parsed
+        if not self.rail.has_account():
+            self.message.error("open a rail account first: a bid proves solvency from its balance")
+            return
+        self.bid_button.setEnabled(False)
+        self.bid_job, self._bidding = None, True
+        self.progress.setValue(0)
+        self.progress.setFormat("solvency proof: attesting the rail balance...")
+        self.message.info(f"proving solvency for {format_pkr(fiat_due(size, price))} PKR...")
+        try:
+            result = await self.session.ctx.place_bid(price, size)
+        except USER_ERRORS as exc:
+            self.message.error(f"bid not placed: {exc}")
+            self.progress.setFormat("solvency proof: stopped")
+            return
+        finally:
+            self._bidding = False
+            self.bid_button.setEnabled(True)
+            self.cancel_proof_button.setEnabled(False)
+        self.message.info(describe("bid", result))
+        self.bridge.statusMessage.emit(describe("bid", result))
+        self.bid_size.clear()
+        await self.session.market.refresh()
+
+    def on_proof_queued(self, event: ProofQueued) -> None:
+        if self._bidding and self.bid_job is None and event.circuit == "solvency":
+            self.bid_job = event.job_id
+            self.cancel_proof_button.setEnabled(True)
+
+    def on_proof_progress(self, event: ProofProgress) -> None:
+        if event.job_id == self.bid_job:
+            self.progress.setRange(0, event.total)
+            self.progress.setValue(event.index)
+            self.progress.setFormat(f"solvency proof: {event.stage} ({event.index}/{event.total})")
+
+    def on_proof_finished(self, event: ProofFinished) -> None:
+        if event.job_id == self.bid_job:
+            self.cancel_proof_button.setEnabled(False)
+            if event.state == "done":
+                self.progress.setValue(self.progress.maximum())
+            self.progress.setFormat(f"solvency proof: {event.state}")
+
+    def on_cancel_proof(self) -> None:
+        if self.bid_job is not None:
+            self.session.ctx.proofs.cancel(self.bid_job)
+            self.message.info("cancelling the solvency proof; no bid will be sent")

@@ -1,0 +1,153 @@
+"""Proof jobs: every solvency and payment proof of this session, its stage, cancel, and files.
+
+Why files: a proof can be made on a machine without network. "Export request" writes a job's
+request file (docs/proof-files.md; it holds notary-signed evidence, so it is written 0600),
+`anomi prove REQUEST -o PROOF` proves it offline, and "Import payment proof" verifies the file
+under the installed key, checks it is for one of my matched orders and stores it so Finalize
+can submit it. Proving itself runs on the prover's worker thread; this view only listens to
+the ProofQueued/ProofProgress/ProofFinished events the bridge re-emits.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import qasync
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+
+from wallet.core.proof_jobs import JobView, ProofFinished, ProofJobService, ProofProgress, ProofQueued
+
+from .bridge import CoreBridge
+from .session import USER_ERRORS, GuiSession
+from .table_widgets import MessageLabel, fill_table, make_table, selected_key
+
+HEADERS = ["Job", "What", "Circuit", "State", "Stage", "Progress", "Detail"]
+
+
+class ProofJobsView(QWidget):
+    def __init__(self, bridge: CoreBridge, session: GuiSession, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.bridge = bridge
+        self.session = session
+        self.steps: dict[int, tuple[int, int]] = {}
+        self.table = make_table(HEADERS)
+        self.cancel_button = QPushButton("Cancel job")
+        self.export_request_button = QPushButton("Export request...")
+        self.export_proof_button = QPushButton("Export proof...")
+        self.import_button = QPushButton("Import payment proof...")
+        self.message = MessageLabel()
+        row = QHBoxLayout()
+        for b in (self.cancel_button, self.export_request_button, self.export_proof_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        row.addWidget(self.import_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.message)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.cancel_button.clicked.connect(self.on_cancel)
+        self.export_request_button.clicked.connect(self.on_export_request)
+        self.export_proof_button.clicked.connect(self.on_export_proof)
+        self.import_button.clicked.connect(self.on_import)
+        bridge.proofQueued.connect(self.on_event)
+        bridge.proofProgress.connect(self.on_event)
+        bridge.proofFinished.connect(self.on_event)
+        self.refresh()
+
+    # file choosers are attributes so a test (or another front end) can supply paths
+    async def choose_save_path(self, title: str, default_name: str) -> str | None:
+        path, _ = await qasync.asyncWrap(lambda: QFileDialog.getSaveFileName(
+            self, title, default_name, "JSON files (*.json)"))
+        return path or None
+
+    async def choose_open_path(self, title: str) -> str | None:
+        path, _ = await qasync.asyncWrap(lambda: QFileDialog.getOpenFileName(
+            self, title, "", "JSON files (*.json)"))
+        return path or None
+
+    def jobs(self) -> dict[int, JobView]:
+        return {j.job_id: j for j in self.session.ctx.proofs.jobs()}
+
+    def selected(self) -> JobView | None:
+        return self.jobs().get(selected_key(self.table))
+
+    def on_event(self, event: ProofQueued | ProofProgress | ProofFinished) -> None:
+        if isinstance(event, ProofProgress):
+            self.steps[event.job_id] = (event.index, event.total)
+        elif isinstance(event, ProofFinished) and event.state == "done":
+            total = self.steps.get(event.job_id, (4, 4))[1]
+            self.steps[event.job_id] = (total, total)
+        self.refresh()
+
+    def refresh(self) -> None:
+        jobs = sorted(self.jobs().values(), key=lambda j: j.job_id, reverse=True)
+        rows = []
+        for j in jobs:
+            index, total = self.steps.get(j.job_id, (0, 4))
+            bar = "#" * index + "." * (total - index)
+            rows.append([str(j.job_id), j.label, j.circuit, j.state, j.stage or "-",
+                         f"[{bar}] {index}/{total}", j.detail])
+        fill_table(self.table, rows, [j.job_id for j in jobs])
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        job = self.selected()
+        self.cancel_button.setEnabled(job is not None and job.state in ("queued", "running"))
+        self.export_request_button.setEnabled(job is not None and job.request is not None)
+        self.export_proof_button.setEnabled(job is not None and job.proof is not None)
+
+    def on_cancel(self) -> None:
+        job = self.selected()
+        if job is None or job.state not in ("queued", "running"):
+            self.message.error("select a queued or running job to cancel")
+            return
+        self.session.ctx.proofs.cancel(job.job_id)
+        self.message.info(f"cancelling job {job.job_id} (stops before its next stage)")
+
+    @qasync.asyncSlot()
+    async def on_export_request(self) -> None:
+        job = self.selected()
+        if job is None or job.request is None:
+            self.message.error("select a job to export its request")
+            return
+        path = await self.choose_save_path("Export proof request", f"{job.circuit}-request-{job.job_id}.json")
+        if not path:
+            return
+        try:
+            ProofJobService.export_request(job.request, Path(path))
+        except (OSError, *USER_ERRORS) as exc:
+            self.message.error(f"request not written: {exc}")
+            return
+        self.message.info(f"wrote {path} (private: prove it offline with `anomi prove {path} -o PROOF.json`)")
+
+    @qasync.asyncSlot()
+    async def on_export_proof(self) -> None:
+        job = self.selected()
+        if job is None or job.proof is None:
+            self.message.error("select a finished job to export its proof")
+            return
+        path = await self.choose_save_path("Export proof", f"{job.circuit}-proof-{job.job_id}.json")
+        if not path:
+            return
+        try:
+            ProofJobService.export_proof(job, Path(path))
+        except (OSError, *USER_ERRORS) as exc:
+            self.message.error(f"proof not written: {exc}")
+            return
+        self.message.info(f"wrote {path}")
+
+    @qasync.asyncSlot()
+    async def on_import(self) -> None:
+        path = await self.choose_open_path("Import a payment proof file")
+        if not path:
+            return
+        try:
+            proof = self.session.ctx.proofs.import_proof(Path(path), "payment")
+            order_id = int(proof.public_inputs[1])
+            await self.session.settlement.import_proof(order_id, Path(path))
+        except USER_ERRORS as exc:
+            self.message.error(f"not imported: {exc}")
+            return
+        self.message.info(f"payment proof for matched order #{order_id} imported and verified; "
+                          "finalize it in the Settlement tab")
+        self.bridge.statusMessage.emit(f"Imported the payment proof for #{order_id}")

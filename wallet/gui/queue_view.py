@@ -1,0 +1,291 @@
+"""The settlement queue: my matched orders, their status and time left, and what to do next.
+
+Why the buttons follow the record: each action is legal only in some states - the buyer pays
+and proves while the record is Pending and unexpired, finalizes once a proof is stored, and
+anyone may reclaim an expired Pending record for its seller - so a button is enabled only when
+the action can succeed, and the core re-checks with a fresh read (the program's refusal, named
+from its IDL, is shown if the state moved meanwhile). The countdown ticks every second from
+the cluster time of the last snapshot; the market service refreshes that snapshot live.
+"""
+from __future__ import annotations
+
+import time
+
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout,
+    QWidget)
+
+from protocol.units import format_pkr, format_usdc
+from wallet.core.market_client import MatchedOrderView
+from wallet.core.market_service import QueueUpdated
+from wallet.core.proof_jobs import ProofFinished, ProofProgress, ProofQueued
+
+from .bridge import CoreBridge
+from .session import USER_ERRORS, GuiSession
+from .table_widgets import MessageLabel, fill_table, make_table, row_key, select_key, selected_key
+
+HEADERS = ["#", "Role", "Status", "USDC", "Price (PKR/USDC)", "PKR due", "Time left"]
+TIME_COLUMN = 6
+
+
+def format_left(seconds: int) -> str:
+    h, rem = divmod(max(0, seconds), 3600)
+    m, s = divmod(rem, 60)
+    return f"{h:d}:{m:02d}:{s:02d}"
+
+
+class QueueView(QWidget):
+    def __init__(self, bridge: CoreBridge, session: GuiSession, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.bridge = bridge
+        self.session = session
+        self.records: dict[int, MatchedOrderView] = {}
+        self.received = time.monotonic()
+        self.busy: set[int] = set()          # orders with an action in flight
+        self.revealing: set[int] = set()
+        self.prove_job: int | None = None
+        self.proving_order: int | None = None
+        self.show_all = QCheckBox("Show every record, not only mine")
+        self.table = make_table(HEADERS)
+        self.order_label, self.counterparty_label = QLabel("-"), QLabel("-")
+        self.payee_label, self.paid_label, self.proof_label = QLabel("-"), QLabel("-"), QLabel("-")
+        self.pay_button = QPushButton("Pay on the rail")
+        self.prove_button = QPushButton("Prove payment")
+        self.cancel_proof_button = QPushButton("Cancel proof")
+        self.finalize_button = QPushButton("Finalize")
+        self.reclaim_button = QPushButton("Reclaim escrow")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 4)
+        self.progress.setValue(0)
+        self.progress.setFormat("payment proof")
+        self.message = MessageLabel()
+
+        details = QGroupBox("Selected matched order")
+        form = QFormLayout(details)
+        form.addRow("Order", self.order_label)
+        form.addRow("Counterparty", self.counterparty_label)
+        form.addRow("Pay to", self.payee_label)
+        form.addRow("Rail payment", self.paid_label)
+        form.addRow("Payment proof", self.proof_label)
+        buttons = QHBoxLayout()
+        for b in (self.pay_button, self.prove_button, self.cancel_proof_button, self.finalize_button,
+                  self.reclaim_button):
+            buttons.addWidget(b)
+        form.addRow(buttons)
+        form.addRow("Proof", self.progress)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.show_all)
+        layout.addWidget(self.table, 2)
+        layout.addWidget(details, 1)
+        layout.addWidget(self.message)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start()
+        self.show_all.toggled.connect(lambda _on: self._fill())
+        self.table.itemSelectionChanged.connect(self.on_selection)
+        self.pay_button.clicked.connect(self.on_pay)
+        self.prove_button.clicked.connect(self.on_prove)
+        self.cancel_proof_button.clicked.connect(self.on_cancel_proof)
+        self.finalize_button.clicked.connect(self.on_finalize)
+        self.reclaim_button.clicked.connect(self.on_reclaim)
+        bridge.queueUpdated.connect(self.on_queue)
+        bridge.proofQueued.connect(self.on_proof_queued)
+        bridge.proofProgress.connect(self.on_proof_progress)
+        bridge.proofFinished.connect(self.on_proof_finished)
+        self.update_details()
+
+    # ------------------------------------------------------------------ state
+    def seconds_left(self, r: MatchedOrderView) -> int:
+        if r.status != "Pending":
+            return 0
+        return max(0, r.expires_at - r.now - int(time.monotonic() - self.received))
+
+    def role(self, r: MatchedOrderView) -> str:
+        me = self.session.owner
+        return "buyer" if r.buyer == me else "seller" if r.seller == me else "-"
+
+    def selected(self) -> MatchedOrderView | None:
+        return self.records.get(selected_key(self.table))
+
+    def select_order(self, order_id: int) -> bool:
+        return select_key(self.table, order_id)
+
+    def on_queue(self, event: QueueUpdated) -> None:
+        self.records = {r.order_id: r for r in event.records}
+        self.received = time.monotonic()
+        self._fill()
+
+    def _shown(self) -> list[MatchedOrderView]:
+        rows = list(self.records.values())
+        if not self.show_all.isChecked():
+            rows = [r for r in rows if self.role(r) != "-"]
+        return sorted(rows, key=lambda r: r.order_id, reverse=True)
+
+    def _left_text(self, r: MatchedOrderView) -> str:
+        if r.status != "Pending":
+            return "-"
+        left = self.seconds_left(r)
+        return format_left(left) if left > 0 else "expired: reclaimable"
+
+    def _fill(self) -> None:
+        shown = self._shown()
+        rows = [[f"#{r.order_id}", self.role(r), r.status, format_usdc(r.base_amount), format_pkr(r.price),
+                 format_pkr(r.fiat_due), self._left_text(r)] for r in shown]
+        fill_table(self.table, rows, [r.order_id for r in shown], align_right=(3, 4, 5, 6))
+        self.update_details()
+
+    def tick(self) -> None:
+        for row in range(self.table.rowCount()):
+            r = self.records.get(row_key(self.table, row))
+            cell = self.table.item(row, TIME_COLUMN)
+            if r is not None and cell is not None:
+                cell.setText(self._left_text(r))
+        self.update_details()
+
+    def on_selection(self) -> None:
+        self.update_details()
+        r = self.selected()
+        if r is not None and self.role(r) == "buyer" and r.status == "Pending" \
+                and self.session.known_payee(r.order_id) is None and r.order_id not in self.revealing:
+            self.reveal(r.order_id)
+
+    def update_details(self) -> None:
+        r = self.selected()
+        for b in (self.pay_button, self.prove_button, self.finalize_button, self.reclaim_button):
+            b.setEnabled(False)
+        self.cancel_proof_button.setEnabled(self.prove_job is not None)
+        if r is None:
+            for label in (self.order_label, self.counterparty_label, self.payee_label, self.paid_label,
+                          self.proof_label):
+                label.setText("-")
+            return
+        role, left = self.role(r), self.seconds_left(r)
+        self.order_label.setText(f"#{r.order_id}: {format_usdc(r.base_amount)} USDC at {format_pkr(r.price)} "
+                                 f"PKR/USDC = {format_pkr(r.fiat_due)} PKR; {r.status}, "
+                                 f"{self._left_text(r)} left" if r.status == "Pending" and left
+                                 else f"#{r.order_id}: {format_usdc(r.base_amount)} USDC, {r.status}")
+        self.counterparty_label.setText(f"seller {r.seller}" if role == "buyer" else f"buyer {r.buyer}")
+        payee = self.session.known_payee(r.order_id)
+        if role != "buyer":
+            self.payee_label.setText("only the matched buyer learns the payee")
+        elif payee:
+            self.payee_label.setText(f"{payee['display_name']}, Easypaisa {payee['handle']}")
+        elif r.order_id in self.revealing:
+            self.payee_label.setText("asking the payee directory...")
+        paid = self.session.paid(r.order_id)
+        self.paid_label.setText(f"paid {format_pkr(int(paid['amount_paisa']))} PKR to {paid['payee']} "
+                                f"(payment {paid['payment_id']})" if paid else "not paid")
+        proved = self.session.has_proof(r.order_id)
+        self.proof_label.setText("stored (verified locally)" if proved else "none yet")
+        if r.order_id in self.busy:
+            return
+        open_for_buyer = role == "buyer" and r.status == "Pending" and left > 0
+        self.pay_button.setEnabled(open_for_buyer and not paid)
+        self.prove_button.setEnabled(open_for_buyer and bool(paid) and not proved and self.prove_job is None)
+        self.finalize_button.setEnabled(open_for_buyer and proved)
+        self.reclaim_button.setEnabled(r.status == "Pending" and left <= 0)
+
+    # ------------------------------------------------------------------ actions
+    async def _run(self, order_id: int, what: str, work) -> object | None:
+        self.busy.add(order_id)
+        self.update_details()
+        try:
+            return await work
+        except USER_ERRORS as exc:
+            self.message.error(f"{what} #{order_id}: {exc}")
+            return None
+        finally:
+            self.busy.discard(order_id)
+            self.update_details()
+
+    @qasync.asyncSlot()
+    async def reveal(self, order_id: int) -> None:
+        self.revealing.add(order_id)
+        self.update_details()
+        try:
+            await self.session.directory()
+            await self.session.settlement.payee(order_id)
+        except USER_ERRORS as exc:
+            self.payee_label.setText(f"not revealed: {exc}")
+            return
+        finally:
+            self.revealing.discard(order_id)
+        self.update_details()
+
+    @qasync.asyncSlot()
+    async def on_pay(self) -> None:
+        r = self.selected()
+        if r is None:
+            return
+        async def pay():
+            await self.session.directory()
+            return await self.session.settlement.pay(r.order_id)
+        out = await self._run(r.order_id, "pay", pay())
+        if out is not None:
+            self.message.info(f"paid {format_pkr(out['amount_paisa'])} PKR to {out['payee_name']} "
+                              f"({out['payee']}) for matched order #{r.order_id}")
+
+    @qasync.asyncSlot()
+    async def on_prove(self) -> None:
+        r = self.selected()
+        if r is None:
+            return
+        self.proving_order, self.prove_job = r.order_id, None
+        self.progress.setValue(0)
+        self.progress.setFormat(f"payment proof for #{r.order_id}: fetching the receipt...")
+        try:
+            proof = await self._run(r.order_id, "prove", self.session.settlement.prove(r.order_id))
+        finally:
+            self.proving_order = self.prove_job = None
+            self.update_details()
+        if proof is not None:
+            self.message.info(f"payment proof for matched order #{r.order_id} ready; finalize to "
+                              "release the escrow")
+
+    def on_cancel_proof(self) -> None:
+        if self.prove_job is not None:
+            self.session.ctx.proofs.cancel(self.prove_job)
+            self.message.info("cancelling the payment proof")
+
+    @qasync.asyncSlot()
+    async def on_finalize(self) -> None:
+        r = self.selected()
+        if r is None:
+            return
+        out = await self._run(r.order_id, "finalize", self.session.settlement.finalize(r.order_id))
+        if out is not None:
+            self.message.info(f"finalized #{r.order_id}: {format_usdc(out['amount'])} USDC released to you")
+            self.bridge.statusMessage.emit(f"Matched order #{r.order_id} settled")
+            await self.session.market.refresh()
+
+    @qasync.asyncSlot()
+    async def on_reclaim(self) -> None:
+        r = self.selected()
+        if r is None:
+            return
+        out = await self._run(r.order_id, "reclaim", self.session.settlement.reclaim(r.order_id))
+        if out is not None:
+            self.message.info(f"reclaimed {format_usdc(out['amount'])} USDC for seller {out['seller']}")
+            await self.session.market.refresh()
+
+    # ------------------------------------------------------------------ proof progress
+    def on_proof_queued(self, event: ProofQueued) -> None:
+        if self.proving_order is not None and self.prove_job is None and event.circuit == "payment":
+            self.prove_job = event.job_id
+            self.update_details()
+
+    def on_proof_progress(self, event: ProofProgress) -> None:
+        if event.job_id == self.prove_job:
+            self.progress.setRange(0, event.total)
+            self.progress.setValue(event.index)
+            self.progress.setFormat(f"payment proof: {event.stage} ({event.index}/{event.total})")
+
+    def on_proof_finished(self, event: ProofFinished) -> None:
+        if event.job_id == self.prove_job:
+            if event.state == "done":
+                self.progress.setValue(self.progress.maximum())
+            self.progress.setFormat(f"payment proof: {event.state}")

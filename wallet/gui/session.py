@@ -1,0 +1,120 @@
+"""The trading services of one unlocked wallet, as the GUI's views use them.
+
+Why one object: the order book, the settlement queue, the deal and proof views all act through
+the same TradeContext (one signing account, one RPC client, one TxSender and one proof-job
+queue publishing on the window's EventBus), so transactions and proof jobs started from any
+view show up in the Activity and Proof jobs views. The payee directory is found lazily (the
+embedded one may have to be started), so opening the window never waits for it.
+
+Errors a user can cause arrive as the core's exceptions; `USER_ERRORS` lists them so every view
+turns them into a message and nothing else happens.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from protocol.units import pkr_to_paisa, usdc_to_base
+from wallet.core.chain import ChainError
+from wallet.core.cluster import ClusterError
+from wallet.core.config import ClusterProfile, ConfigError
+from wallet.core.deal_service import DealService
+from wallet.core.directory_process import ensure_payee_directory
+from wallet.core.events import EventBus
+from wallet.core.keystore import Keystore, KeystoreError
+from wallet.core.market_client import MarketError
+from wallet.core.market_service import MarketService
+from wallet.core.otc_client import DealError
+from wallet.core.payee_directory import DirectoryClient, DirectoryError
+from wallet.core.proof_jobs import ProofJobError
+from wallet.core.rail_client import RailError
+from wallet.core.settlement import Settlement
+from wallet.core.trader import TradeContext
+from wallet.core.tx import TxError
+
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ChainError, ClusterError, ConfigError, DealError, DirectoryError, KeystoreError, MarketError,
+    ProofJobError, RailError, TxError, ValueError)
+
+
+class InputError(ValueError):
+    """A form field that does not parse; the message names the field."""
+
+
+def parse_usdc(text: str, field: str = "size") -> int:
+    """"100.5" -> base units; refuses empty, zero, negative and over-precise input."""
+    if not text.strip():
+        raise InputError(f"enter a {field} in USDC")
+    try:
+        value = usdc_to_base(text)
+    except ValueError as exc:
+        raise InputError(f"{field}: {exc}") from None
+    if value <= 0:
+        raise InputError(f"the {field} must be positive")
+    return value
+
+
+def parse_pkr(text: str, field: str = "price") -> int:
+    """"285" PKR (per USDC) -> paisa."""
+    if not text.strip():
+        raise InputError(f"enter a {field} in PKR")
+    try:
+        value = pkr_to_paisa(text)
+    except ValueError as exc:
+        raise InputError(f"{field}: {exc}") from None
+    if value <= 0:
+        raise InputError(f"the {field} must be positive")
+    return value
+
+
+class GuiSession:
+    """TradeContext + live market + settlement + deals for the window; start()/stop() once."""
+
+    def __init__(self, profile: ClusterProfile, keystore: Keystore, bus: EventBus, *,
+                 root: Path | None = None, poll_interval: float = 2.0):
+        self.profile = profile
+        self.keystore = keystore
+        self.bus = bus
+        self.root = root
+        signer = next(acc for acc in keystore.accounts() if acc.can_sign)
+        self.ctx = TradeContext(profile, keystore, account=signer.address, bus=bus)
+        self.market = MarketService(self.ctx.chain, bus, owner=self.ctx.owner,
+                                    poll_interval=poll_interval)
+        self.settlement = Settlement(self.ctx)
+        self.deals = DealService(self.ctx)
+        self.market_address: str | None = None
+
+    @property
+    def owner(self) -> str:
+        return str(self.ctx.owner)
+
+    async def start(self) -> None:
+        self.market_address = str((await self.ctx.market.addresses())["market"])
+        await self.market.start()
+
+    async def stop(self) -> None:
+        await self.market.stop()
+        await self.ctx.close()
+
+    async def directory(self) -> DirectoryClient:
+        """The payee directory (started next to the embedded cluster when nothing answers)."""
+        if self.ctx.directory is None:
+            url = await ensure_payee_directory(self.profile, root=self.root)
+            self.ctx.directory = DirectoryClient(url)
+        return self.ctx.directory
+
+    # ------------------------------------------------------------------ wallet notes
+    def note_key(self, order_id: int) -> str:
+        return f"{self.market_address}:{order_id}"
+
+    def paid(self, order_id: int) -> dict[str, Any] | None:
+        return self.keystore.notes("payments").get(self.note_key(order_id))
+
+    def has_proof(self, order_id: int) -> bool:
+        return self.note_key(order_id) in self.keystore.notes("proofs")
+
+    def known_payee(self, order_id: int) -> dict[str, Any] | None:
+        return self.keystore.notes("payees").get(self.note_key(order_id))
+
+    def rail_note(self) -> dict[str, Any]:
+        return self.keystore.notes("rail")
