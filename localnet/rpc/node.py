@@ -9,17 +9,16 @@ ledger after the worker has drained its queue.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import hashlib
 import logging
 import os
 import re
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from localnet.rpc.bank_worker import BankWorker
+from localnet.rpc.child_guard import guarded
 from localnet.rpc.context import RpcContext
 from localnet.rpc.pubsub import PubSub, start_pubsub
 from localnet.rpc.server import start_http
@@ -27,6 +26,7 @@ from localnet.rpc.server import start_http
 log = logging.getLogger("localnet")
 SLOT_INTERVAL = 0.4
 SERVICE_READY_TIMEOUT = 60.0
+LOCK_FILE = "localnet.lock"
 _URL = re.compile(r"https?://[^\s,;]+")
 
 
@@ -42,13 +42,30 @@ def genesis_hash_of(bank: Any) -> str:
     return str(Hash(hashlib.sha256(bytes(bank.usdc_mint) + bytes(bank.faucet.pubkey())).digest()))
 
 
-def die_with_parent() -> None:
-    """Child services end when the cluster dies, even by SIGKILL (Linux prctl PR_SET_PDEATHSIG)."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
-        except OSError:
-            pass
+class LedgerInUse(OSError):
+    """Another running cluster holds this ledger directory."""
+
+
+def lock_ledger(ledger_dir: Path) -> int:
+    """Hold an exclusive lock on the ledger directory for as long as the node runs.
+
+    Why: two clusters writing one ledger would corrupt each other's view of it (each keeps an
+    account cache). A ``flock`` is released by the kernel when its holder dies, even by
+    SIGKILL, so a restart after a crash never finds a stale lock.
+    """
+    import fcntl
+
+    path = ledger_dir / LOCK_FILE
+    fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise LedgerInUse(f"ledger {ledger_dir} is in use by another running localnet (pid {holder})") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
 
 
 class LocalnetNode:
@@ -68,6 +85,7 @@ class LocalnetNode:
         self._runners: list[Any] = []
         self._tasks: list[asyncio.Task] = []
         self._children: list[tuple[str, asyncio.subprocess.Process]] = []
+        self._lock_fd: int | None = None
 
     @property
     def rpc_url(self) -> str:
@@ -82,6 +100,7 @@ class LocalnetNode:
 
         loop = asyncio.get_running_loop()
         self.ledger_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = lock_ledger(self.ledger_dir)
         self.bank = await loop.run_in_executor(None, lambda: Bank(self.ledger_dir, reset=self.reset))
         self.worker = BankWorker(self.bank, loop)
         self.ctx = RpcContext(self.bank, self.worker, genesis_hash_of(self.bank))
@@ -128,12 +147,12 @@ class LocalnetNode:
         from localnet.services import SERVICES
 
         for spec in SERVICES:
-            argv = spec.argv(self.ledger_dir, self.rpc_port)
+            # guarded: the service ends with the cluster, even if the cluster is SIGKILLed
+            argv = guarded(spec.argv(self.ledger_dir, self.rpc_port))
             env = dict(os.environ, ANOMI_RPC_URL=self.rpc_url, ANOMI_WS_URL=self.ws_url)
             try:
                 proc = await asyncio.create_subprocess_exec(
-                    *argv, stdout=asyncio.subprocess.PIPE, stderr=None, env=env,
-                    preexec_fn=die_with_parent)
+                    *argv, stdout=asyncio.subprocess.PIPE, stderr=None, env=env)
             except OSError as exc:
                 print(f"localnet: service {spec.name} failed to start: {exc}", file=sys.stderr, flush=True)
                 continue
@@ -191,3 +210,6 @@ class LocalnetNode:
         if self.bank is not None:
             self.bank.close()
             self.bank = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None

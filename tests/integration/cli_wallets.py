@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator
 
+from localnet.rpc.child_guard import guarded
 from tests.integration.localnet_process import REPO_ROOT
 from wallet.cli import main
 
@@ -58,8 +59,8 @@ def payee_directory(rpc_url: str, data: Path) -> Iterator[str]:
     """A real `anomi directory serve` process on a free port; yields its URL."""
     argv = [sys.executable, "-c", "import sys; from wallet.cli import main; sys.exit(main())",
             "directory", "serve", "--url", rpc_url, "--port", "0", "--data", str(data)]
-    proc = subprocess.Popen(argv, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(guarded(argv), cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, errors="replace", start_new_session=True)
     ready: list[str] = []
     got = threading.Event()
 
@@ -75,4 +76,8 @@ def payee_directory(rpc_url: str, data: Path) -> Iterator[str]:
         yield ready[0]
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)

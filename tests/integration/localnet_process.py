@@ -3,6 +3,10 @@
 Why a subprocess and not an in-process server: the tests must exercise exactly what a user
 runs (argument parsing, signal handling, ledger flush on shutdown, kill -9 recovery), and the
 client must not share a GIL with the server.
+
+Why the output goes to a log file and every wait has a deadline: a pipe that nobody drains
+(or whose reader thread died on a decoding error) eventually blocks the cluster in ``print``,
+and a hung cluster must fail one test with its log, never hang the whole suite.
 """
 from __future__ import annotations
 
@@ -11,15 +15,15 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from localnet.rpc.node import die_with_parent
+from localnet.rpc.child_guard import guarded
 
 READY_PREFIX = "localnet ready:"
 REPO_ROOT = Path(__file__).resolve().parents[2]
+KILL_WAIT = 30.0
 
 
 def _port_free(port: int) -> bool:
@@ -44,12 +48,12 @@ def free_port_block(span: int = 12) -> int:
 
 @dataclass
 class LocalnetProcess:
-    """A running `anomi localnet up`; ``output`` collects its stdout lines."""
+    """A running `anomi localnet up`; its stdout and stderr go to ``log_path``."""
     ledger_dir: Path
     rpc_port: int
     process: subprocess.Popen
+    log_path: Path
     ready_line: str = ""
-    output: list[str] = field(default_factory=list)
 
     @property
     def rpc_url(self) -> str:
@@ -63,58 +67,71 @@ class LocalnetProcess:
     def usdc_mint(self) -> str:
         return self.ready_line.rsplit("usdc_mint=", 1)[-1].split()[0]
 
+    @property
+    def output(self) -> list[str]:
+        """Everything the process printed so far, one entry per line."""
+        try:
+            return self.log_path.read_text(errors="replace").splitlines()
+        except FileNotFoundError:
+            return []
+
+    def tail(self, n: int = 40) -> str:
+        return "\n".join(self.output[-n:])
+
     def alive(self) -> bool:
         return self.process.poll() is None
 
     def stop(self, timeout: float = 60.0) -> int:
-        """SIGTERM (clean shutdown) and wait; returns the exit code."""
+        """SIGTERM (clean shutdown) and wait; SIGKILL if it does not end in time. Returns the exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill9()
+                raise RuntimeError(f"localnet ignored SIGTERM for {timeout:.0f}s; killed it. Log:\n{self.tail()}")
         return self.process.returncode
 
     def kill9(self) -> None:
         """SIGKILL: no shutdown code runs (crash simulation)."""
         if self.process.poll() is None:
             self.process.kill()
-            self.process.wait()
+            try:
+                self.process.wait(KILL_WAIT)
+            except subprocess.TimeoutExpired:
+                raise RuntimeError(f"localnet pid {self.process.pid} survived SIGKILL for {KILL_WAIT:.0f}s") from None
 
 
 def start_localnet(ledger_dir: Path, *, rpc_port: int | None = None, reset: bool = False,
-                   services: bool = True, timeout: float = 180.0) -> LocalnetProcess:
-    """Run `python -m localnet up` and wait for its ready line."""
+                   services: bool = True, timeout: float = 180.0,
+                   extra_args: tuple[str, ...] = ()) -> LocalnetProcess:
+    """Run `python -m localnet up` (plus ``extra_args``) and wait at most ``timeout`` s for its ready line."""
     port = rpc_port or free_port_block()
-    argv = [sys.executable, "-m", "localnet", "up", "--ledger", str(ledger_dir), "--rpc-port", str(port)]
+    ledger_dir = Path(ledger_dir)
+    argv = [sys.executable, "-m", "localnet", "up", "--ledger", str(ledger_dir), "--rpc-port", str(port),
+            *extra_args]
     if reset:
         argv.append("--reset")
     if not services:
         argv.append("--no-services")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    # die_with_parent: a cluster never outlives the test run that started it, even when the
-    # runner is killed (no atexit hook would run then).
-    proc = subprocess.Popen(argv, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env, start_new_session=True, preexec_fn=die_with_parent)
-    node = LocalnetProcess(Path(ledger_dir), port, proc)
-    ready = threading.Event()
-
-    def pump() -> None:
-        for line in proc.stdout:  # type: ignore[union-attr]
-            node.output.append(line.rstrip())
-            if line.startswith(READY_PREFIX):
-                node.ready_line = line.strip()
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
+    log_path = ledger_dir.parent / f"{ledger_dir.name}.localnet-{port}-{time.monotonic_ns()}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "wb") as log:
+        # guarded(): the cluster never outlives the test run that started it, even when the
+        # runner is killed; the log file is inherited, so nothing can fill up and block it.
+        proc = subprocess.Popen(guarded(argv), cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    node = LocalnetProcess(ledger_dir, port, proc, log_path)
     deadline = time.monotonic() + timeout
-    while not ready.wait(0.2):
+    while True:
+        ready = next((line for line in node.output if line.startswith(READY_PREFIX)), None)
+        if ready is not None:
+            node.ready_line = ready.strip()
+            return node
+        if proc.poll() is not None:
+            raise RuntimeError(f"localnet exited with {proc.returncode} before it was ready:\n{node.tail()}")
         if time.monotonic() > deadline:
             node.kill9()
-            raise RuntimeError("localnet did not become ready:\n" + "\n".join(node.output[-40:]))
-    if not node.ready_line:
-        raise RuntimeError(f"localnet exited with {proc.wait()}:\n" + "\n".join(node.output[-40:]))
-    return node
+            raise RuntimeError(f"localnet was not ready within {timeout:.0f}s:\n{node.tail()}")
+        time.sleep(0.05)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from solders.keypair import Keypair
@@ -15,6 +16,7 @@ from solders.pubkey import Pubkey
 from localnet.mxe import keys as node_keys
 from localnet.mxe import worker
 from localnet.mxe.keys import NodeKeys
+from localnet.rpc.child_guard import guarded
 from protocol import arcium_codec as ac
 from protocol import otc_codec as otc
 from protocol.program_ids import ARCIUM_PROGRAM_ID
@@ -26,14 +28,24 @@ P1 = otc.PRICE_ONE
 
 
 class NodeProcess:
-    def __init__(self, ledger, rpc_url: str, ws_url: str) -> None:
+    """Output goes to a log file (an undrained pipe would block the node); every wait is bounded."""
+
+    def __init__(self, ledger, rpc_url: str, ws_url: str, timeout: float = 120.0) -> None:
         code = "import sys; from wallet.cli import main; sys.exit(main())"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", code, "mxe", "up", "--ledger", str(ledger), "--rpc-url", rpc_url,
-             "--ws-url", ws_url], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
-        line = self.proc.stdout.readline()
-        assert line.startswith("mxe: ready"), line
+        self.log_path = Path(ledger).parent / f"mxe-{time.monotonic_ns()}.log"
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(guarded(
+                [sys.executable, "-c", code, "mxe", "up", "--ledger", str(ledger), "--rpc-url", rpc_url,
+                 "--ws-url", ws_url]), cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1"})
+        deadline = time.monotonic() + timeout
+        while not any(line.startswith("mxe: ready")
+                      for line in self.log_path.read_text(errors="replace").splitlines()):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.proc.kill()
+                self.proc.wait(30)
+                raise AssertionError(f"mxe node not ready within {timeout:.0f}s: {self.log_path.read_text()!r}")
+            time.sleep(0.05)
 
     def stop(self, sig=signal.SIGTERM) -> int:
         self.proc.send_signal(sig)
