@@ -116,7 +116,7 @@ class DealsView(QWidget):
 
         self.create_button.clicked.connect(self.on_create)
         self.refresh_button.clicked.connect(self.on_refresh)
-        self.table.itemSelectionChanged.connect(self.on_select)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
         self.offer_button.clicked.connect(self.on_offer)
         self.crank_button.clicked.connect(self.on_crank)
         self.close_button.clicked.connect(self.on_close)
@@ -125,6 +125,10 @@ class DealsView(QWidget):
 
     def selected_deal(self) -> str | None:
         return selected_key(self.table)
+
+    def _selection_changed(self) -> None:
+        self._set_deal_buttons(self.selected_deal() is not None)
+        self.on_select()
 
     def _set_deal_buttons(self, enabled: bool) -> None:
         for b in (self.offer_button, self.crank_button, self.close_button):
