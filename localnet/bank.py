@@ -28,7 +28,8 @@ from solders.transaction import VersionedTransaction
 
 from localnet import genesis, tx_meta
 from localnet.bank_types import (  # noqa: F401  (re-exported API)
-    AccountEvent, BankEvent, SignatureStatus, SlotEvent, StoredTransaction, TransactionEvent, TxResult,
+    AccountEvent, AddressSignature, BankEvent, SignatureStatus, SlotEvent, StoredTransaction, TransactionEvent,
+    TxResult, memo_of,
 )
 from localnet.ledger import Ledger, decode_err, encode_err
 from localnet.programs import registry
@@ -60,10 +61,19 @@ class Bank:
         self.rent = Rent()
         self._cache: dict[Pubkey, StoredAccount | None] = {}
         self._ledger = Ledger(ledger_dir / LEDGER_FILE)
-        if self._ledger.get_meta("genesis_done") is None:
-            self._run_genesis()
-        self.faucet = genesis.load_or_create_faucet(ledger_dir)
-        self.usdc_mint = Pubkey.from_string(self._ledger.get_meta("usdc_mint"))
+        try:
+            if self._ledger.get_meta("genesis_done") is None:
+                self._run_genesis()
+            self.faucet = genesis.load_or_create_faucet(ledger_dir)
+            self.usdc_mint = Pubkey.from_string(self._ledger.get_meta("usdc_mint"))
+            if self._ledger.get_meta("genesis_version") is None:
+                self._adopt_unversioned_genesis()
+            genesis.check_genesis_current(ledger_dir, int(self._ledger.get_meta("genesis_version")),
+                                          json.loads(self._ledger.get_meta("genesis_hooks")))
+        except BaseException:
+            self._ledger.close()
+            raise
+        self.genesis_hash = Hash.from_string(self._ledger.get_meta("genesis_hash"))
         self._warp = int(self._ledger.get_meta("warp_seconds") or 0)
         self._genesis_time = int(self._ledger.get_meta("genesis_time"))
         self._load_slots()
@@ -73,9 +83,28 @@ class Bank:
     def _run_genesis(self) -> None:
         now = int(time.time())
         b = genesis.build_genesis(self.ledger_dir, self.programs, registry.loader_for, now)
-        h = hashlib.sha256(b"anomi-genesis" + bytes(b.faucet.pubkey()) + now.to_bytes(8, "little")).digest()
-        meta = {"genesis_done": "1", "usdc_mint": str(b.usdc_mint), "genesis_time": str(now), "warp_seconds": "0"}
+        h = genesis.genesis_hash(b, now)
+        meta = {"genesis_done": "1", "usdc_mint": str(b.usdc_mint), "genesis_time": str(now), "warp_seconds": "0",
+                "genesis_hash": str(Hash(h)), "genesis_version": str(genesis.GENESIS_VERSION),
+                "genesis_hooks": json.dumps(genesis.hook_names())}
         self._ledger.commit(dict(b.accounts), [], meta, (0, 0, h, 0, now))
+
+    def _adopt_unversioned_genesis(self) -> None:
+        """A ledger from before genesis versions were recorded: judge it by its accounts.
+
+        Each hook runs against a scratch builder; a hook counts as applied when every account
+        it would create exists. The genesis hash stays the value such ledgers always served.
+        """
+        scratch = genesis.GenesisBuilder(self.faucet, self.usdc_mint)
+        applied = []
+        for hook in genesis.GENESIS_HOOKS:
+            before = set(scratch.accounts)
+            hook(scratch, self.ledger_dir)
+            if all(self._ledger.load_account(k) is not None for k in set(scratch.accounts) - before):
+                applied.append(genesis.hook_name(hook))
+        legacy_hash = Hash(hashlib.sha256(bytes(self.usdc_mint) + bytes(self.faucet.pubkey())).digest())
+        self._ledger.commit({}, [], {"genesis_version": str(genesis.GENESIS_VERSION),
+                                     "genesis_hooks": json.dumps(applied), "genesis_hash": str(legacy_hash)})
 
     def _ensure_program_accounts(self) -> None:
         """Programs registered after the ledger was created still get their executable account."""
@@ -288,7 +317,7 @@ class Bank:
                                  inner, pre_tok, post_tok, outcome.compute_units_consumed, outcome.return_data)
         err_s = encode_err(outcome.err)
         rows.append((bytes(sig), self._slot, err_s, bytes(tx), json.dumps(meta, separators=(",", ":")),
-                     str(stx.version)))
+                     str(stx.version), [bytes(k) for k in keys]))
         batch_sigs[sig] = (self._slot, err_s)
         for k, v in changed.items():
             events.append(AccountEvent(k, None if v is None else v.to_solders(), self._slot))
@@ -313,6 +342,31 @@ class Bank:
             block_time = self._ledger.block_time(slot)
         return StoredTransaction(sig, slot, block_time, bytes(raw), json.loads(meta),
                                  "legacy" if version == "legacy" else int(version))
+
+    def get_signatures_for_address(self, address: Pubkey, *, before: Signature | None = None,
+                                   until: Signature | None = None, limit: int = 1000) -> list[AddressSignature]:
+        """Recorded transactions that loaded ``address``, newest first (Agave's cursor rules:
+        an unknown ``before`` yields nothing, an unknown ``until`` does not bound the search)."""
+        with self._lock:
+            before_id = until_id = None
+            if before is not None:
+                before_id = self._ledger.tx_id(bytes(before))
+                if before_id is None:
+                    return []
+            if until is not None:
+                until_id = self._ledger.tx_id(bytes(until))
+            rows = self._ledger.signatures_for_address(bytes(address), before_id, until_id, limit)
+        return [AddressSignature(Signature.from_bytes(sig), slot, decode_err(err), block_time, memo_of(raw))
+                for sig, slot, err, raw, block_time in rows]
+
+    def get_block_time(self, slot: int) -> int | None:
+        """The slot's unix time, None if the slot is unknown to this ledger."""
+        with self._lock:
+            return self._ledger.block_time(slot)
+
+    def first_available_block(self) -> int:
+        with self._lock:
+            return self._ledger.first_slot()
 
     # ------------------------------------------------------------------ faucet
     def _faucet_tx(self, ixs: list[Instruction]) -> TxResult:

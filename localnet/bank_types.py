@@ -43,6 +43,38 @@ class StoredTransaction:
 
 
 @dataclass
+class AddressSignature:
+    """One getSignaturesForAddress entry (RpcConfirmedTransactionStatusWithSignature)."""
+    signature: Signature
+    slot: int
+    err: dict | str | None
+    block_time: int | None
+    memo: str | None
+
+
+MEMO_PROGRAM_IDS = (Pubkey.from_string("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr"),
+                    Pubkey.from_string("Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo"))
+
+
+def memo_of(raw_tx: bytes) -> str | None:
+    """Agave's ``extract_and_fmt_memos``: each memo instruction as ``[<byte len>] <text>``, joined by ``; ``."""
+    from solders.transaction import VersionedTransaction
+
+    message = VersionedTransaction.from_bytes(bytes(raw_tx)).message
+    keys = message.account_keys
+    memos = []
+    for ix in message.instructions:
+        if ix.program_id_index < len(keys) and keys[ix.program_id_index] in MEMO_PROGRAM_IDS:
+            data = bytes(ix.data)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = "(unparseable)"
+            memos.append(f"[{len(data)}] {text}")
+    return "; ".join(memos) if memos else None
+
+
+@dataclass
 class SignatureStatus:
     slot: int
     err: dict | str | None

@@ -28,7 +28,8 @@ def default_ledger_dir() -> Path:
     return Path(platformdirs.user_data_dir("anomi")) / "localnet"
 
 
-async def run_until_signalled(ledger: Path, rpc_port: int, reset: bool, services: bool) -> None:
+async def run_until_signalled(ledger: Path, rpc_port: int, reset: bool, services: bool, *,
+                              allow_clock_warp: bool = False) -> None:
     from localnet.rpc.node import LocalnetNode
 
     # The event loop and the Bank worker share the GIL; a 1 ms switch interval (default 5 ms)
@@ -38,7 +39,7 @@ async def run_until_signalled(ledger: Path, rpc_port: int, reset: bool, services
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    node = LocalnetNode(ledger, rpc_port, reset=reset, services=services)
+    node = LocalnetNode(ledger, rpc_port, reset=reset, services=services, allow_clock_warp=allow_clock_warp)
     try:
         await node.start()
         print(f"localnet ready: rpc={node.rpc_url} ws={node.ws_url} ledger={node.ledger_dir} "
@@ -60,8 +61,13 @@ def _up(args: argparse.Namespace) -> int:
     if not 0 <= args.rpc_port <= 65534:
         raise CliError(f"--rpc-port must be 0..65534 (PubSub uses the next port), not {args.rpc_port}")
     ledger = Path(args.ledger).expanduser() if args.ledger else default_ledger_dir()
+    from localnet.genesis import StaleLedgerError
+
     try:
-        asyncio.run(run_until_signalled(ledger, args.rpc_port, args.reset, not args.no_services))
+        asyncio.run(run_until_signalled(ledger, args.rpc_port, args.reset, not args.no_services,
+                                        allow_clock_warp=args.allow_clock_warp))
+    except StaleLedgerError as exc:
+        raise CliError(str(exc)) from None
     except OSError as exc:
         raise CliError(f"cannot start the local cluster: {exc}") from None
     return 0
@@ -131,6 +137,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--reset", action="store_true", help="wipe the ledger and run genesis again")
     up.add_argument("--no-services", action="store_true",
                     help="do not start the side services (fiat rail, MXE node)")
+    up.add_argument("--allow-clock-warp", action="store_true",
+                    help="dev/test only: enable the anomi_warpClock RPC that moves the cluster clock forward")
     up.set_defaults(func=_up)
 
     faucet = sub.add_parser("faucet", help="send test SOL and/or USDC to an address")

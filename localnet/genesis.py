@@ -9,6 +9,7 @@ edit below.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -55,6 +56,48 @@ GENESIS_HOOKS: list[Callable[[GenesisBuilder, Path], None]] = [
     arcium_genesis,
     zkp2p_genesis,
 ]
+
+# Bump when what genesis writes changes in a way old ledgers cannot pick up by themselves
+# (new sysvars, new builtin accounts, a changed faucet or mint layout). Hooks are tracked by name.
+GENESIS_VERSION = 1
+RESET_ADVICE = "run `anomi localnet up --reset` to recreate it (this erases its accounts and history)"
+
+
+class StaleLedgerError(RuntimeError):
+    """The ledger was created by an older genesis: accounts newer code expects are missing."""
+
+
+def hook_name(hook: Callable) -> str:
+    return f"{hook.__module__}.{getattr(hook, '__qualname__', repr(hook))}"
+
+
+def hook_names() -> list[str]:
+    return [hook_name(h) for h in GENESIS_HOOKS]
+
+
+def genesis_hash(builder: GenesisBuilder, creation_time: int) -> bytes:
+    """SHA-256 of everything genesis wrote (Solana hashes its serialised GenesisConfig likewise).
+
+    It is also slot 0's blockhash, as on Solana, and what ``getGenesisHash`` serves.
+    """
+    h = hashlib.sha256(b"anomi-genesis-v%d" % GENESIS_VERSION)
+    h.update(creation_time.to_bytes(8, "little", signed=True))
+    for key in sorted(builder.accounts, key=bytes):
+        acc = builder.accounts[key]
+        h.update(bytes(key) + acc.lamports.to_bytes(8, "little") + bytes(acc.owner) + bytes([acc.executable])
+                 + len(acc.data).to_bytes(8, "little") + acc.data)
+    return h.digest()
+
+
+def check_genesis_current(ledger_dir: Path, stored_version: int, stored_hooks: list[str]) -> None:
+    """Refuse a ledger whose genesis predates this code's (missing hooks or an older version)."""
+    missing = [name for name in hook_names() if name not in stored_hooks]
+    if stored_version < GENESIS_VERSION or missing:
+        what = f"genesis version {stored_version}, current {GENESIS_VERSION}"
+        if missing:
+            what += "; never ran: " + ", ".join(missing)
+        raise StaleLedgerError(f"the ledger at {ledger_dir} was created by an older ANOMI ({what}), so "
+                               f"accounts this version needs are missing; {RESET_ADVICE}")
 
 
 def rent_sysvar_data(rent: Rent = RENT) -> bytes:

@@ -7,6 +7,12 @@ commit). Checkpoints are left to SQLite's automatic checkpointing (1000 pages); 
 already durable, so a checkpoint only bounds the WAL's size and recovery time.
 
 Only the Bank touches this class, always under its lock.
+
+Address index: ``address_signatures`` holds (address, tx_id, slot, signature) for every account
+key of every recorded transaction, written in the same SQLite transaction as the transaction
+itself. ``tx_id`` is the transaction's rowid, assigned in commit order, so "newest first" and
+the ``before``/``until`` cursors of getSignaturesForAddress are plain range scans. A ledger
+written before the index existed is indexed once when it is opened.
 """
 from __future__ import annotations
 
@@ -32,7 +38,11 @@ CREATE TABLE IF NOT EXISTS transactions (
     signature BLOB PRIMARY KEY, slot INTEGER NOT NULL, err TEXT, tx BLOB NOT NULL,
     meta TEXT NOT NULL, version TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS transactions_slot ON transactions(slot);
+CREATE TABLE IF NOT EXISTS address_signatures (
+    address BLOB NOT NULL, tx_id INTEGER NOT NULL, slot INTEGER NOT NULL, signature BLOB NOT NULL,
+    PRIMARY KEY (address, tx_id)) WITHOUT ROWID;
 """
+ADDRESS_INDEX_META = "address_index"
 _I64 = 2**63
 
 
@@ -52,6 +62,27 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        if self.get_meta(ADDRESS_INDEX_META) is None:
+            self._backfill_address_index()
+        self._next_tx_id = (self.db.execute("SELECT max(rowid) FROM transactions").fetchone()[0] or 0) + 1
+
+    def _backfill_address_index(self) -> None:
+        """Index the transactions of a ledger created before the address index existed."""
+        from solders.transaction import VersionedTransaction
+
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            rows = []
+            for tx_id, sig, slot, raw in db.execute("SELECT rowid, signature, slot, tx FROM transactions"):
+                keys = VersionedTransaction.from_bytes(bytes(raw)).message.account_keys
+                rows.extend((bytes(k), tx_id, slot, sig) for k in dict.fromkeys(keys))
+            db.executemany("INSERT OR IGNORE INTO address_signatures VALUES (?,?,?,?)", rows)
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (ADDRESS_INDEX_META, "1"))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         try:
@@ -100,11 +131,37 @@ class Ledger:
     def transaction(self, sig: bytes) -> tuple[int, bytes, str, str] | None:
         return self.db.execute("SELECT slot, tx, meta, version FROM transactions WHERE signature=?", (sig,)).fetchone()
 
+    def tx_id(self, sig: bytes) -> int | None:
+        row = self.db.execute("SELECT rowid FROM transactions WHERE signature=?", (sig,)).fetchone()
+        return row[0] if row else None
+
+    def signatures_for_address(self, address: bytes, before_id: int | None, until_id: int | None,
+                               limit: int) -> list[tuple[bytes, int, str | None, bytes, int | None]]:
+        """(signature, slot, err, tx bytes, block time), newest first, strictly between the cursors."""
+        return self.db.execute(
+            "SELECT a.signature, a.slot, t.err, t.tx, s.block_time FROM address_signatures a "
+            "JOIN transactions t ON t.rowid = a.tx_id LEFT JOIN slots s ON s.slot = a.slot "
+            "WHERE a.address=? AND a.tx_id<? AND a.tx_id>? ORDER BY a.tx_id DESC LIMIT ?",
+            (address, before_id if before_id is not None else _I64 - 1, until_id or 0, limit)).fetchall()
+
+    def first_slot(self) -> int:
+        return self.db.execute("SELECT min(slot) FROM slots").fetchone()[0] or 0
+
     # ------------------------------------------------------------------ writes
     def commit(self, accounts: dict[Pubkey, StoredAccount | None], txs: Iterable[tuple],
                meta: dict[str, str] | None = None, slot_row: tuple | None = None) -> None:
-        """Write everything in ONE SQLite transaction (all or nothing, one fsync)."""
+        """Write everything in ONE SQLite transaction (all or nothing, one fsync).
+
+        ``txs`` rows are (signature, slot, err, tx, meta, version, account keys); the keys feed
+        the address index.
+        """
         db = self.db
+        next_id = self._next_tx_id
+        tx_rows, addr_rows = [], []
+        for sig, slot, err, raw, meta_json, version, keys in txs:
+            tx_rows.append((next_id, sig, slot, err, raw, meta_json, version))
+            addr_rows.extend((k, next_id, slot, sig) for k in keys)
+            next_id += 1
         db.execute("BEGIN IMMEDIATE")
         try:
             upserts = [(bytes(k), a.lamports, bytes(a.owner), int(a.executable), _enc_u64(a.rent_epoch), a.data)
@@ -114,7 +171,10 @@ class Ledger:
                 db.executemany("INSERT OR REPLACE INTO accounts VALUES (?,?,?,?,?,?)", upserts)
             if deletes:
                 db.executemany("DELETE FROM accounts WHERE pubkey=?", deletes)
-            db.executemany("INSERT INTO transactions VALUES (?,?,?,?,?,?)", txs)
+            if tx_rows:
+                db.executemany("INSERT INTO transactions(rowid, signature, slot, err, tx, meta, version) "
+                               "VALUES (?,?,?,?,?,?,?)", tx_rows)
+                db.executemany("INSERT OR IGNORE INTO address_signatures VALUES (?,?,?,?)", addr_rows)
             if meta:
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)", list(meta.items()))
             if slot_row is not None:
@@ -123,6 +183,7 @@ class Ledger:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        self._next_tx_id = next_id
 
 
 def encode_err(err: dict | str | None) -> str | None:

@@ -26,6 +26,8 @@ class RpcContext:
     service_urls: dict[str, str] = field(default_factory=dict)
     # called on the event loop when sendTransaction accepts a transaction (receivedSignature)
     on_received: Callable[[Signature], None] | None = None
+    # dev/test only (`localnet up --allow-clock-warp`): anomi_warpClock may move the Clock forward
+    allow_clock_warp: bool = False
 
     def run(self, fn: Callable[[], Any]) -> Awaitable[Any]:
         """Run ``fn`` on the Bank worker thread."""

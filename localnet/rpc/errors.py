@@ -16,9 +16,12 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 
+BLOCK_CLEANED_UP = -32001
 SEND_TX_PREFLIGHT_FAILURE = -32002
 TX_SIGNATURE_VERIFICATION_FAILURE = -32003
+BLOCK_NOT_AVAILABLE = -32004
 NODE_UNHEALTHY = -32005
+SLOT_SKIPPED = -32007
 TX_HISTORY_NOT_AVAILABLE = -32011
 UNSUPPORTED_TX_VERSION = -32015
 MIN_CONTEXT_SLOT_NOT_REACHED = -32016
@@ -80,6 +83,25 @@ def signature_verification_failure() -> RpcError:
 def preflight_failure(err_display: str, simulation: dict[str, Any]) -> RpcError:
     """-32002 always carries the full RpcSimulateTransactionResult (solders requires ``data``)."""
     return RpcError(SEND_TX_PREFLIGHT_FAILURE, f"Transaction simulation failed: {err_display}", simulation)
+
+
+def block_not_available(slot: int) -> RpcError:
+    return RpcError(BLOCK_NOT_AVAILABLE, f"Block not available for slot {slot}")
+
+
+def block_cleaned_up(slot: int, first_available: int) -> RpcError:
+    return RpcError(BLOCK_CLEANED_UP,
+                    f"Block {slot} cleaned up, does not exist on node. First available block: {first_available}")
+
+
+def slot_skipped(slot: int) -> RpcError:
+    return RpcError(SLOT_SKIPPED, f"Slot {slot} was skipped, or missing due to ledger jump to recent snapshot")
+
+
+def clock_warp_disabled() -> RpcError:
+    """anomi_warpClock on a cluster started without --allow-clock-warp (a dev/test-only switch)."""
+    return RpcError(METHOD_NOT_FOUND, "Method not found: anomi_warpClock is disabled on this cluster; it is "
+                                      "a dev/test tool enabled by `anomi localnet up --allow-clock-warp`")
 
 
 def unsupported_tx_version(version: int) -> RpcError:

@@ -15,7 +15,9 @@ from solders.message import from_bytes_versioned
 from localnet.rpc import params as P
 from localnet.rpc.context import RpcContext
 from localnet.rpc.encoders import API_VERSION, FEATURE_SET, with_context
-from localnet.rpc.errors import invalid_params
+from localnet.rpc.errors import (
+    block_cleaned_up, block_not_available, clock_warp_disabled, invalid_params, slot_skipped,
+)
 
 SLOTS_PER_EPOCH = 432_000
 LAMPORTS_PER_SIGNATURE = 5000
@@ -68,6 +70,29 @@ async def get_version(ctx: RpcContext, params: Any) -> Any:
 async def get_genesis_hash(ctx: RpcContext, params: Any) -> Any:
     P.positional(params, 0, 0)
     return ctx.genesis_hash
+
+
+async def get_block_time(ctx: RpcContext, params: Any) -> Any:
+    (raw,) = P.positional(params, 1, 1)
+    slot = P.expect_u64(raw)
+
+    def work() -> Any:
+        bank = ctx.bank
+        if slot > bank.slot:
+            raise block_not_available(slot)
+        first = bank.first_available_block()
+        if slot < first:
+            raise block_cleaned_up(slot, first)
+        block_time = bank.get_block_time(slot)
+        if block_time is None:
+            raise slot_skipped(slot)
+        return block_time
+    return await ctx.run(work)
+
+
+async def get_first_available_block(ctx: RpcContext, params: Any) -> Any:
+    P.positional(params, 0, 0)
+    return await ctx.run(ctx.bank.first_available_block)
 
 
 async def get_epoch_info(ctx: RpcContext, params: Any) -> Any:
@@ -141,6 +166,29 @@ async def get_fee_for_message(ctx: RpcContext, params: Any) -> Any:
     return await ctx.run(work)
 
 
+MAX_WARP_SECONDS = 100 * 365 * 86_400
+
+
+async def anomi_warp_clock(ctx: RpcContext, params: Any) -> Any:
+    """Non-standard, dev/test only: ``[seconds]`` moves the Clock's unix_timestamp forward.
+
+    Refused unless the cluster was started with ``--allow-clock-warp``; a new slot carrying the
+    warped Clock sysvar is produced before the reply, so the next transaction already sees it.
+    """
+    (raw,) = P.positional(params, 1, 1)
+    if not ctx.allow_clock_warp:
+        raise clock_warp_disabled()
+    seconds = P.expect_u64(raw)
+    if not 0 < seconds <= MAX_WARP_SECONDS:
+        raise invalid_params(f"seconds must be 1..{MAX_WARP_SECONDS} (the clock only moves forward)")
+
+    def work() -> Any:
+        bank = ctx.bank
+        bank.warp_clock(seconds)
+        return {"slot": bank.slot, "unixTimestamp": bank.unix_timestamp}
+    return await ctx.run(work)
+
+
 async def anomi_cluster_info(ctx: RpcContext, params: Any) -> Any:
     """Non-standard: what a wallet needs to find its way around this cluster."""
     from protocol import program_ids
@@ -169,7 +217,10 @@ METHODS = {
     "getVersion": get_version,
     "getGenesisHash": get_genesis_hash,
     "getEpochInfo": get_epoch_info,
+    "getBlockTime": get_block_time,
+    "getFirstAvailableBlock": get_first_available_block,
     "isBlockhashValid": is_blockhash_valid,
     "getFeeForMessage": get_fee_for_message,
     "anomi_clusterInfo": anomi_cluster_info,
+    "anomi_warpClock": anomi_warp_clock,
 }

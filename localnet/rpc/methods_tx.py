@@ -177,8 +177,7 @@ async def get_transaction(ctx: RpcContext, params: Any) -> Any:
     if isinstance(cfg, str):  # the legacy form: a bare encoding string
         cfg = {"encoding": cfg}
     cfg = P.config(cfg)
-    if P.commitment(cfg) == "processed":
-        raise invalid_params("Method does not support commitment below `confirmed`")
+    P.at_least_confirmed(cfg)
     encoding = cfg.get("encoding") or "json"
     if encoding not in ("json", "jsonParsed", "base64", "base58", "binary"):
         raise params_deserialize_error(f"unknown variant {P.json_type(encoding)}, expected one of "
@@ -190,6 +189,28 @@ async def get_transaction(ctx: RpcContext, params: Any) -> Any:
     def work() -> Any:
         stored = ctx.bank.get_transaction(signature)
         return None if stored is None else transaction_json(stored, encoding, max_version)
+    return await ctx.run(work)
+
+
+async def get_signatures_for_address(ctx: RpcContext, params: Any) -> Any:
+    """Newest first; ``before``/``until`` are exclusive cursors, ``limit`` 1..1000 (default 1000)."""
+    key, cfg = P.positional(params, 1, 2)
+    address = P.pubkey(key)
+    cfg = P.config(cfg)
+    before = P.signature(cfg["before"]) if cfg.get("before") is not None else None
+    until = P.signature(cfg["until"]) if cfg.get("until") is not None else None
+    limit = P.MAX_SIGNATURES_FOR_ADDRESS_LIMIT
+    if cfg.get("limit") is not None:
+        limit = P.expect_u64(cfg["limit"], "usize")
+    if limit == 0 or limit > P.MAX_SIGNATURES_FOR_ADDRESS_LIMIT:
+        raise invalid_params(f"Invalid limit; max {P.MAX_SIGNATURES_FOR_ADDRESS_LIMIT}")
+    P.at_least_confirmed(cfg)
+
+    def work() -> Any:
+        P.raise_if_not_reached(cfg, ctx.bank.slot)
+        entries = ctx.bank.get_signatures_for_address(address, before=before, until=until, limit=limit)
+        return [{"signature": str(e.signature), "slot": e.slot, "err": e.err, "memo": e.memo,
+                 "blockTime": e.block_time, "confirmationStatus": "finalized"} for e in entries]
     return await ctx.run(work)
 
 
@@ -222,6 +243,7 @@ METHODS = {
     "simulateTransaction": simulate_transaction,
     "getSignatureStatuses": get_signature_statuses,
     "getTransaction": get_transaction,
+    "getSignaturesForAddress": get_signatures_for_address,
     "requestAirdrop": request_airdrop,
     "anomi_requestTokenAirdrop": anomi_request_token_airdrop,
 }

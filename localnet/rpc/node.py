@@ -9,7 +9,6 @@ ledger after the worker has drained its queue.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import re
@@ -28,18 +27,6 @@ SLOT_INTERVAL = 0.4
 SERVICE_READY_TIMEOUT = 60.0
 LOCK_FILE = "localnet.lock"
 _URL = re.compile(r"https?://[^\s,;]+")
-
-
-def genesis_hash_of(bank: Any) -> str:
-    """The Bank's genesis hash if it exposes one, else the hash of the genesis blockhash."""
-    value = getattr(bank, "genesis_hash", None)
-    if value is not None:
-        return str(value)
-    first = getattr(bank, "genesis_blockhash", None)
-    if first is not None:
-        return str(first)
-    from solders.hash import Hash
-    return str(Hash(hashlib.sha256(bytes(bank.usdc_mint) + bytes(bank.faucet.pubkey())).digest()))
 
 
 class LedgerInUse(OSError):
@@ -70,12 +57,13 @@ def lock_ledger(ledger_dir: Path) -> int:
 
 class LocalnetNode:
     def __init__(self, ledger_dir: Path, rpc_port: int = 8899, *, reset: bool = False,
-                 host: str = "127.0.0.1", services: bool = True) -> None:
+                 host: str = "127.0.0.1", services: bool = True, allow_clock_warp: bool = False) -> None:
         self.ledger_dir = Path(ledger_dir)
         self.requested_port = rpc_port
         self.reset = reset
         self.host = host
         self.run_services = services
+        self.allow_clock_warp = allow_clock_warp
         self.bank: Any = None
         self.worker: BankWorker | None = None
         self.ctx: RpcContext | None = None
@@ -103,7 +91,8 @@ class LocalnetNode:
         self._lock_fd = lock_ledger(self.ledger_dir)
         self.bank = await loop.run_in_executor(None, lambda: Bank(self.ledger_dir, reset=self.reset))
         self.worker = BankWorker(self.bank, loop)
-        self.ctx = RpcContext(self.bank, self.worker, genesis_hash_of(self.bank))
+        self.ctx = RpcContext(self.bank, self.worker, str(self.bank.genesis_hash),
+                              allow_clock_warp=self.allow_clock_warp)
         self.pubsub = PubSub(self.ctx, loop)
         self.bank.add_listener(self.pubsub.listener)
         self.ctx.on_received = self.pubsub.on_received

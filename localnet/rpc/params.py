@@ -25,6 +25,7 @@ MAX_GET_PROGRAM_ACCOUNT_FILTERS = 4
 MAX_FILTER_BYTES = 128
 MAX_MULTIPLE_ACCOUNTS = 100
 MAX_SIGNATURE_STATUS_INPUTS = 256
+MAX_SIGNATURES_FOR_ADDRESS_LIMIT = 1000
 
 
 def json_type(value: Any) -> str:
@@ -129,6 +130,14 @@ def commitment(cfg: dict[str, Any]) -> str:
             + ", ".join(f"`{c}`" for c in COMMITMENTS[:3])
         )
     return value
+
+
+def at_least_confirmed(cfg: dict[str, Any]) -> str:
+    """Agave's ``check_is_at_least_confirmed`` for history methods."""
+    level = commitment(cfg)
+    if level == "processed":
+        raise invalid_params("Method does not support commitment below `confirmed`")
+    return level
 
 
 def min_context_slot(cfg: dict[str, Any]) -> int | None:
