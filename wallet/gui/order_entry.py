@@ -161,7 +161,8 @@ class OrderEntry(QWidget):
             result = await self.session.ctx.place_bid(price, size)
         except USER_ERRORS as exc:
             self.message.error(f"bid not placed: {exc}")
-            self.progress.setFormat("solvency proof: stopped")
+            if self.bid_job is None:  # refused before a proof job existed
+                self.progress.setFormat("solvency proof: not started")
             return
         finally:
             self._bidding = False
