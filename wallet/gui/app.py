@@ -84,6 +84,7 @@ class WalletController:
                 self.bridge.statusMessage.emit(f"Market unavailable: {exc}")
                 return
             await self.window.deals.on_refresh()
+            await self.window.book.entry.rail.on_refresh()
 
     @qasync.asyncSlot()
     async def on_faucet(self) -> None:

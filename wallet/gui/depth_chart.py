@@ -70,8 +70,10 @@ class DepthChart(QWidget):
         label_y = area.bottom() + 4
         p.drawText(QRectF(area.left(), label_y, 120, 16), Qt.AlignmentFlag.AlignLeft, format_pkr(lo))
         p.drawText(QRectF(area.right() - 120, label_y, 120, 16), Qt.AlignmentFlag.AlignRight, format_pkr(hi))
-        p.drawText(QRectF(area.center().x() - 80, label_y, 160, 16), Qt.AlignmentFlag.AlignCenter,
-                   "PKR/USDC  (depth in USDC)")
+        p.drawText(QRectF(area.center().x() - 150, label_y, 300, 16), Qt.AlignmentFlag.AlignCenter,
+                   "price (PKR/USDC)")
+        p.drawText(QRectF(area.center().x() - 150, area.top(), 300, 16), Qt.AlignmentFlag.AlignCenter,
+                   "cumulative depth (USDC): bids left, asks right")
         p.end()
 
     @staticmethod

@@ -47,6 +47,7 @@ class QueueView(QWidget):
         self.revealing: set[int] = set()
         self.prove_job: int | None = None
         self.proving_order: int | None = None
+        self._auto_selected = False
         self.show_all = QCheckBox("Show every record, not only mine")
         self.table = make_table(HEADERS)
         self.order_label, self.counterparty_label = QLabel("-"), QLabel("-")
@@ -136,6 +137,9 @@ class QueueView(QWidget):
         rows = [[f"#{r.order_id}", self.role(r), r.status, format_usdc(r.base_amount), format_pkr(r.price),
                  format_pkr(r.fiat_due), self._left_text(r)] for r in shown]
         fill_table(self.table, rows, [r.order_id for r in shown], align_right=(3, 4, 5, 6))
+        if shown and self.selected() is None and not self._auto_selected:
+            self._auto_selected = True  # first time only: show the newest record's details
+            self.table.selectRow(0)
         self.update_details()
 
     def tick(self) -> None:
