@@ -24,7 +24,7 @@ def record(order_id: int, buyer: str, seller: str, *, status: str = "Pending",
 
 
 def enabled(q) -> list[str]:
-    return [name for name, b in (("pay", q.pay_button), ("prove", q.prove_button),
+    return [name for name, b in (("pay", q.pay_button), ("prove", q.prove_button), ("export", q.export_button),
                                  ("finalize", q.finalize_button), ("reclaim", q.reclaim_button)) if b.isEnabled()]
 
 
@@ -52,7 +52,7 @@ def test_actions_follow_the_record_state(qtbot, loop, gui_localnet, gui_director
         w.keystore.update_notes("payments", lambda n: n.__setitem__(key, {
             "payment_id": "7", "amount_paisa": 142_500, "payee": "0345-0000001", "timestamp": NOW}))
         q.tick()
-        assert enabled(q) == ["prove"] and "paid 1,425 PKR" in q.paid_label.text()
+        assert enabled(q) == ["prove", "export"] and "paid 1,425 PKR" in q.paid_label.text()
         w.keystore.update_notes("proofs", lambda n: n.__setitem__(key, "{}"))
         q.tick()
         assert enabled(q) == ["finalize"]

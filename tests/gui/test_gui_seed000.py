@@ -4,6 +4,7 @@ a ticking countdown and the right actions enabled; Farzan learns the payee throu
 directory, pays on the rail, proves the payment and finalizes: 100 USDC are his, Settled."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -85,6 +86,18 @@ def test_seed_000_through_the_window(qtbot, loop, gui_localnet, gui_directory, t
         queue.pay_button.click()
         await until(lambda: "paid 28,500 PKR to Ali" in queue.message.text(), what="paid")
         assert not queue.pay_button.isEnabled() and queue.prove_button.isEnabled()
+        # the offline route: export the payment proof request (private file, 0600)
+        request_file = tmp_path / "payment-request.json"
+
+        async def save_path(title: str, default_name: str) -> str:
+            return str(request_file)
+        queue.choose_save_path = save_path
+        queue.export_button.click()
+        await until(lambda: "wrote" in queue.message.text(), what="request exported")
+        assert request_file.stat().st_mode & 0o777 == 0o600
+        doc = json.loads(request_file.read_text())
+        assert doc["circuit"] == "payment" and int(doc["statement"]["order_id"]) == order
+        assert int(doc["statement"]["fiat_due_paisa"]) == 2_850_000
         queue.prove_button.click()
         await until(lambda: "proof for matched order" in queue.message.text(), what="payment proof")
         assert queue.progress.value() == 4 and "done" in queue.progress.format()

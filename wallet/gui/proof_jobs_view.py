@@ -12,11 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import qasync
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from wallet.core.proof_jobs import JobView, ProofFinished, ProofJobService, ProofProgress, ProofQueued
 
 from .bridge import CoreBridge
+from .file_choosers import choose_open_path, choose_save_path
 from .session import USER_ERRORS, GuiSession
 from .table_widgets import MessageLabel, fill_table, make_table, selected_key
 
@@ -56,14 +57,10 @@ class ProofJobsView(QWidget):
 
     # file choosers are attributes so a test (or another front end) can supply paths
     async def choose_save_path(self, title: str, default_name: str) -> str | None:
-        path, _ = await qasync.asyncWrap(lambda: QFileDialog.getSaveFileName(
-            self, title, default_name, "JSON files (*.json)"))
-        return path or None
+        return await choose_save_path(self, title, default_name)
 
     async def choose_open_path(self, title: str) -> str | None:
-        path, _ = await qasync.asyncWrap(lambda: QFileDialog.getOpenFileName(
-            self, title, "", "JSON files (*.json)"))
-        return path or None
+        return await choose_open_path(self, title)
 
     def jobs(self) -> dict[int, JobView]:
         return {j.job_id: j for j in self.session.ctx.proofs.jobs()}

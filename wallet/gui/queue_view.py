@@ -10,6 +10,7 @@ the cluster time of the last snapshot; the market service refreshes that snapsho
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import qasync
 from PySide6.QtCore import QTimer
@@ -20,9 +21,10 @@ from PySide6.QtWidgets import (
 from protocol.units import format_pkr, format_usdc
 from wallet.core.market_client import MatchedOrderView
 from wallet.core.market_service import QueueUpdated
-from wallet.core.proof_jobs import ProofFinished, ProofProgress, ProofQueued
+from wallet.core.proof_jobs import ProofFinished, ProofJobService, ProofProgress, ProofQueued
 
 from .bridge import CoreBridge
+from .file_choosers import choose_save_path
 from .session import USER_ERRORS, GuiSession
 from .table_widgets import MessageLabel, fill_table, make_table, row_key, select_key, selected_key
 
@@ -54,6 +56,9 @@ class QueueView(QWidget):
         self.payee_label, self.paid_label, self.proof_label = QLabel("-"), QLabel("-"), QLabel("-")
         self.pay_button = QPushButton("Pay on the rail")
         self.prove_button = QPushButton("Prove payment")
+        self.export_button = QPushButton("Export request...")
+        self.export_button.setToolTip("prove on another machine: `anomi prove REQUEST -o PROOF`, "
+                                      "then import the proof in Proof jobs")
         self.cancel_proof_button = QPushButton("Cancel proof")
         self.finalize_button = QPushButton("Finalize")
         self.reclaim_button = QPushButton("Reclaim escrow")
@@ -71,8 +76,8 @@ class QueueView(QWidget):
         form.addRow("Rail payment", self.paid_label)
         form.addRow("Payment proof", self.proof_label)
         buttons = QHBoxLayout()
-        for b in (self.pay_button, self.prove_button, self.cancel_proof_button, self.finalize_button,
-                  self.reclaim_button):
+        for b in (self.pay_button, self.prove_button, self.export_button, self.cancel_proof_button,
+                  self.finalize_button, self.reclaim_button):
             buttons.addWidget(b)
         form.addRow(buttons)
         form.addRow("Proof", self.progress)
@@ -90,6 +95,7 @@ class QueueView(QWidget):
         self.table.itemSelectionChanged.connect(self.on_selection)
         self.pay_button.clicked.connect(self.on_pay)
         self.prove_button.clicked.connect(self.on_prove)
+        self.export_button.clicked.connect(self.on_export_request)
         self.cancel_proof_button.clicked.connect(self.on_cancel_proof)
         self.finalize_button.clicked.connect(self.on_finalize)
         self.reclaim_button.clicked.connect(self.on_reclaim)
@@ -159,7 +165,8 @@ class QueueView(QWidget):
 
     def update_details(self) -> None:
         r = self.selected()
-        for b in (self.pay_button, self.prove_button, self.finalize_button, self.reclaim_button):
+        for b in (self.pay_button, self.prove_button, self.export_button, self.finalize_button,
+                  self.reclaim_button):
             b.setEnabled(False)
         self.cancel_proof_button.setEnabled(self.prove_job is not None)
         if r is None:
@@ -190,6 +197,7 @@ class QueueView(QWidget):
         open_for_buyer = role == "buyer" and r.status == "Pending" and left > 0
         self.pay_button.setEnabled(open_for_buyer and not paid)
         self.prove_button.setEnabled(open_for_buyer and bool(paid) and not proved and self.prove_job is None)
+        self.export_button.setEnabled(open_for_buyer and bool(paid) and not proved)
         self.finalize_button.setEnabled(open_for_buyer and proved)
         self.reclaim_button.setEnabled(r.status == "Pending" and left <= 0)
 
@@ -249,6 +257,28 @@ class QueueView(QWidget):
         if proof is not None:
             self.message.info(f"payment proof for matched order #{r.order_id} ready; finalize to "
                               "release the escrow")
+
+    async def choose_save_path(self, title: str, default_name: str) -> str | None:
+        return await choose_save_path(self, title, default_name)
+
+    @qasync.asyncSlot()
+    async def on_export_request(self) -> None:
+        r = self.selected()
+        if r is None:
+            return
+        path = await self.choose_save_path("Export payment proof request", f"payment-request-{r.order_id}.json")
+        if not path:
+            return
+        request = await self._run(r.order_id, "export request", self.session.settlement.payment_request(r.order_id))
+        if request is None:
+            return
+        try:
+            ProofJobService.export_request(request, Path(path))
+        except OSError as exc:
+            self.message.error(f"request not written: {exc}")
+            return
+        self.message.info(f"wrote {path}: prove it offline with `anomi prove {path} -o PROOF.json`, "
+                          "then import the proof in Proof jobs")
 
     def on_cancel_proof(self) -> None:
         if self.prove_job is not None:
