@@ -1,0 +1,67 @@
+"""The Settings tab: a bad profile is refused and nothing is saved, a good one is saved for the
+next start; identities are added, renamed and rotated (the retired one kept); the rail's notary
+key is shown with its attester-registry status; the Activity tab starts empty."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.gui.gui_trading import GuiWallet, cell, loop, profile_for, until  # noqa: F401
+from wallet.core.config import WalletConfig
+
+
+def test_profile_identities_and_notary(qtbot, loop, gui_localnet, gui_directory, tmp_path: Path) -> None:  # noqa: F811
+    w = GuiWallet(tmp_path, "settings", profile_for(gui_localnet, gui_directory), qtbot)
+    s = w.window.settings
+    config_file = tmp_path / "settings" / "config.json"
+
+    async def scenario() -> None:
+        # ---- profile: refusals change nothing; a valid one is saved and activated next start
+        for name, rpc, expected in (("localnet", "http://127.0.0.1:9999", "cannot be changed"),
+                                    ("devnet", "ftp://example", "RPC URL must be a http/https URL"),
+                                    ("bad name!", "http://127.0.0.1:9999", "profile names use")):
+            s.name_edit.setText(name)
+            s.rpc_edit.setText(rpc)
+            s.save_button.click()
+            assert expected in s.profile_message.text(), s.profile_message.text()
+            assert not config_file.exists()
+        s.name_edit.setText("devnet")
+        s.rpc_edit.setText("https://api.devnet.solana.com")
+        s.ws_edit.setText("wss://api.devnet.solana.com")
+        s.rail_edit.setText("")
+        s.activate_box.setChecked(True)
+        s.save_button.click()
+        assert "profile devnet saved; active from the next start" == s.profile_message.text()
+        saved = WalletConfig.load(tmp_path / "settings")
+        assert saved.active_profile == "devnet" and saved.profile("devnet").rail_url is None
+        assert json.loads(config_file.read_text())["profiles"]["devnet"]["rpc_url"] == "https://api.devnet.solana.com"
+
+        # ---- identities
+        assert s.id_table.rowCount() == 0
+        s.label_edit.setText("OTC desk")
+        s.add_button.click()
+        assert s.id_table.rowCount() == 1 and cell(s.id_table, 0, 0) == "OTC desk"
+        s.label_edit.setText("OTC desk")
+        s.add_button.click()
+        assert "already labelled" in s.id_message.text() and s.id_table.rowCount() == 1
+        s.relabel_button.click()
+        assert "select an identity" in s.id_message.text()
+        s.id_table.selectRow(0)
+        s.label_edit.setText("Desk")
+        s.relabel_button.click()
+        assert cell(s.id_table, 0, 0) == "Desk"
+        s.id_table.selectRow(0)
+        s.rotate_button.click()
+        assert [cell(s.id_table, r, 2) for r in range(2)] == ["retired", "active"]
+        assert cell(s.id_table, 0, 1) != cell(s.id_table, 1, 1) and len(cell(s.id_table, 1, 1)) == 64
+
+        # ---- notary
+        s.notary_button.click()
+        await until(lambda: "key hash" in s.notary_label.text() or "unavailable" in s.notary_label.text(),
+                    what="notary shown")
+        assert "in the market's attester registry" in s.notary_label.text()
+        assert "NOT" not in s.notary_label.text()
+        assert w.window.activity.table.rowCount() == 0
+        await w.stop()
+
+    loop.run_until_complete(scenario())
