@@ -213,10 +213,22 @@ class Bank:
         return out
 
     # ------------------------------------------------------------------ transactions
-    def process_transaction(self, tx: VersionedTransaction, *, sig_verify: bool = True) -> TxResult:
-        return self.process_transactions([tx], sig_verify=sig_verify)[0]
+    def process_transaction(self, tx: VersionedTransaction, *, sig_verify: bool = True,
+                            preflight: bool = False) -> TxResult:
+        return self.process_transactions([tx], sig_verify=sig_verify, preflight=preflight)[0]
 
-    def process_transactions(self, txs: list[VersionedTransaction], *, sig_verify: bool = True) -> list[TxResult]:
+    def process_transactions(self, txs: list[VersionedTransaction], *, sig_verify: bool = True,
+                             preflight: bool | Sequence[bool] = False) -> list[TxResult]:
+        """Execute in order and commit the batch durably.
+
+        ``preflight`` (one flag for all, or one per transaction): such a transaction commits
+        only if it succeeds. A failing one is returned with ``recorded=False`` (its logs and
+        units consumed, as a simulation would report them) and changes nothing, not even the
+        fee: sendTransaction's preflight in a single execution instead of simulate-then-run.
+        """
+        flags = [preflight] * len(txs) if isinstance(preflight, bool) else list(preflight)
+        if len(flags) != len(txs):
+            raise ValueError("one preflight flag per transaction")
         events: list[BankEvent] = []
         with self._lock:
             writes: dict[Pubkey, StoredAccount | None] = {}
@@ -224,8 +236,9 @@ class Bank:
             results = []
             batch_sigs: dict[Signature, tuple[int, str | None]] = {}
             try:
-                for tx in txs:
-                    results.append(self._run(tx, sig_verify, writes, rows, batch_sigs, events))
+                for tx, only_success in zip(txs, flags):
+                    results.append(self._run(tx, sig_verify, writes, rows, batch_sigs, events,
+                                             only_success=only_success))
                 if rows or writes:
                     self._ledger.commit(writes, rows)
             except BaseException:
@@ -244,8 +257,12 @@ class Bank:
         return result
 
     def _run(self, tx: VersionedTransaction, sig_verify: bool, writes, rows, batch_sigs, events, *,
-             replace_blockhash: bool = False, want_accounts: list[Pubkey] | None = None) -> TxResult:
-        """Validate, execute and (when ``writes`` is given) stage one transaction."""
+             replace_blockhash: bool = False, want_accounts: list[Pubkey] | None = None,
+             only_success: bool = False) -> TxResult:
+        """Validate, execute and (when ``writes`` is given) stage one transaction.
+
+        ``only_success``: stage it only if execution succeeded (preflight semantics).
+        """
         sig = tx.signatures[0] if tx.signatures else Signature.default()
         simulate = writes is None
         overlay: dict[Pubkey, StoredAccount | None] = {}
@@ -304,6 +321,9 @@ class Bank:
             pre_token_balances=pre_tok, post_token_balances=post_tok, return_data=outcome.return_data,
             inner_instructions=inner, recorded=not simulate,
         )
+        if only_success and outcome.err is not None:
+            result.recorded = False   # refused by preflight: nothing staged, nothing charged
+            return result
         if simulate:
             if want_accounts is not None:
                 index = {k: i for i, k in enumerate(keys)}

@@ -27,8 +27,8 @@ _STOP = object()
 class SendOutcome:
     """What happened to one submitted transaction.
 
-    ``preflight`` is the failed simulation's TxResult when preflight refused the transaction
-    (nothing was recorded); otherwise ``result`` is the Bank's TxResult of the real processing.
+    ``preflight`` is the TxResult of a preflighted transaction that failed (nothing was recorded
+    or charged); otherwise ``result`` is the Bank's TxResult of the real processing.
     """
     result: Any = None
     preflight: Any = None
@@ -131,33 +131,22 @@ class BankWorker:
                 return
 
     def _process_sends(self, sends: list[_Send], done: list) -> None:
-        bank = self.bank
-        to_commit: list[_Send] = []
-        for s in sends:
-            if s.preflight:
-                try:
-                    sim = bank.simulate_transaction(s.tx, sig_verify=False)
-                except BaseException as exc:
-                    done.append((s.future, False, exc))
-                    continue
-                if sim.err is not None:
-                    done.append((s.future, True, SendOutcome(preflight=sim)))
-                    continue
-            to_commit.append(s)
-        if not to_commit:
-            return
+        """One Bank call for the batch; a preflighted send commits only if it succeeds (the Bank
+        executes it once: no separate simulation)."""
         try:
             # Signatures checked on the event loop need no second verification here.
-            verify = not all(s.verified for s in to_commit)
-            results = bank.process_transactions([s.tx for s in to_commit], sig_verify=verify)
+            verify = not all(s.verified for s in sends)
+            results = self.bank.process_transactions([s.tx for s in sends], sig_verify=verify,
+                                                     preflight=[s.preflight for s in sends])
         except BaseException as exc:
-            for s in to_commit:
+            for s in sends:
                 done.append((s.future, False, exc))
             return
         self.batches += 1
-        self.batched_txs += len(to_commit)
-        for s, r in zip(to_commit, results):
-            done.append((s.future, True, SendOutcome(result=r)))
+        self.batched_txs += len(sends)
+        for s, r in zip(sends, results):
+            refused = s.preflight and not r.recorded
+            done.append((s.future, True, SendOutcome(preflight=r) if refused else SendOutcome(result=r)))
 
 
 def _deliver(done: list[tuple[asyncio.Future, bool, Any]]) -> None:

@@ -3,8 +3,9 @@
 Why sendTransaction answers only after the durable commit: the worker group-commits the batch
 and the signature's status is queryable the moment the reply leaves, so clients that poll
 getSignatureStatuses (solana-py) or subscribe (web3.js) confirm on their first look. With
-preflight (the default) a transaction that would fail is simulated, refused with -32002 and
-changes nothing, as on a real validator.
+preflight (the default) a transaction that fails is refused with -32002 (logs, unitsConsumed)
+and changes nothing, as on a real validator; the Bank executes it once and commits it only on
+success, instead of simulating and then executing again.
 """
 from __future__ import annotations
 
@@ -75,9 +76,6 @@ async def send_transaction(ctx: RpcContext, params: Any) -> Any:
     outcome = await ctx.worker.send(tx, preflight=not skip, verified=not skip)
     if outcome.preflight is not None:
         raise _refuse(outcome.preflight)
-    if not skip and not outcome.result.recorded:
-        # Passed simulation but lost a race inside its batch (e.g. a concurrent duplicate).
-        raise _refuse(outcome.result)
     return str(signature)
 
 

@@ -108,6 +108,9 @@ async def test_failing_transaction_changes_nothing(localnet, client: AsyncClient
     assert err["message"] == "Transaction simulation failed: Error processing Instruction 0: custom program error: 0x1"
     assert err["data"]["err"] == {"InstructionError": [0, {"Custom": 1}]}
     assert any("insufficient lamports" in line for line in err["data"]["logs"])
+    assert err["data"]["unitsConsumed"] > 0   # Agave's RpcSimulateTransactionResult shape, all keys present
+    assert {k: err["data"][k] for k in ("accounts", "innerInstructions", "replacementBlockhash", "returnData")} == {
+        "accounts": None, "innerInstructions": None, "replacementBlockhash": None, "returnData": None}
     assert (await client.get_balance(alice.pubkey())).value == SOL
     assert (await client.get_balance(bob.pubkey())).value == 0
     assert (await client.get_signature_statuses([tx.signatures[0]])).value[0] is None
