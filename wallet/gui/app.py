@@ -85,6 +85,7 @@ class WalletController:
                 return
             await self.window.deals.on_refresh()
             await self.window.book.entry.rail.on_refresh()
+            await self.window.settings.on_notary()
 
     @qasync.asyncSlot()
     async def on_faucet(self) -> None:

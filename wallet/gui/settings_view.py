@@ -155,7 +155,10 @@ class SettingsView(QWidget):
     async def on_notary(self) -> None:
         self.notary_button.setEnabled(False)
         try:
-            doc = await (await self.session.ctx.rail()).notary()
+            rail = await self.session.ctx.rail()
+            if not self.rail_edit.text():
+                self.rail_edit.setPlaceholderText(f"{rail.base_url} (advertised by the cluster)")
+            doc = await rail.notary()
             key = (int(doc["x"]), int(doc["y"]))
             registered = notary_key_hash(key) in await self.session.ctx.market.registered_notaries()
         except (KeyError, TypeError, *USER_ERRORS) as exc:
