@@ -11,6 +11,8 @@ from typing import Any, Awaitable, Callable
 from solders.signature import Signature
 
 from localnet.rpc.bank_worker import BankWorker
+from localnet.rpc.encoders import with_context
+from localnet.rpc.params import raise_if_not_reached
 
 Handler = Callable[["RpcContext", Any], Awaitable[Any]]
 
@@ -32,3 +34,16 @@ class RpcContext:
     def run(self, fn: Callable[[], Any]) -> Awaitable[Any]:
         """Run ``fn`` on the Bank worker thread."""
         return self.worker.call(fn)
+
+    def contextual(self, cfg: dict[str, Any], read: Callable[[Any], Any]) -> Awaitable[Any]:
+        """``read(bank)`` on the worker, as ``{"context": {"slot"...}, "value": ...}`` at one slot.
+
+        Why one helper: every contextful method checks ``minContextSlot`` against the slot it
+        reads at and wraps the value the same way; doing both on the worker keeps them consistent.
+        """
+        def work() -> Any:
+            bank = self.bank
+            slot = bank.slot
+            raise_if_not_reached(cfg, slot)
+            return with_context(slot, read(bank))
+        return self.worker.call(work)

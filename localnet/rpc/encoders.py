@@ -8,15 +8,14 @@ transaction-status crates as recorded in shared/solana/FACTS.md §1.3-1.4 and §
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any, Callable
 
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from localnet.rpc.base58 import Base58Error, b58decode, b58encode
+from localnet.rpc.base58 import b58encode
 from localnet.rpc.errors import invalid_params, invalid_request
-from localnet.rpc.params import DataSlice, expect_str
+from localnet.rpc.params import DataSlice, decode_text, expect_str
 
 try:  # base64+zstd is optional on the wire; without the library the encoding is refused clearly.
     import zstandard as _zstd
@@ -207,24 +206,16 @@ def decode_transaction(encoded: Any, encoding: str) -> tuple[VersionedTransactio
     Like Agave (bincode ``allow_trailing_bytes``), bytes after the transaction are ignored.
     """
     expect_str(encoded)
-    if encoding == "base58":
-        if len(encoded) > MAX_BASE58_SIZE:
-            raise invalid_params(f"base58 encoded {TX_TYPE_NAME} too large: {len(encoded)} bytes "
-                                 f"(max: encoded/raw {MAX_BASE58_SIZE}/{PACKET_DATA_SIZE})")
-        try:
-            raw = b58decode(encoded)
-        except Base58Error as exc:
-            raise invalid_params(f"invalid base58 encoding: {exc}") from None
-    elif encoding == "base64":
-        if len(encoded) > MAX_BASE64_SIZE:
-            raise invalid_params(f"base64 encoded {TX_TYPE_NAME} too large: {len(encoded)} bytes "
-                                 f"(max: encoded/raw {MAX_BASE64_SIZE}/{PACKET_DATA_SIZE})")
-        try:
-            raw = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise invalid_params(f"invalid base64 encoding: {exc}") from None
-    else:
+    limit = {"base58": MAX_BASE58_SIZE, "base64": MAX_BASE64_SIZE}.get(encoding)
+    if limit is None:
         raise invalid_params(f"unsupported encoding: {encoding}. Supported encodings: base58, base64")
+    if len(encoded) > limit:
+        raise invalid_params(f"{encoding} encoded {TX_TYPE_NAME} too large: {len(encoded)} bytes "
+                             f"(max: encoded/raw {limit}/{PACKET_DATA_SIZE})")
+    try:
+        raw = decode_text(encoded, encoding)
+    except ValueError as exc:
+        raise invalid_params(f"invalid {encoding} encoding: {exc}") from None
     if len(raw) > PACKET_DATA_SIZE:
         raise invalid_params(f"decoded {TX_TYPE_NAME} too large: {len(raw)} bytes (max: {PACKET_DATA_SIZE} bytes)")
     try:

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# Display texts of TransactionError / InstructionError (the `-32002` message tail) are the
+# runtime's: the same text appears in "Program X failed: ..." log lines.
+from localnet.runtime.errors import instruction_error_text, transaction_error_text  # noqa: F401 (re-export)
+
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
@@ -110,98 +114,3 @@ def unsupported_tx_version(version: int) -> RpcError:
         f"Transaction version ({version}) is not supported by the requesting client. Please try the "
         f'request again with the following configuration parameter: "maxSupportedTransactionVersion": {version}',
     )
-
-
-# --- Display texts of TransactionError / InstructionError (solana-sdk), for -32002 messages ---
-
-_TX_ERROR_TEXT = {
-    "AccountInUse": "Account in use",
-    "AccountLoadedTwice": "Account loaded twice",
-    "AccountNotFound": "Attempt to debit an account but found no record of a prior credit.",
-    "ProgramAccountNotFound": "Attempt to load a program that does not exist",
-    "InsufficientFundsForFee": "Insufficient funds for fee",
-    "InvalidAccountForFee": "This account may not be used to pay transaction fees",
-    "AlreadyProcessed": "This transaction has already been processed",
-    "BlockhashNotFound": "Blockhash not found",
-    "CallChainTooDeep": "Loader call chain is too deep",
-    "MissingSignatureForFee": "Transaction requires a fee but has no signature present",
-    "InvalidAccountIndex": "Transaction contains an invalid account reference",
-    "SignatureFailure": "Transaction did not pass signature verification",
-    "InvalidProgramForExecution": "This program may not be used for executing instructions",
-    "SanitizeFailure": "Transaction failed to sanitize accounts offsets correctly",
-    "ClusterMaintenance": "Transactions are currently disabled due to cluster maintenance",
-    "AccountBorrowOutstanding": "Transaction processing left an account with an outstanding borrowed reference",
-    "UnsupportedVersion": "Transaction version is unsupported",
-    "InvalidWritableAccount": "Transaction loads a writable account that cannot be written",
-    "TooManyAccountLocks": "Transaction locked too many accounts",
-    "AddressLookupTableNotFound": "Transaction loads an address table account that doesn't exist",
-    "InvalidRentPayingAccount": "Transaction leaves an account with a lower balance than rent-exempt minimum",
-    "MaxLoadedAccountsDataSizeExceeded": "Transaction exceeded max loaded accounts data size cap",
-    "UnbalancedTransaction": "Sum of account balances before and after transaction do not match",
-}
-
-_IX_ERROR_TEXT = {
-    "GenericError": "generic instruction error",
-    "InvalidArgument": "invalid program argument",
-    "InvalidInstructionData": "invalid instruction data",
-    "InvalidAccountData": "invalid account data for instruction",
-    "AccountDataTooSmall": "account data too small for instruction",
-    "InsufficientFunds": "insufficient funds for instruction",
-    "IncorrectProgramId": "incorrect program id for instruction",
-    "MissingRequiredSignature": "missing required signature for instruction",
-    "AccountAlreadyInitialized": "instruction requires an uninitialized account",
-    "UninitializedAccount": "instruction requires an initialized account",
-    "UnbalancedInstruction": "sum of account balances before and after instruction do not match",
-    "ModifiedProgramId": "instruction illegally modified the program id of an account",
-    "ExternalAccountLamportSpend": "instruction spent from the balance of an account it does not own",
-    "ExternalAccountDataModified": "instruction modified data of an account it does not own",
-    "ReadonlyLamportChange": "instruction changed the balance of a read-only account",
-    "ReadonlyDataModified": "instruction modified data of a read-only account",
-    "DuplicateAccountIndex": "instruction contains duplicate accounts",
-    "ExecutableModified": "instruction changed executable bit of an account",
-    "NotEnoughAccountKeys": "insufficient account keys for instruction",
-    "AccountDataSizeChanged": "program other than the account's owner changed the size of the account data",
-    "AccountNotExecutable": "instruction expected an executable account",
-    "CallDepth": "Cross-program invocation call depth too deep",
-    "MissingAccount": "An account required by the instruction is missing",
-    "ReentrancyNotAllowed": "Cross-program invocation reentrancy not allowed for this instruction",
-    "MaxSeedLengthExceeded": "Length of the seed is too long for address generation",
-    "InvalidSeeds": "Provided seeds do not result in a valid address",
-    "InvalidRealloc": "Failed to reallocate account data",
-    "ComputationalBudgetExceeded": "Computational budget exceeded",
-    "PrivilegeEscalation": "Cross-program invocation with unauthorized signer or writable account",
-    "ProgramFailedToComplete": "Program failed to complete",
-    "Immutable": "Account is immutable",
-    "IncorrectAuthority": "Incorrect authority provided",
-    "AccountNotRentExempt": "An account does not have enough lamports to be rent-exempt",
-    "InvalidAccountOwner": "Invalid account owner",
-    "ArithmeticOverflow": "Program arithmetic overflowed",
-    "IllegalOwner": "Provided owner is not allowed",
-    "MaxInstructionTraceLengthExceeded": "Max instruction trace length exceeded",
-}
-
-
-def instruction_error_text(err: Any) -> str:
-    if isinstance(err, dict) and "Custom" in err:
-        return f"custom program error: {int(err['Custom']):#x}"
-    if isinstance(err, dict) and "BorshIoError" in err:
-        return "Failed to serialize or deserialize account data: Unknown"
-    if isinstance(err, str):
-        return _IX_ERROR_TEXT.get(err, err)
-    return str(err)
-
-
-def transaction_error_text(err: Any) -> str:
-    """Display of Solana's TransactionError given its JSON form (the `-32002` message tail)."""
-    if isinstance(err, str):
-        return _TX_ERROR_TEXT.get(err, err)
-    if isinstance(err, dict) and len(err) == 1:
-        (name, value), = err.items()
-        if name == "InstructionError" and isinstance(value, list) and len(value) == 2:
-            return f"Error processing Instruction {value[0]}: {instruction_error_text(value[1])}"
-        if name == "InsufficientFundsForRent" and isinstance(value, dict):
-            return f"Transaction results in an account ({value.get('account_index')}) with insufficient funds for rent"
-        if name == "DuplicateInstruction":
-            return f"Transaction contains a duplicate instruction ({value}) that is not allowed"
-        return f"{name}: {value}"
-    return str(err)

@@ -39,36 +39,24 @@ def _account_options(cfg: dict[str, Any], default_encoding: str) -> tuple[str, A
 
 
 async def get_account_info(ctx: RpcContext, params: Any) -> Any:
-    key, cfg = P.positional(params, 1, 2)
-    pubkey = P.pubkey(key)
-    cfg = P.config(cfg)
+    pubkey, cfg = P.key_and_config(params, P.pubkey)
     encoding, data_slice = _account_options(cfg, "binary")
 
-    def work() -> Any:
-        bank = ctx.bank
-        slot = bank.slot
-        P.raise_if_not_reached(cfg, slot)
+    def read(bank: Any) -> Any:
         acc = bank.get_account(pubkey)
-        value = None if acc is None else encode_account(acc, encoding, data_slice, decimals_lookup(bank))
-        return with_context(slot, value)
-    return await ctx.run(work)
+        return None if acc is None else encode_account(acc, encoding, data_slice, decimals_lookup(bank))
+    return await ctx.contextual(cfg, read)
 
 
 async def get_multiple_accounts(ctx: RpcContext, params: Any) -> Any:
-    keys, cfg = P.positional(params, 1, 2)
-    pubkeys = P.pubkey_list(keys, P.MAX_MULTIPLE_ACCOUNTS)
-    cfg = P.config(cfg)
+    pubkeys, cfg = P.key_and_config(params, lambda keys: P.pubkey_list(keys, P.MAX_MULTIPLE_ACCOUNTS))
     encoding, data_slice = _account_options(cfg, "base64")
 
-    def work() -> Any:
-        bank = ctx.bank
-        slot = bank.slot
-        P.raise_if_not_reached(cfg, slot)
+    def read(bank: Any) -> Any:
         lookup = decimals_lookup(bank)
-        accounts = bank.get_multiple_accounts(pubkeys)
-        return with_context(slot, [None if a is None else encode_account(a, encoding, data_slice, lookup)
-                                   for a in accounts])
-    return await ctx.run(work)
+        return [None if a is None else encode_account(a, encoding, data_slice, lookup)
+                for a in bank.get_multiple_accounts(pubkeys)]
+    return await ctx.contextual(cfg, read)
 
 
 def _keyed(bank: Any, rows: list, encoding: str, data_slice: Any) -> list[dict[str, Any]]:
@@ -106,29 +94,18 @@ async def get_program_accounts(ctx: RpcContext, params: Any) -> Any:
 
 
 async def get_balance(ctx: RpcContext, params: Any) -> Any:
-    key, cfg = P.positional(params, 1, 2)
-    pubkey = P.pubkey(key)
-    cfg = P.config(cfg)
-    P.commitment(cfg)
+    pubkey, cfg = P.key_and_config(params, P.pubkey)
 
-    def work() -> Any:
-        slot = ctx.bank.slot
-        P.raise_if_not_reached(cfg, slot)
-        acc = ctx.bank.get_account(pubkey)
-        return with_context(slot, 0 if acc is None else acc.lamports)
-    return await ctx.run(work)
+    def read(bank: Any) -> int:
+        acc = bank.get_account(pubkey)
+        return 0 if acc is None else acc.lamports
+    return await ctx.contextual(cfg, read)
 
 
 async def get_token_account_balance(ctx: RpcContext, params: Any) -> Any:
-    key, cfg = P.positional(params, 1, 2)
-    pubkey = P.pubkey(key)
-    cfg = P.config(cfg)
-    P.commitment(cfg)
+    pubkey, cfg = P.key_and_config(params, P.pubkey)
 
-    def work() -> Any:
-        bank = ctx.bank
-        slot = bank.slot
-        P.raise_if_not_reached(cfg, slot)
+    def read(bank: Any) -> Any:
         acc = bank.get_account(pubkey)
         if acc is None:
             raise invalid_params("Invalid param: could not find account")
@@ -138,8 +115,8 @@ async def get_token_account_balance(ctx: RpcContext, params: Any) -> Any:
         decimals = decimals_lookup(bank)(Pubkey.from_bytes(data[0:32]))
         if decimals is None:
             raise invalid_params("Invalid param: could not find mint")
-        return with_context(slot, ui_token_amount(int.from_bytes(data[64:72], "little"), decimals))
-    return await ctx.run(work)
+        return ui_token_amount(int.from_bytes(data[64:72], "little"), decimals)
+    return await ctx.contextual(cfg, read)
 
 
 async def get_token_accounts_by_owner(ctx: RpcContext, params: Any) -> Any:
@@ -154,10 +131,7 @@ async def get_token_accounts_by_owner(ctx: RpcContext, params: Any) -> Any:
     cfg = P.config(cfg)
     encoding, data_slice = _account_options(cfg, "binary")
 
-    def work() -> Any:
-        bank = ctx.bank
-        slot = bank.slot
-        P.raise_if_not_reached(cfg, slot)
+    def read(bank: Any) -> Any:
         token_program = program
         memcmp = [(32, bytes(owner))]
         if mint is not None:
@@ -168,8 +142,8 @@ async def get_token_accounts_by_owner(ctx: RpcContext, params: Any) -> Any:
             memcmp.insert(0, (0, bytes(mint)))
         rows = bank.get_program_accounts(token_program, data_size=TOKEN_ACCOUNT_LEN, memcmp=memcmp)
         rows = sorted((r for r in rows if r[1].data[108] in (1, 2)), key=lambda r: bytes(r[0]))
-        return with_context(slot, _keyed(bank, rows, encoding, data_slice))
-    return await ctx.run(work)
+        return _keyed(bank, rows, encoding, data_slice)
+    return await ctx.contextual(cfg, read)
 
 
 async def get_minimum_balance_for_rent_exemption(ctx: RpcContext, params: Any) -> Any:

@@ -14,7 +14,7 @@ from solders.message import from_bytes_versioned
 
 from localnet.rpc import params as P
 from localnet.rpc.context import RpcContext
-from localnet.rpc.encoders import API_VERSION, FEATURE_SET, with_context
+from localnet.rpc.encoders import API_VERSION, FEATURE_SET
 from localnet.rpc.errors import (
     block_cleaned_up, block_not_available, clock_warp_disabled, invalid_params, slot_skipped,
 )
@@ -36,12 +36,10 @@ def _slot_config(params: Any) -> dict[str, Any]:
 async def get_latest_blockhash(ctx: RpcContext, params: Any) -> Any:
     cfg = _slot_config(params)
 
-    def work() -> Any:
-        slot = ctx.bank.slot
-        P.raise_if_not_reached(cfg, slot)
-        h, last_valid = ctx.bank.latest_blockhash()
-        return with_context(slot, {"blockhash": str(h), "lastValidBlockHeight": last_valid})
-    return await ctx.run(work)
+    def read(bank: Any) -> Any:
+        h, last_valid = bank.latest_blockhash()
+        return {"blockhash": str(h), "lastValidBlockHeight": last_valid}
+    return await ctx.contextual(cfg, read)
 
 
 async def get_slot(ctx: RpcContext, params: Any) -> Any:
@@ -112,16 +110,8 @@ async def get_epoch_info(ctx: RpcContext, params: Any) -> Any:
 
 
 async def is_blockhash_valid(ctx: RpcContext, params: Any) -> Any:
-    raw, cfg = P.positional(params, 1, 2)
-    h = P.blockhash(raw)
-    cfg = P.config(cfg)
-    P.commitment(cfg)
-
-    def work() -> Any:
-        slot = ctx.bank.slot
-        P.raise_if_not_reached(cfg, slot)
-        return with_context(slot, bool(ctx.bank.is_blockhash_valid(h)))
-    return await ctx.run(work)
+    h, cfg = P.key_and_config(params, P.blockhash)
+    return await ctx.contextual(cfg, lambda bank: bool(bank.is_blockhash_valid(h)))
 
 
 def message_fee(message: Any) -> int:
@@ -157,13 +147,7 @@ async def get_fee_for_message(ctx: RpcContext, params: Any) -> Any:
     except (binascii.Error, ValueError, Exception) as exc:  # solders raises non-ValueError types too
         raise invalid_params(f"invalid transaction message: {exc}") from None
     fee = message_fee(message)
-
-    def work() -> Any:
-        slot = ctx.bank.slot
-        P.raise_if_not_reached(cfg, slot)
-        valid = ctx.bank.is_blockhash_valid(message.recent_blockhash)
-        return with_context(slot, fee if valid else None)
-    return await ctx.run(work)
+    return await ctx.contextual(cfg, lambda bank: fee if bank.is_blockhash_valid(message.recent_blockhash) else None)
 
 
 MAX_WARP_SECONDS = 100 * 365 * 86_400

@@ -145,10 +145,7 @@ async def get_signature_statuses(ctx: RpcContext, params: Any) -> Any:
     if cfg.get("searchTransactionHistory") is not None:
         P.expect_bool(cfg["searchTransactionHistory"])
 
-    def work() -> Any:
-        slot = ctx.bank.slot
-        return with_context(slot, [status_entry(s) for s in ctx.bank.get_signature_statuses(signatures)])
-    return await ctx.run(work)
+    return await ctx.contextual({}, lambda bank: [status_entry(s) for s in bank.get_signature_statuses(signatures)])
 
 
 def transaction_json(stored: Any, encoding: str, max_version: int | None) -> dict[str, Any]:
@@ -212,28 +209,25 @@ async def get_signatures_for_address(ctx: RpcContext, params: Any) -> Any:
     return await ctx.run(work)
 
 
-async def request_airdrop(ctx: RpcContext, params: Any) -> Any:
-    key, lamports, cfg = P.positional(params, 2, 3)
+async def _faucet(ctx: RpcContext, params: Any, send: str, what: str) -> str:
+    """``[pubkey, amount, {commitment?}]`` -> signature of the faucet's ``bank.<send>(pubkey, amount)``."""
+    key, raw_amount, cfg = P.positional(params, 2, 3)
     to = P.pubkey(key)
-    amount = P.expect_u64(lamports)
-    cfg = P.config(cfg)
-    P.commitment(cfg)
-    r = await ctx.run(lambda: ctx.bank.airdrop(to, amount))
+    amount = P.expect_u64(raw_amount)
+    P.commitment(P.config(cfg))
+    r = await ctx.run(lambda: getattr(ctx.bank, send)(to, amount))
     if r.err is not None or not r.recorded:
-        raise internal_error(f"airdrop failed: {transaction_error_text(r.err)}")
+        raise internal_error(f"{what} failed: {transaction_error_text(r.err)}")
     return str(r.signature)
+
+
+async def request_airdrop(ctx: RpcContext, params: Any) -> Any:
+    return await _faucet(ctx, params, "airdrop", "airdrop")
 
 
 async def anomi_request_token_airdrop(ctx: RpcContext, params: Any) -> Any:
     """Non-standard USDC faucet: ``[ownerPubkey, amountBaseUnits]`` -> signature."""
-    key, amount, cfg = P.positional(params, 2, 3)
-    owner = P.pubkey(key)
-    base_units = P.expect_u64(amount)
-    P.config(cfg)
-    r = await ctx.run(lambda: ctx.bank.faucet_token(owner, base_units))
-    if r.err is not None or not r.recorded:
-        raise internal_error(f"token airdrop failed: {transaction_error_text(r.err)}")
-    return str(r.signature)
+    return await _faucet(ctx, params, "faucet_token", "token airdrop")
 
 
 METHODS = {

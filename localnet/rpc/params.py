@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from solders.hash import Hash
 from solders.pubkey import Pubkey
@@ -26,6 +26,7 @@ MAX_FILTER_BYTES = 128
 MAX_MULTIPLE_ACCOUNTS = 100
 MAX_SIGNATURE_STATUS_INPUTS = 256
 MAX_SIGNATURES_FOR_ADDRESS_LIMIT = 1000
+T = TypeVar("T")
 
 
 def json_type(value: Any) -> str:
@@ -94,29 +95,35 @@ def _fixed_error(exc: Exception) -> str:
     return "WrongSize" if "size" in text else "Invalid"
 
 
-def pubkey(value: Any) -> Pubkey:
-    """Agave's ``verify_pubkey``: -32602 ``Invalid param: WrongSize`` / ``Invalid param: Invalid``."""
+def _from_text(value: Any, parse: Callable[[str], T]) -> T:
+    """Agave's ``verify_pubkey``/``verify_signature``/``verify_hash``: -32602
+    ``Invalid param: WrongSize`` / ``Invalid param: Invalid``."""
     text = expect_str(value)
     try:
-        return Pubkey.from_string(text)
-    except ValueError as exc:
+        return parse(text)
+    except Exception as exc:  # ValueError, or solders' ParseHashError (not a ValueError)
         raise invalid_params(f"Invalid param: {_fixed_error(exc)}") from None
+
+
+def pubkey(value: Any) -> Pubkey:
+    return _from_text(value, Pubkey.from_string)
 
 
 def signature(value: Any) -> Signature:
-    text = expect_str(value)
-    try:
-        return Signature.from_string(text)
-    except ValueError as exc:
-        raise invalid_params(f"Invalid param: {_fixed_error(exc)}") from None
+    return _from_text(value, Signature.from_string)
 
 
 def blockhash(value: Any) -> Hash:
-    text = expect_str(value)
-    try:
-        return Hash.from_string(text)
-    except Exception as exc:  # solders raises ParseHashError, not a ValueError subclass
-        raise invalid_params(f"Invalid param: {_fixed_error(exc)}") from None
+    return _from_text(value, Hash.from_string)
+
+
+def key_and_config(params: Any, parse: Callable[[Any], T]) -> tuple[T, dict[str, Any]]:
+    """The common ``[<key>, {commitment?, minContextSlot?, ...}]`` shape: parsed key, validated config."""
+    raw, cfg = positional(params, 1, 2)
+    value = parse(raw)
+    cfg = config(cfg)
+    commitment(cfg)
+    return value, cfg
 
 
 def commitment(cfg: dict[str, Any]) -> str:
@@ -190,6 +197,22 @@ class Filters:
         return True
 
 
+MEMCMP_MAX_ENCODED = {"base58": 175, "base64": 172}
+
+
+def decode_text(text: str, encoding: str) -> bytes:
+    """``base58`` or ``base64`` text to bytes; a ValueError carries the decoder's reason."""
+    if encoding == "base58":
+        try:
+            return b58decode(text)
+        except Base58Error as exc:
+            raise ValueError(str(exc)) from None
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise ValueError(str(exc)) from None
+
+
 def _memcmp(value: Any) -> tuple[int, bytes]:
     if not isinstance(value, dict):
         raise params_deserialize_error(f"invalid type: {json_type(value)}, expected struct Memcmp")
@@ -202,22 +225,14 @@ def _memcmp(value: Any) -> tuple[int, bytes]:
         data = bytes(raw)
     else:
         text = expect_str(raw)
-        if encoding == "base58":
-            if len(text) > 175:
-                raise invalid_params("Invalid param: DataTooLarge")
-            try:
-                data = b58decode(text)
-            except Base58Error as exc:
-                raise invalid_params(f"Invalid param: DecodeError({exc})") from None
-        elif encoding == "base64":
-            if len(text) > 172:
-                raise invalid_params("Invalid param: DataTooLarge")
-            try:
-                data = base64.b64decode(text, validate=True)
-            except (binascii.Error, ValueError) as exc:
-                raise invalid_params(f"Invalid param: DecodeError({exc})") from None
-        else:
+        if not isinstance(encoding, str) or encoding not in MEMCMP_MAX_ENCODED:
             raise params_deserialize_error(f"unknown variant {json_type(encoding)}, expected `base58` or `base64`")
+        if len(text) > MEMCMP_MAX_ENCODED[encoding]:
+            raise invalid_params("Invalid param: DataTooLarge")
+        try:
+            data = decode_text(text, encoding)
+        except ValueError as exc:
+            raise invalid_params(f"Invalid param: DecodeError({exc})") from None
     if len(data) > MAX_FILTER_BYTES:
         raise invalid_params("Invalid param: DataTooLarge")
     return offset, data

@@ -78,6 +78,9 @@ TRANSACTION_ERROR_TEXT: dict[str, str] = {
     "SignatureFailure": "Transaction did not pass signature verification",
     "InvalidProgramForExecution": "This program may not be used for executing instructions",
     "SanitizeFailure": "Transaction failed to sanitize accounts offsets correctly",
+    "ClusterMaintenance": "Transactions are currently disabled due to cluster maintenance",
+    "AccountBorrowOutstanding": "Transaction processing left an account with an outstanding borrowed reference",
+    "InvalidRentPayingAccount": "Transaction leaves an account with a lower balance than rent-exempt minimum",
     "UnsupportedVersion": "Transaction version is unsupported",
     "InvalidWritableAccount": "Transaction loads a writable account that cannot be written",
     "TooManyAccountLocks": "Transaction locked too many accounts",
@@ -96,22 +99,25 @@ def instruction_error_text(error: str | dict) -> str:
         if "BorshIoError" in error:
             return INSTRUCTION_ERROR_TEXT["BorshIoError"]
         return str(error)
-    return INSTRUCTION_ERROR_TEXT.get(error, error)
+    if isinstance(error, str):
+        return INSTRUCTION_ERROR_TEXT.get(error, error)
+    return str(error)
 
 
 def transaction_error_text(err: str | dict) -> str:
-    """Agave's Display of a TransactionError (used in RPC preflight failure messages)."""
-    if isinstance(err, dict):
-        if "InstructionError" in err:
-            idx, ierr = err["InstructionError"]
-            return f"Error processing Instruction {idx}: {instruction_error_text(ierr)}"
-        if "InsufficientFundsForRent" in err:
-            i = err["InsufficientFundsForRent"]["account_index"]
-            return f"Transaction results in an account ({i}) with insufficient funds for rent"
-        if "DuplicateInstruction" in err:
-            return f"Transaction contains a duplicate instruction ({err['DuplicateInstruction']}) that is not allowed"
-        return str(err)
-    return TRANSACTION_ERROR_TEXT.get(err, err)
+    """Agave's Display of a TransactionError (log lines and RPC preflight failure messages)."""
+    if isinstance(err, str):
+        return TRANSACTION_ERROR_TEXT.get(err, err)
+    if isinstance(err, dict) and len(err) == 1:
+        (name, value), = err.items()
+        if name == "InstructionError" and isinstance(value, list) and len(value) == 2:
+            return f"Error processing Instruction {value[0]}: {instruction_error_text(value[1])}"
+        if name == "InsufficientFundsForRent" and isinstance(value, dict):
+            return f"Transaction results in an account ({value.get('account_index')}) with insufficient funds for rent"
+        if name == "DuplicateInstruction":
+            return f"Transaction contains a duplicate instruction ({value}) that is not allowed"
+        return f"{name}: {value}"
+    return str(err)
 
 
 class TransactionFailure(Exception):

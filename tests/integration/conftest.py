@@ -12,24 +12,18 @@ from typing import Iterator
 
 import pytest
 
-from tests.integration.localnet_process import LocalnetProcess, start_localnet
+from tests.integration.localnet_process import LocalnetProcess, running_localnet
 
 
 @pytest.fixture(scope="session")
 def localnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalnetProcess]:
     """The running cluster: ``.rpc_url``, ``.ws_url``, ``.ledger_dir``, ``.process``, ``.usdc_mint``."""
-    node = start_localnet(tmp_path_factory.mktemp("localnet-ledger"))
-    try:
+    with running_localnet(tmp_path_factory.mktemp("localnet-ledger")) as node:
         yield node
-    finally:
-        node.stop()
 
 
 @pytest.fixture(scope="module")
 def warp_localnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalnetProcess]:
     """A cluster (with its rail and MXE node) whose clock tests may move with ``anomi_warpClock``."""
-    node = start_localnet(tmp_path_factory.mktemp("warp-localnet-ledger"), extra_args=("--allow-clock-warp",))
-    try:
+    with running_localnet(tmp_path_factory.mktemp("warp-localnet-ledger"), extra_args=("--allow-clock-warp",)) as node:
         yield node
-    finally:
-        node.stop()

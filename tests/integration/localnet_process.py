@@ -10,6 +10,7 @@ and a hung cluster must fail one test with its log, never hang the whole suite.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Iterator
 
 from localnet.rpc.child_guard import guarded
 
@@ -135,3 +137,13 @@ def start_localnet(ledger_dir: Path, *, rpc_port: int | None = None, reset: bool
             node.kill9()
             raise RuntimeError(f"localnet was not ready within {timeout:.0f}s:\n{node.tail()}")
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def running_localnet(ledger_dir: Path, **options: Any) -> Iterator[LocalnetProcess]:
+    """``start_localnet`` for the duration of a ``with`` block (stopped cleanly afterwards)."""
+    node = start_localnet(ledger_dir, **options)
+    try:
+        yield node
+    finally:
+        node.stop()

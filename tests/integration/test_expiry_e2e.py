@@ -13,6 +13,7 @@ import asyncio
 import base64
 import struct
 import time
+from pathlib import Path
 
 import pytest
 
@@ -34,24 +35,21 @@ def cluster_time(node: LocalnetProcess) -> int:
     return struct.unpack_from("<q", base64.b64decode(value["data"][0]), 32)[0]
 
 
-@pytest.fixture(scope="module")
-def env(warp_localnet: LocalnetProcess, tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("expiry-e2e")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("ANOMI_PASSWORD", "expiry pw")
-    mp.setenv("ANOMI_RPC_URL", warp_localnet.rpc_url)
-    with payee_directory(warp_localnet.rpc_url, root / "directory") as url:
-        mp.setenv("ANOMI_DIRECTORY_URL", url)
-        yield root
-    mp.undo()
-
-
 def record(wallet: CliWallet, order: int) -> dict:
     return next(r for r in wallet.ok("queue")["records"] if r["order_id"] == order)
 
 
-def test_unsettled_order_expires_and_the_seller_reclaims(env, warp_localnet: LocalnetProcess) -> None:
-    seller, buyer = CliWallet("exp-seller", env), CliWallet("exp-buyer", env)
+def test_unsettled_order_expires_and_the_seller_reclaims(warp_localnet: LocalnetProcess, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANOMI_PASSWORD", "expiry pw")
+    monkeypatch.setenv("ANOMI_RPC_URL", warp_localnet.rpc_url)
+    with payee_directory(warp_localnet.rpc_url, tmp_path / "directory") as directory_url:
+        monkeypatch.setenv("ANOMI_DIRECTORY_URL", directory_url)
+        expire_and_reclaim(warp_localnet, tmp_path)
+
+
+def expire_and_reclaim(warp_localnet: LocalnetProcess, root: Path) -> None:
+    seller, buyer = CliWallet("exp-seller", root), CliWallet("exp-buyer", root)
     seller_addr = seller.ok("wallet", "create", "--words", "12")["address"]
     buyer.ok("wallet", "create", "--words", "12")
     seller.ok("faucet", "--sol", "1", "--usdc", "10")
