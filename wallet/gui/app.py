@@ -154,6 +154,11 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         return 1
     controller = WalletController(cfg, profile, keystore)
     controller.window.closed.connect(quit_event.set)
+
+    def report(exc_type, exc, tb) -> None:  # an action's unexpected failure: say so, keep running
+        controller.bridge.statusMessage.emit(f"Unexpected error: {exc_type.__name__}: {exc}")
+        sys.__excepthook__(exc_type, exc, tb)
+    sys.excepthook = report
     if args.tab and not controller.window.show_tab(args.tab):
         print(f"anomi-wallet: no tab {args.tab!r}", file=sys.stderr)
     shown = asyncio.Event()

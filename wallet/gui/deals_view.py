@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import qasync
 from PySide6.QtWidgets import (
     QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
     QSpinBox, QVBoxLayout, QWidget)
@@ -21,7 +20,7 @@ from solders.pubkey import Pubkey
 from wallet.core.otc_client import format_price, parse_price
 
 from .bridge import CoreBridge
-from .session import USER_ERRORS, GuiSession, InputError
+from .session import USER_ERRORS, GuiSession, InputError, action_slot
 from .table_widgets import MessageLabel, fill_table, make_table, select_key, selected_key
 
 
@@ -146,7 +145,7 @@ class DealsView(QWidget):
             button.setEnabled(True)
 
     # ------------------------------------------------------------------ list + select
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_refresh(self) -> None:
         try:
             rows = await self.session.deals.list()
@@ -160,7 +159,7 @@ class DealsView(QWidget):
                    [r["deal"] for r in ordered])
         await self.on_select()
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_select(self) -> None:
         deal = self.selected_deal()
         self._set_deal_buttons(deal is not None)
@@ -185,7 +184,7 @@ class DealsView(QWidget):
         self.results.setPlainText("\n".join(result_lines(data["mine"])))
 
     # ------------------------------------------------------------------ actions
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_create(self) -> None:
         try:
             amount = parse_units(self.amount_edit.text(), "amount")
@@ -202,7 +201,7 @@ class DealsView(QWidget):
         await self.on_refresh()
         select_key(self.table, out["deal"])
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_offer(self) -> None:
         deal = self.selected_deal()
         try:
@@ -220,7 +219,7 @@ class DealsView(QWidget):
                               "(fill computed under encryption)")
             await self.on_refresh()
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_crank(self) -> None:
         deal = self.selected_deal()
         if deal is None:
@@ -237,7 +236,7 @@ class DealsView(QWidget):
         self.message.info(text)
         await self.on_refresh()
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_close(self) -> None:
         deal = self.selected_deal()
         if deal is None:

@@ -8,7 +8,6 @@ stages move the progress bar, and "Cancel proof" stops it - then no bid is sent.
 """
 from __future__ import annotations
 
-import qasync
 from PySide6.QtWidgets import (
     QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout,
     QWidget)
@@ -19,7 +18,7 @@ from wallet.core.trader import OrderResult
 
 from .bridge import CoreBridge
 from .rail_panel import RailPanel
-from .session import USER_ERRORS, GuiSession, parse_pkr, parse_usdc
+from .session import USER_ERRORS, GuiSession, action_slot, parse_pkr, parse_usdc
 from .table_widgets import MessageLabel
 
 
@@ -118,7 +117,7 @@ class OrderEntry(QWidget):
             return None
 
     # ------------------------------------------------------------------ ask
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_ask(self) -> None:
         parsed = self._inputs(self.ask_size, self.ask_price)
         if parsed is None:
@@ -143,7 +142,7 @@ class OrderEntry(QWidget):
         await self.session.market.refresh()
 
     # ------------------------------------------------------------------ bid
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_bid(self) -> None:
         parsed = self._inputs(self.bid_size, self.bid_price)
         if parsed is None:

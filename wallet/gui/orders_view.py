@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 
-import qasync
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from protocol.units import format_pkr, format_usdc
@@ -15,7 +14,7 @@ from wallet.core.market_client import BookOrder
 from wallet.core.market_service import MyOrdersUpdated
 
 from .bridge import CoreBridge
-from .session import USER_ERRORS, GuiSession
+from .session import USER_ERRORS, GuiSession, action_slot
 from .table_widgets import MessageLabel, fill_table, make_table, selected_key
 
 HEADERS = ["Order id", "Side", "Price (PKR/USDC)", "Open (USDC)", "Original (USDC)", "Placed (UTC)"]
@@ -53,7 +52,7 @@ class OrdersView(QWidget):
     def _update_buttons(self) -> None:
         self.cancel_button.setEnabled(selected_key(self.table) in self.orders)
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_cancel(self) -> None:
         order_id = selected_key(self.table)
         if order_id not in self.orders:

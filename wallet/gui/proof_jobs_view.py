@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import qasync
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from wallet.core.proof_jobs import JobView, ProofFinished, ProofJobService, ProofProgress, ProofQueued
 
 from .bridge import CoreBridge
 from .file_choosers import choose_open_path, choose_save_path
-from .session import USER_ERRORS, GuiSession
+from .session import USER_ERRORS, GuiSession, action_slot
 from .table_widgets import MessageLabel, fill_table, make_table, selected_key
 
 HEADERS = ["Job", "What", "Circuit", "State", "Stage", "Progress", "Detail"]
@@ -101,7 +100,7 @@ class ProofJobsView(QWidget):
         self.session.ctx.proofs.cancel(job.job_id)
         self.message.info(f"cancelling job {job.job_id} (stops before its next stage)")
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_export_request(self) -> None:
         job = self.selected()
         if job is None or job.request is None:
@@ -117,7 +116,7 @@ class ProofJobsView(QWidget):
             return
         self.message.info(f"wrote {path} (private: prove it offline with `anomi prove {path} -o PROOF.json`)")
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_export_proof(self) -> None:
         job = self.selected()
         if job is None or job.proof is None:
@@ -133,7 +132,7 @@ class ProofJobsView(QWidget):
             return
         self.message.info(f"wrote {path}")
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_import(self) -> None:
         path = await self.choose_open_path("Import a payment proof file")
         if not path:

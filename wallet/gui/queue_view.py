@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout,
@@ -25,7 +24,7 @@ from wallet.core.proof_jobs import ProofFinished, ProofJobService, ProofProgress
 
 from .bridge import CoreBridge
 from .file_choosers import choose_save_path
-from .session import USER_ERRORS, GuiSession
+from .session import USER_ERRORS, GuiSession, action_slot
 from .table_widgets import MessageLabel, fill_table, make_table, row_key, select_key, selected_key
 
 HEADERS = ["#", "Role", "Status", "USDC", "Price (PKR/USDC)", "PKR due", "Time left"]
@@ -214,7 +213,7 @@ class QueueView(QWidget):
             self.busy.discard(order_id)
             self.update_details()
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def reveal(self, order_id: int) -> None:
         self.revealing.add(order_id)
         self.update_details()
@@ -228,7 +227,7 @@ class QueueView(QWidget):
             self.revealing.discard(order_id)
         self.update_details()
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_pay(self) -> None:
         r = self.selected()
         if r is None:
@@ -241,7 +240,7 @@ class QueueView(QWidget):
             self.message.info(f"paid {format_pkr(out['amount_paisa'])} PKR to {out['payee_name']} "
                               f"({out['payee']}) for matched order #{r.order_id}")
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_prove(self) -> None:
         r = self.selected()
         if r is None:
@@ -261,7 +260,7 @@ class QueueView(QWidget):
     async def choose_save_path(self, title: str, default_name: str) -> str | None:
         return await choose_save_path(self, title, default_name)
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_export_request(self) -> None:
         r = self.selected()
         if r is None:
@@ -285,7 +284,7 @@ class QueueView(QWidget):
             self.session.ctx.proofs.cancel(self.prove_job)
             self.message.info("cancelling the payment proof")
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_finalize(self) -> None:
         r = self.selected()
         if r is None:
@@ -296,7 +295,7 @@ class QueueView(QWidget):
             self.bridge.statusMessage.emit(f"Matched order #{r.order_id} settled")
             await self.session.market.refresh()
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_reclaim(self) -> None:
         r = self.selected()
         if r is None:

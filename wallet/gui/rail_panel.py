@@ -7,13 +7,12 @@ encrypted notes (TradeContext.open_rail_account).
 """
 from __future__ import annotations
 
-import qasync
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from protocol.units import format_pkr
 
 from .bridge import CoreBridge
-from .session import USER_ERRORS, GuiSession, parse_pkr
+from .session import USER_ERRORS, GuiSession, action_slot, parse_pkr
 from .table_widgets import MessageLabel
 
 
@@ -68,7 +67,7 @@ class RailPanel(QGroupBox):
         self.account_label.setText(f"{note['handle']} ({note.get('display_name') or '-'})" if opened
                                    else "none yet: asks are paid into it, bids prove solvency from it")
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_open(self) -> None:
         handle, name = self.handle_edit.text().strip(), self.name_edit.text().strip()
         if not handle or not name:
@@ -87,7 +86,7 @@ class RailPanel(QGroupBox):
         self.show_state()
         await self.on_refresh()
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_topup(self) -> None:
         try:
             paisa = parse_pkr(self.topup_edit.text(), "top-up")
@@ -106,7 +105,7 @@ class RailPanel(QGroupBox):
         self.message.info(f"topped up {format_pkr(paisa)} PKR")
         self.topup_edit.clear()
 
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_refresh(self) -> None:
         if not self.has_account():
             return

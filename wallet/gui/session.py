@@ -11,8 +11,13 @@ turns them into a message and nothing else happens.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+import qasync
 
 from protocol.units import pkr_to_paisa, usdc_to_base
 from wallet.core.chain import ChainError
@@ -35,6 +40,25 @@ from wallet.core.tx import TxError
 USER_ERRORS: tuple[type[BaseException], ...] = (
     ChainError, ClusterError, ConfigError, DealError, DirectoryError, KeystoreError, MarketError,
     ProofJobError, RailError, TxError, ValueError)
+
+
+def action_slot(*types: type) -> Callable:
+    """qasync.asyncSlot for a view method that acts through `self.session`: the running task is
+    tracked so closing the window cancels actions still in flight instead of letting them reach
+    the closed RPC client."""
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        async def tracked(self: Any, *args: Any) -> Any:
+            task = asyncio.current_task()
+            tasks: set = self.session.tasks
+            if task is not None:
+                tasks.add(task)
+            try:
+                return await fn(self, *args)
+            finally:
+                tasks.discard(task)
+        return qasync.asyncSlot(*types)(tracked)
+    return decorate
 
 
 class InputError(ValueError):
@@ -83,6 +107,7 @@ class GuiSession:
         self.settlement = Settlement(self.ctx)
         self.deals = DealService(self.ctx)
         self.market_address: str | None = None
+        self.tasks: set[asyncio.Task[Any]] = set()   # view actions in flight (action_slot)
 
     @property
     def owner(self) -> str:
@@ -93,6 +118,13 @@ class GuiSession:
         await self.market.start()
 
     async def stop(self) -> None:
+        current = asyncio.current_task()
+        pending = [t for t in self.tasks if t is not current and not t.done()]
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await self.market.stop()
         await self.ctx.close()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 
-import qasync
 from PySide6.QtWidgets import (
     QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
     QWidget)
@@ -21,7 +20,7 @@ from wallet.core.config import LOCALNET, ClusterProfile, WalletConfig
 from wallet.core.identities import IdentityBook
 
 from .bridge import CoreBridge
-from .session import USER_ERRORS, GuiSession
+from .session import USER_ERRORS, GuiSession, action_slot
 from .table_widgets import MessageLabel, fill_table, make_table, selected_key
 
 
@@ -151,7 +150,7 @@ class SettingsView(QWidget):
         self._identity_action("rotated", lambda: self.identities.rotate(ref, self.label_edit.text().strip() or None))
 
     # ------------------------------------------------------------------ notary
-    @qasync.asyncSlot()
+    @action_slot()
     async def on_notary(self) -> None:
         self.notary_button.setEnabled(False)
         try:
