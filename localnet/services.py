@@ -44,7 +44,18 @@ def _mxe_argv(ledger_dir: Path, rpc_port: int) -> list[str]:
             "--rpc-url", f"http://127.0.0.1:{rpc_port}", "--ws-url", f"ws://127.0.0.1:{rpc_port + 1}"]
 
 
+def directory_port(rpc_port: int) -> int:
+    """The payee directory listens on 8911, or rpc_port + 12 when the RPC port is not the default."""
+    return 8911 if rpc_port == DEFAULT_RPC_PORT else rpc_port + 12
+
+
+def _directory_argv(ledger_dir: Path, rpc_port: int) -> list[str]:
+    return [sys.executable, "-c", _ANOMI_MAIN, "directory", "up", "--port", str(directory_port(rpc_port)),
+            "--rpc-url", f"http://127.0.0.1:{rpc_port}", "--data", str(Path(ledger_dir) / "directory")]
+
+
 SERVICES: list[ServiceSpec] = [
     ServiceSpec(name="rails", argv=_rails_argv, ready_prefix="rails: listening on"),
     ServiceSpec(name="mxe", argv=_mxe_argv, ready_prefix="mxe: ready"),
+    ServiceSpec(name="directory", argv=_directory_argv, ready_prefix="directory: listening on"),
 ]

@@ -19,6 +19,7 @@ COMMAND_MODULES: list[str] = [
     "localnet.cli",
     "localnet.rails.cli",
     "localnet.mxe.cli",
+    "localnet.directory.cli",
     "prover.cli",
     "wallet.commands.wallet",
     "wallet.commands.balance",
@@ -26,7 +27,6 @@ COMMAND_MODULES: list[str] = [
     "wallet.commands.market",
     "wallet.commands.settle",
     "wallet.commands.rail",
-    "wallet.commands.directory",
     "wallet.commands.deal",
 ]
 

@@ -189,6 +189,7 @@ async def anomi_cluster_info(ctx: RpcContext, params: Any) -> Any:
         "rpcUrl": ctx.rpc_url,
         "wsUrl": ctx.ws_url,
         "railUrl": ctx.service_urls.get("rails"),
+        "directoryUrl": ctx.service_urls.get("directory"),
         "services": dict(ctx.service_urls),
     }
 

@@ -1,7 +1,7 @@
 """GUI tests run offscreen against one real `anomi localnet up` process per session.
 
-The cluster runs its side services (fiat rail + notary, MXE node) so the trading views can be
-driven end to end; `gui_directory` is a real payee directory process next to it.
+The cluster runs its side services (fiat rail + notary, MXE node, payee directory) so the
+trading views can be driven end to end.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.integration.cli_wallets import payee_directory  # noqa: E402
 from tests.integration.localnet_process import LocalnetProcess, start_localnet  # noqa: E402
 
 
@@ -23,9 +22,3 @@ def gui_localnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalnetP
         yield node
     finally:
         node.stop()
-
-
-@pytest.fixture(scope="session")
-def gui_directory(gui_localnet: LocalnetProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with payee_directory(gui_localnet.rpc_url, tmp_path_factory.mktemp("gui-directory")) as url:
-        yield url

@@ -2,7 +2,7 @@
 
 Each wallet is a fresh keystore in its own data dir, its window built by the app's own
 WalletController (balances + GuiSession with the live market service), pointed at the session's
-localnet (rail + MXE) and payee directory. `until` polls a condition while the qasync loop runs,
+localnet (rail, MXE node, payee directory). `until` polls a condition while the qasync loop runs,
 so Qt signals, asyncSlots and the core's tasks all make progress.
 """
 from __future__ import annotations
@@ -45,8 +45,9 @@ async def until(pred: Callable[[], Any], timeout: float = 30.0, what: str = "con
         raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}") from None
 
 
-def profile_for(node: LocalnetProcess, directory_url: str) -> ClusterProfile:
-    return ClusterProfile("gui-test", node.rpc_url, node.ws_url, directory_url=directory_url).validated()
+def profile_for(node: LocalnetProcess) -> ClusterProfile:
+    """The session's cluster; the rail and payee directory are the ones it advertises."""
+    return ClusterProfile("gui-test", node.rpc_url, node.ws_url).validated()
 
 
 class GuiWallet:

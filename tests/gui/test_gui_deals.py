@@ -14,9 +14,9 @@ def finished(view) -> bool:
     return bool(text) and "waiting for the MXE" not in text
 
 
-def test_deal_create_offer_crank_and_decrypted_results(qtbot, loop, gui_localnet, gui_directory,  # noqa: F811
+def test_deal_create_offer_crank_and_decrypted_results(qtbot, loop, gui_localnet,  # noqa: F811
                                                         tmp_path: Path) -> None:
-    profile = profile_for(gui_localnet, gui_directory)
+    profile = profile_for(gui_localnet)
     creator = GuiWallet(tmp_path, "creator", profile, qtbot)
     offeror = GuiWallet(tmp_path, "offeror", profile, qtbot)
     deals, theirs = creator.window.deals, offeror.window.deals

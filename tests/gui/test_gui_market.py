@@ -8,8 +8,8 @@ from tests.gui.gui_trading import GuiWallet, cell, column, loop, profile_for, un
 from wallet.core.tx import TxSubmitted
 
 
-def test_book_live_ask_form_and_cancel(qtbot, loop, gui_localnet, gui_directory, tmp_path: Path) -> None:  # noqa: F811
-    profile = profile_for(gui_localnet, gui_directory)
+def test_book_live_ask_form_and_cancel(qtbot, loop, gui_localnet, tmp_path: Path) -> None:  # noqa: F811
+    profile = profile_for(gui_localnet)
     me = GuiWallet(tmp_path, "me", profile, qtbot)
     other = GuiWallet(tmp_path, "other", profile, qtbot)
     book, entry = me.window.book, me.window.book.entry

@@ -17,8 +17,8 @@ def job_states(view) -> dict[str, str]:
     return {cell(view.table, r, 1): cell(view.table, r, 3) for r in range(view.table.rowCount())}
 
 
-def test_cancel_export_and_import(qtbot, loop, gui_localnet, gui_directory, tmp_path: Path) -> None:  # noqa: F811
-    w = GuiWallet(tmp_path, "prover", profile_for(gui_localnet, gui_directory), qtbot)
+def test_cancel_export_and_import(qtbot, loop, gui_localnet, tmp_path: Path) -> None:  # noqa: F811
+    w = GuiWallet(tmp_path, "prover", profile_for(gui_localnet), qtbot)
     entry, jobs, proofs = w.window.book.entry, w.window.proofs, w.session.ctx.proofs
     saved: list[str] = []
 

@@ -28,8 +28,8 @@ def enabled(q) -> list[str]:
                                  ("finalize", q.finalize_button), ("reclaim", q.reclaim_button)) if b.isEnabled()]
 
 
-def test_actions_follow_the_record_state(qtbot, loop, gui_localnet, gui_directory, tmp_path: Path) -> None:  # noqa: F811
-    w = GuiWallet(tmp_path, "queue", profile_for(gui_localnet, gui_directory), qtbot)
+def test_actions_follow_the_record_state(qtbot, loop, gui_localnet, tmp_path: Path) -> None:  # noqa: F811
+    w = GuiWallet(tmp_path, "queue", profile_for(gui_localnet), qtbot)
     q, me, other = w.window.queue, str(w.owner), "11111111111111111111111111111111"
 
     async def scenario() -> None:

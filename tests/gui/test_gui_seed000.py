@@ -12,8 +12,8 @@ from tests.gui.gui_trading import GuiWallet, cell, loop, profile_for, until, vau
 from wallet.core.proof_jobs import ProofProgress
 
 
-def test_seed_000_through_the_window(qtbot, loop, gui_localnet, gui_directory, tmp_path: Path) -> None:  # noqa: F811
-    profile = profile_for(gui_localnet, gui_directory)
+def test_seed_000_through_the_window(qtbot, loop, gui_localnet, tmp_path: Path) -> None:  # noqa: F811
+    profile = profile_for(gui_localnet)
     ali = GuiWallet(tmp_path, "ali", profile, qtbot)
     farzan = GuiWallet(tmp_path, "farzan", profile, qtbot)
     stages: list[str] = []

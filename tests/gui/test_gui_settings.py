@@ -10,8 +10,8 @@ from tests.gui.gui_trading import GuiWallet, cell, loop, profile_for, until  # n
 from wallet.core.config import WalletConfig
 
 
-def test_profile_identities_and_notary(qtbot, loop, gui_localnet, gui_directory, tmp_path: Path) -> None:  # noqa: F811
-    w = GuiWallet(tmp_path, "settings", profile_for(gui_localnet, gui_directory), qtbot)
+def test_profile_identities_and_notary(qtbot, loop, gui_localnet, tmp_path: Path) -> None:  # noqa: F811
+    w = GuiWallet(tmp_path, "settings", profile_for(gui_localnet), qtbot)
     s = w.window.settings
     config_file = tmp_path / "settings" / "config.json"
 

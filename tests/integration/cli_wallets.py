@@ -54,11 +54,15 @@ class CliWallet:
         return err
 
 
-@contextlib.contextmanager
-def payee_directory(rpc_url: str, data: Path) -> Iterator[str]:
-    """A real `anomi directory serve` process on a free port; yields its URL."""
+def start_payee_directory(rpc_url: str, data: Path, *, ignore_sigterm: bool = False,
+                          timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
+    """A standalone `anomi directory up` process on a free port (dies with the test run);
+    returns it and its URL once it printed its ready line. ``ignore_sigterm`` starts it with
+    SIGTERM ignored, as a child of a parent that ignores it would be."""
     argv = [sys.executable, "-c", "import sys; from wallet.cli import main; sys.exit(main())",
-            "directory", "serve", "--url", rpc_url, "--port", "0", "--data", str(data)]
+            "directory", "up", "--rpc-url", rpc_url, "--port", "0", "--data", str(data)]
+    if ignore_sigterm:  # the ignore is inherited through exec, like a real parent's would be
+        argv = ["sh", "-c", "trap '' TERM; exec \"$@\"", "sh", *argv]
     proc = subprocess.Popen(guarded(argv), cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, errors="replace", start_new_session=True)
     ready: list[str] = []
@@ -71,13 +75,29 @@ def payee_directory(rpc_url: str, data: Path) -> Iterator[str]:
                 got.set()
         got.set()
     threading.Thread(target=pump, daemon=True).start()
+    if not (got.wait(timeout) and ready):
+        stop_process(proc)
+        raise AssertionError("the payee directory did not start")
+    return proc, ready[0]
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    proc.terminate()
     try:
-        assert got.wait(60) and ready, "the payee directory did not start"
-        yield ready[0]
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)
+
+
+@contextlib.contextmanager
+def payee_directory(rpc_url: str, data: Path) -> Iterator[str]:
+    """A standalone `anomi directory up` process on a free port; yields its URL.
+
+    (`anomi localnet up` runs one of its own and advertises it as `directoryUrl`; this is for
+    the standalone command.)"""
+    proc, url = start_payee_directory(rpc_url, data)
+    try:
+        yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop_process(proc)

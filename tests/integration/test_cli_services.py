@@ -1,11 +1,12 @@
 """Wallet services against the real localnet: live book / my-orders / queue events over
 accountSubscribe while CLI wallets trade, cancel returning escrow, and the payee directory's
-refusals (only the matched buyer; unknown orders) checked against the real MatchedOrder."""
+refusals (only the matched buyer; unknown orders) checked against the real MatchedOrder. The
+directory is the one `anomi localnet up` runs and advertises; `anomi directory up` alone too."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -14,16 +15,16 @@ from nacl.bindings import crypto_scalarmult_base
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from tests.integration.cli_wallets import CliWallet, payee_directory
+from localnet.services import directory_port
+from tests.integration.cli_wallets import CliWallet, start_payee_directory, stop_process
+from tests.integration.localnet_client import raw_rpc
 from tests.integration.localnet_process import LocalnetProcess, free_port_block
 from wallet.core.chain import Chain
-from wallet.core.cluster import ClusterError
 from wallet.core.config import ClusterProfile
-from wallet.core.directory_process import directory_healthy, ensure_payee_directory
 from wallet.core.events import EventBus
 from wallet.core.keystore import Keystore
 from wallet.core.market_service import BookUpdated, MarketService, MyOrdersUpdated, QueueUpdated
-from wallet.core.payee_directory import DirectoryClient, DirectoryError
+from wallet.core.payee_directory import DirectoryClient, DirectoryError, directory_url
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +33,14 @@ def env(localnet: LocalnetProcess, tmp_path_factory: pytest.TempPathFactory):
     mp = pytest.MonkeyPatch()
     mp.setenv("ANOMI_PASSWORD", "cli services pw")
     mp.setenv("ANOMI_RPC_URL", localnet.rpc_url)
-    with payee_directory(localnet.rpc_url, root / "directory") as url:
-        mp.setenv("ANOMI_DIRECTORY_URL", url)
-        yield root, url
+    mp.delenv("ANOMI_DIRECTORY_URL", raising=False)  # wallets use the one the cluster advertises
+    info = (await_(raw_rpc(localnet.rpc_url, "anomi_clusterInfo")))["result"]
+    yield root, info["directoryUrl"]
     mp.undo()
+
+
+def await_(coro):
+    return asyncio.run(asyncio.wait_for(coro, 30))
 
 
 async def until(pred, timeout: float = 20.0) -> None:
@@ -111,21 +116,47 @@ async def test_live_market_events_cancel_and_directory_refusals(env, localnet: L
     assert "expires in" in err
 
 
-async def test_embedded_profile_starts_a_shared_payee_directory(localnet: LocalnetProcess, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_cluster_advertises_its_directory_and_profiles_override_it(
+        localnet: LocalnetProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    info = (await raw_rpc(localnet.rpc_url, "anomi_clusterInfo"))["result"]
+    advertised = f"http://127.0.0.1:{directory_port(localnet.rpc_port)}"
+    assert info["directoryUrl"] == info["services"]["directory"] == advertised
     monkeypatch.delenv("ANOMI_DIRECTORY_URL", raising=False)
-    port = free_port_block(1)
-    profile = ClusterProfile("localnet", localnet.rpc_url, localnet.ws_url, embedded=True,
-                             directory_url=f"http://127.0.0.1:{port}").validated()
-    url = await ensure_payee_directory(profile, root=tmp_path)
-    pid = int((tmp_path / f"directory-{port}.pid").read_text())
+    plain = ClusterProfile("t", localnet.rpc_url, localnet.ws_url).validated()
+    own = ClusterProfile("t", localnet.rpc_url, localnet.ws_url, directory_url="http://127.0.0.1:1/").validated()
+    # a cluster that answers no anomi_clusterInfo (nothing listens) advertises nothing
+    silent_port = free_port_block(1)
+    silent = ClusterProfile("t", f"http://127.0.0.1:{silent_port}", f"ws://127.0.0.1:{silent_port + 1}",
+                            usdc_mint=localnet.usdc_mint).validated()
+    async with Chain(plain) as a, Chain(own) as b, Chain(silent) as c:
+        assert await directory_url(a) == advertised
+        assert await directory_url(b) == "http://127.0.0.1:1"
+        with pytest.raises(DirectoryError, match="advertises no payee directory"):
+            await directory_url(c)
+        monkeypatch.setenv("ANOMI_DIRECTORY_URL", "http://127.0.0.1:2")
+        assert await directory_url(a) == await directory_url(c) == "http://127.0.0.1:2"
+    with pytest.raises(DirectoryError, match="cannot be reached.*anomi localnet up"):
+        await DirectoryClient("http://127.0.0.1:1").deposit(Keypair(), "0345-1234567", 7, "X")
+
+
+def test_standalone_directory_serves_and_stops_promptly_on_sigterm(localnet: LocalnetProcess,
+                                                                   tmp_path: Path) -> None:
+    """`anomi directory up` alone: answers, refuses an unknown order against the real cluster,
+    and exits within a second or two of SIGTERM even when started with SIGTERM ignored."""
+    proc, url = start_payee_directory(localnet.rpc_url, tmp_path / "d", ignore_sigterm=True)
     try:
-        assert url == f"http://127.0.0.1:{port}" and await directory_healthy(url)
-        assert await ensure_payee_directory(profile, root=tmp_path) == url  # found, not restarted
-        assert int((tmp_path / f"directory-{port}.pid").read_text()) == pid
+        market = Pubkey.from_string(str(await_(raw_rpc(localnet.rpc_url, "anomi_clusterInfo"))["result"]
+                                        ["programIds"]["market"]))  # not a market: no queue
+        secret = bytes(range(32))
+        with pytest.raises(DirectoryError) as exc:
+            await_(DirectoryClient(url).reveal(Keypair(), market, 0, crypto_scalarmult_base(secret), secret, 1))
+        assert exc.value.code == "wrong_market"
+        assert (tmp_path / "d" / "directory.sqlite3").stat().st_mode & 0o777 == 0o600
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(5) == 0 and time.monotonic() - started < 5
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the payee directory ignored SIGTERM") from None
     finally:
-        os.kill(pid, signal.SIGTERM)
-    remote = ClusterProfile("remote", localnet.rpc_url, localnet.ws_url,
-                            directory_url=f"http://127.0.0.1:{free_port_block(1)}").validated()
-    with pytest.raises(ClusterError, match="no payee directory answers"):
-        await ensure_payee_directory(remote, root=tmp_path)
+        if proc.poll() is None:
+            stop_process(proc)

@@ -1,5 +1,5 @@
 """Seed 000 end to end through `anomi` commands only: a seller and a buyer wallet, the real
-localnet process (programs, rail, notary), a real payee directory process and real proofs.
+localnet process (programs, rail, notary, payee directory) and real proofs.
 
 Phase 1 ask + escrow; phase 2 bid with a solvency proof, matched, Pending with 24 h; phase 3 the
 buyer learns the payee handle (sealed to its x25519 identity), pays 28,500 PKR on the rail and
@@ -15,7 +15,7 @@ import pytest
 
 from protocol import market_codec as mc
 from solders.pubkey import Pubkey
-from tests.integration.cli_wallets import CliWallet, payee_directory
+from tests.integration.cli_wallets import CliWallet
 from tests.integration.localnet_process import LocalnetProcess
 from wallet.core.chain import Chain
 from wallet.core.config import ClusterProfile
@@ -37,9 +37,8 @@ def env(localnet: LocalnetProcess, tmp_path_factory: pytest.TempPathFactory):
     mp = pytest.MonkeyPatch()
     mp.setenv("ANOMI_PASSWORD", "cli seed pw")
     mp.setenv("ANOMI_RPC_URL", localnet.rpc_url)
-    with payee_directory(localnet.rpc_url, root / "directory") as url:
-        mp.setenv("ANOMI_DIRECTORY_URL", url)
-        yield root
+    mp.delenv("ANOMI_DIRECTORY_URL", raising=False)  # the wallet uses the directory the cluster advertises
+    yield root
     mp.undo()
 
 

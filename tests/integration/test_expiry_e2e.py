@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.cli_wallets import CliWallet, payee_directory
+from tests.integration.cli_wallets import CliWallet
 from tests.integration.localnet_client import raw_rpc
 from tests.integration.localnet_process import LocalnetProcess
 from tests.integration.test_cli_zkp2p import vault_balance
@@ -43,9 +43,8 @@ def test_unsettled_order_expires_and_the_seller_reclaims(warp_localnet: Localnet
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANOMI_PASSWORD", "expiry pw")
     monkeypatch.setenv("ANOMI_RPC_URL", warp_localnet.rpc_url)
-    with payee_directory(warp_localnet.rpc_url, tmp_path / "directory") as directory_url:
-        monkeypatch.setenv("ANOMI_DIRECTORY_URL", directory_url)
-        expire_and_reclaim(warp_localnet, tmp_path)
+    monkeypatch.delenv("ANOMI_DIRECTORY_URL", raising=False)  # the cluster's own directory
+    expire_and_reclaim(warp_localnet, tmp_path)
 
 
 def expire_and_reclaim(warp_localnet: LocalnetProcess, root: Path) -> None:

@@ -1,12 +1,12 @@
 """Seed 000 at program level on a REAL `anomi localnet up` process: the embedded fiat rail signs
-the attestation and the receipt, the payee directory process hands the handle to the matched
+the attestation and the receipt, the cluster's payee directory service hands the handle to the matched
 buyer, and every proof is a real Groth16 proof of the solvency/payment circuits (prover/).
 
 Then, on the same cluster and with real proofs, the attacks that real proofs make possible: a
 solvency proof reused by another wallet, a payment proof for another order, one payment for two
 orders, finalizing twice — each refused with the IDL's named error and no token moved. Finally
-every file of the ledger directory (SQLite database, WAL, MXE files; not the rail's own data
-dir, which holds handles by design) is scanned for the seller's handle.
+every file of the ledger directory (SQLite database, WAL, MXE files; not the data dirs of the
+rail and the payee directory, which hold handles by design) is scanned for the seller's handle.
 
 Why a cluster of its own (not the session one): the scan must see only this module's ledger, and
 the bid must meet exactly the seller's ask, not a resting order some other test left behind.
@@ -36,7 +36,6 @@ from protocol.idl import load_idl
 from protocol.market_pdas import nullifier as nullifier_pda
 from protocol.program_ids import SYSVAR_CLOCK_ID
 from protocol.units import fiat_due
-from tests.integration.cli_wallets import payee_directory
 from tests.integration.localnet_client import b64, blockhash, raw_rpc, sign
 from tests.integration.localnet_process import LocalnetProcess, start_localnet
 from wallet.core.payee_directory import DirectoryClient, DirectoryError
@@ -162,9 +161,11 @@ def error_name(idl, meta: dict) -> str | None:
     return name
 
 
-def rail_url(node: LocalnetProcess) -> str:
-    """The rail the cluster advertises (anomi_clusterInfo), as a wallet finds it."""
-    return asyncio.run(raw_rpc(node.rpc_url, "anomi_clusterInfo"))["result"]["railUrl"]
+def advertised(node: LocalnetProcess, key: str) -> str:
+    """A side service's URL as the cluster advertises it (anomi_clusterInfo) and a wallet finds it."""
+    url = asyncio.run(raw_rpc(node.rpc_url, "anomi_clusterInfo"))["result"][key]
+    assert url, f"the cluster advertises no {key}"
+    return url
 
 
 @pytest.fixture(scope="module")
@@ -173,12 +174,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     node = start_localnet(root / "ledger")
     loop = asyncio.new_event_loop()
     try:
-        with payee_directory(node.rpc_url, root / "directory") as directory_url:
-            mint = Pubkey.from_string(node.usdc_mint)
-            w = World(node, loop, AsyncClient(node.rpc_url), RailClient(rail_url(node)),
-                      DirectoryClient(directory_url), Prover(), mc.market_addresses(mint), mint)
-            yield w
-            loop.run_until_complete(w.client.close())
+        mint = Pubkey.from_string(node.usdc_mint)
+        w = World(node, loop, AsyncClient(node.rpc_url), RailClient(advertised(node, "railUrl")),
+                  DirectoryClient(advertised(node, "directoryUrl")), Prover(), mc.market_addresses(mint), mint)
+        yield w
+        loop.run_until_complete(w.client.close())
     finally:
         loop.close()
         node.stop()
@@ -337,8 +337,12 @@ def needles(handle: str) -> dict[str, bytes]:
     return out
 
 
+HANDLE_HOLDERS = ("rails", "directory")  # side services' data dirs: they serve handles by design
+
+
 def scan(ledger: Path, handle: str) -> tuple[list[Path], list[str]]:
-    files = [p for p in sorted(ledger.rglob("*")) if p.is_file() and "rails" not in p.relative_to(ledger).parts]
+    files = [p for p in sorted(ledger.rglob("*"))
+             if p.is_file() and not set(HANDLE_HOLDERS) & set(p.relative_to(ledger).parts)]
     hits = [f"{name} in {p}" for p in files for name, needle in needles(handle).items() if needle in p.read_bytes()]
     return files, hits
 
@@ -350,8 +354,9 @@ def test_handle_bytes_are_nowhere_in_the_ledger_dir(world: World) -> None:
     if "payment0" not in w.state:
         pytest.fail("needs the seed scenario's state (test_seed_000_four_phases) first")
     ledger = w.node.ledger_dir
-    # positive control: the rail's own data dir does hold the handle, and the scan finds it there
-    assert any(SELLER_HANDLE.encode() in p.read_bytes() for p in (ledger / "rails").iterdir() if p.is_file())
+    # positive control: the side services' own data dirs do hold the handle, where bytes are found
+    for holder in HANDLE_HOLDERS:
+        assert any(SELLER_HANDLE.encode() in p.read_bytes() for p in (ledger / holder).iterdir() if p.is_file()), holder
     files, hits = scan(ledger, SELLER_HANDLE)
     names = {p.name for p in files}
     assert {"ledger.sqlite", "ledger.sqlite-wal"} <= names, names

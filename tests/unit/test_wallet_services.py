@@ -16,16 +16,16 @@ from prover.files import ProofRequest
 from prover.statements import SolvencyStatement
 from protocol.attestation import (
     BalanceAttestation, account_commitment, sign_balance_attestation)
-from wallet.core.config import ClusterProfile
 from wallet.core.events import EventBus
 from wallet.core.keystore import KdfParams, Keystore
 from wallet.core.market_client import (
     BookOrder, BookSnapshot, MarketError, MatchedOrderView, check_order, split_proof)
 from wallet.core.otc_client import DealError, format_price, parse_price
-from wallet.core.payee_directory import (
-    DEPOSIT_DOMAIN, REVEAL_DOMAIN, DirectoryError, PayeeDetails, check_signed, deposit_fields,
-    open_details, reveal_fields, seal_details, sign)
-from wallet.core.payee_directory_server import DEPOSIT_KEYS, REVEAL_KEYS, DirectoryService, DirectoryStore
+from localnet.directory.server import DirectoryService
+from localnet.directory.store import DirectoryStore
+from protocol.payee_directory import (
+    DEPOSIT_DOMAIN, DEPOSIT_KEYS, REVEAL_DOMAIN, REVEAL_KEYS, DirectoryError, PayeeDetails,
+    check_signed, deposit_fields, open_details, reveal_fields, seal_details, sign)
 from wallet.core.proof_jobs import ProofFinished, ProofJobError, ProofJobService, ProofProgress
 
 HANDLE = "0345-1234567"
@@ -71,7 +71,7 @@ def test_signed_requests_refuse_tampering_staleness_and_extra_fields() -> None:
 async def test_directory_deposit_needs_the_commitment_opening(tmp_path: Path) -> None:
     store = DirectoryStore(tmp_path / "d.sqlite3")
     assert (tmp_path / "d.sqlite3").stat().st_mode & 0o777 == 0o600
-    service = DirectoryService(ClusterProfile("t", "http://127.0.0.1:9", "ws://127.0.0.1:10"), store)
+    service = DirectoryService("http://127.0.0.1:9", store)
     seller = Keypair()
     try:
         good = sign(DEPOSIT_DOMAIN, deposit_fields(seller.pubkey(), HANDLE, SALT, "Ali", int(time.time())),
@@ -90,7 +90,32 @@ async def test_directory_deposit_needs_the_commitment_opening(tmp_path: Path) ->
             assert exc.value.code == "invalid_field"
         assert store.get(str(seller.pubkey()), account_commitment("0300-1111111", SALT)) is None
     finally:
-        await service.chain.close()
+        await service.close()
+        store.close()
+
+
+async def test_directory_reveal_refuses_malformed_requests_and_reports_an_unreachable_cluster(
+        tmp_path: Path) -> None:
+    store = DirectoryStore(tmp_path / "d.sqlite3")
+    service = DirectoryService("http://127.0.0.1:9", store)  # nothing listens on port 9
+    buyer, secret = Keypair(), bytes(range(32))
+    market = Pubkey.from_string("AnomiMarket11111111111111111111111111111111")
+
+    def body(**overrides: object) -> dict:
+        fields = {**reveal_fields(market, 0, buyer.pubkey(), crypto_scalarmult_base(secret),
+                                  int(time.time())), **overrides}
+        return sign(REVEAL_DOMAIN, fields, buyer)
+    try:
+        for bad in (body(order_id="0"), body(order_id=True), body(x25519="00" * 31), body(market="nope")):
+            with pytest.raises(DirectoryError) as exc:
+                await service.reveal(bad)
+            assert exc.value.code == "invalid_field"
+        with pytest.raises(DirectoryError) as exc:
+            await service.reveal(body())
+        assert exc.value.code == "cluster" and "cannot read the order" in str(exc.value)
+    finally:
+        await service.close()
+        store.close()
 
 
 # ---------------------------------------------------------------- market and OTC views

@@ -11,10 +11,9 @@ from typing import Any, Awaitable, Callable, TypeVar
 from protocol.units import pkr_to_paisa, usdc_to_base
 from wallet.cli import CliError
 from wallet.core.chain import ChainError
-from wallet.core.directory_process import ensure_payee_directory
 from wallet.core.market_client import MarketError
 from wallet.core.otc_client import DealError
-from wallet.core.payee_directory import DirectoryError
+from wallet.core.payee_directory import DirectoryClient, DirectoryError
 from wallet.core.proof_jobs import ProofJobError, ProofProgress
 from wallet.core.rail_client import RailError
 from wallet.core.trader import TradeContext
@@ -48,9 +47,9 @@ def run_trade(args: argparse.Namespace, action: Callable[[TradeContext], Awaitab
     profile = ready_profile(args, cfg)
 
     async def go() -> T:
-        url = await ensure_payee_directory(profile, root=cfg.root) if directory else None
-        async with TradeContext(profile, keystore, account=getattr(args, "account", None),
-                                directory_url=url) as ctx:
+        async with TradeContext(profile, keystore, account=getattr(args, "account", None)) as ctx:
+            if directory:  # the URL the cluster advertises, unless the profile or env names one
+                ctx.directory = await DirectoryClient.for_chain(ctx.chain)
             ctx.bus.subscribe(ProofProgress, _print_progress)  # stderr: --json stays clean
             return await action(ctx)
     return run_async(go())

@@ -38,6 +38,7 @@ class ChainError(Exception):
 class ClusterInfo:
     usdc_mint: Pubkey
     rail_url: str | None
+    directory_url: str | None = None  # the payee directory the cluster advertises
 
 
 class Chain:
@@ -58,7 +59,7 @@ class Chain:
         await self.close()
 
     async def cluster_info(self) -> ClusterInfo:
-        """USDC mint and rail URL: ANOMI's anomi_clusterInfo, else the profile's fallbacks."""
+        """USDC mint, rail and payee-directory URLs: ANOMI's anomi_clusterInfo, else the profile's fallbacks."""
         if self._info is not None:
             return self._info
         info: dict[str, Any] = {}
@@ -73,7 +74,7 @@ class Chain:
             raise ChainError("this cluster does not say which USDC mint it uses; "
                              "set one with `anomi profile add ... --usdc-mint`")
         rail = self.profile.rail_url or info.get("railUrl")
-        self._info = ClusterInfo(Pubkey.from_string(str(mint)), rail)
+        self._info = ClusterInfo(Pubkey.from_string(str(mint)), rail, info.get("directoryUrl"))
         return self._info
 
     async def account_data(self, key: Pubkey) -> bytes | None:

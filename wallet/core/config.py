@@ -71,7 +71,7 @@ class ClusterProfile:
     notary_key: str | None = None   # hex of the notary's public key to trust; None: the cluster's registry
     usdc_mint: str | None = None    # fallback when the cluster does not answer anomi_clusterInfo
     embedded: bool = False          # True: start the embedded localnet when nothing answers
-    directory_url: str | None = None  # payee directory (wallet/core/payee_directory.py)
+    directory_url: str | None = None  # payee directory; None: the one the cluster advertises
 
     def validated(self) -> "ClusterProfile":
         if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
@@ -99,12 +99,11 @@ class ClusterProfile:
 
 
 def localnet_profile(rpc_port: int = 8899) -> ClusterProfile:
-    """The embedded cluster: RPC, PubSub on the next port, the fiat rail and the payee
-    directory next to it."""
+    """The embedded cluster: RPC, PubSub on the next port, the fiat rail next to it (the payee
+    directory is whatever the cluster advertises in anomi_clusterInfo)."""
     rail_port = 8910 if rpc_port == 8899 else rpc_port + 11
     return ClusterProfile(LOCALNET, f"http://127.0.0.1:{rpc_port}", f"ws://127.0.0.1:{rpc_port + 1}",
-                          f"http://127.0.0.1:{rail_port}", embedded=True,
-                          directory_url=f"http://127.0.0.1:{rail_port + 1}")
+                          f"http://127.0.0.1:{rail_port}", embedded=True)
 
 
 @dataclass

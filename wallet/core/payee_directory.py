@@ -1,133 +1,54 @@
-"""How the matched buyer - and only the matched buyer - learns the seller's rail handle.
+"""The wallet's side of the payee directory: deposit the seller's payee details, ask for a
+matched order's payee details, and find which directory to ask.
 
-Only `payee_commitment = Poseidon(DOMAIN_ACCOUNT, handle, salt)` is on-chain. The seller must be
-able to go offline after placing the ask, so the handle cannot be handed over by the seller at
-match time. Instead (DESIGN.md: "served by a directory that checks the MatchedOrder on-chain and
-the buyer's signature"):
-
-1. **Deposit** (seller, when placing an ask): the seller's wallet sends (handle, salt, display
-   name) to the payee directory, signed by the seller's Solana key. The directory recomputes the
-   commitment from (handle, salt), so nobody can deposit a handle for a commitment they cannot
-   open, and stores it under (seller wallet, commitment).
-2. **Reveal** (buyer, after matching): the buyer's wallet asks for MatchedOrder N of the market,
-   naming one of its x25519 encryption identities, signed by the buyer's Solana key. The
-   directory reads the record from the cluster over JSON-RPC and answers only if the signer is
-   the record's buyer and a deposit exists for (record.seller, record.payee_commitment). The
-   answer is sealed (NaCl sealed box) to the buyer's x25519 identity.
-3. The buyer's wallet opens it and checks Poseidon(handle, salt) == the record's commitment, so
-   a lying directory can withhold details but never redirect the payment unnoticed.
-
-Copying a victim's commitment into one's own ask gains nothing: the deposit is bound to the
-depositing wallet, and the directory serves a record's handle only from its seller's deposit.
-The directory sees handles in plaintext, as the rail does; see docs/wallet.md.
+The message formats, signing rules and the sealed reveal are the wire contract in
+protocol/payee_directory.py (also read by the cluster-side server, localnet/directory/). The
+directory is cluster infrastructure like the fiat rail: the seller may be offline after the ask,
+so the wallet is only ever a client here and never starts a server.
 """
 from __future__ import annotations
 
 import asyncio
-import json
+import os
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from nacl.exceptions import CryptoError
-from nacl.public import PrivateKey, PublicKey, SealedBox
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from solders.signature import Signature
 
-from protocol.attestation import AttestationError, account_commitment
+from protocol.payee_directory import (
+    DEPOSIT_DOMAIN, REVEAL_DOMAIN, DirectoryError, PayeeDetails, deposit_fields, open_details,
+    reveal_fields, sign)
 
-DEPOSIT_DOMAIN = b"anomi-payee-directory/v1/deposit\n"
-REVEAL_DOMAIN = b"anomi-payee-directory/v1/reveal\n"
-MAX_CLOCK_SKEW = 300
+from .chain import Chain
 
+__all__ = ["DirectoryClient", "DirectoryError", "PayeeDetails", "directory_url"]
 
-class DirectoryError(Exception):
-    """The directory refused, could not be reached, or answered something that does not check."""
-
-    def __init__(self, message: str, code: str = "unreachable"):
-        super().__init__(message)
-        self.code = code
+START_HINT = ("`anomi localnet up` runs one next to the local cluster; elsewhere run "
+              "`anomi directory up` and set the profile's directory URL or ANOMI_DIRECTORY_URL")
 
 
-@dataclass(frozen=True)
-class PayeeDetails:
-    handle: str
-    salt: int
-    display_name: str
-    commitment: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"handle": self.handle, "display_name": self.display_name,
-                "commitment": str(self.commitment)}
-
-
-def canonical(fields: dict[str, Any]) -> bytes:
-    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
-
-
-def deposit_fields(wallet: Pubkey, handle: str, salt: int, display_name: str,
-                   timestamp: int) -> dict[str, Any]:
-    return {"wallet": str(wallet), "handle": handle, "salt": str(salt),
-            "display_name": display_name, "timestamp": timestamp,
-            "commitment": str(account_commitment(handle, salt))}
-
-
-def reveal_fields(market: Pubkey, order_id: int, buyer: Pubkey, x25519: bytes,
-                  timestamp: int) -> dict[str, Any]:
-    return {"market": str(market), "order_id": order_id, "buyer": str(buyer),
-            "x25519": x25519.hex(), "timestamp": timestamp}
-
-
-def sign(domain: bytes, fields: dict[str, Any], keypair: Keypair) -> dict[str, Any]:
-    return {**fields, "signature": str(keypair.sign_message(domain + canonical(fields)))}
-
-
-def check_signed(domain: bytes, body: dict[str, Any], signer_field: str, keys: set[str],
-                 now: int) -> dict[str, Any]:
-    """Validate a signed request body; returns its fields without the signature."""
-    if not isinstance(body, dict) or set(body) != keys | {"signature"}:
-        raise DirectoryError(f"the request must have exactly the fields {sorted(keys | {'signature'})}",
-                             "invalid_field")
-    fields = {k: v for k, v in body.items() if k != "signature"}
-    try:
-        signer = Pubkey.from_string(str(fields[signer_field]))
-        sig = Signature.from_string(str(body["signature"]))
-    except ValueError as exc:
-        raise DirectoryError(f"malformed {signer_field} or signature", "invalid_field") from exc
-    if not sig.verify(signer, domain + canonical(fields)):
-        raise DirectoryError("the signature does not match the request", "bad_signature")
-    ts = fields.get("timestamp")
-    if not isinstance(ts, int) or abs(ts - now) > MAX_CLOCK_SKEW:
-        raise DirectoryError("the request's timestamp is not current (clock skew?)", "stale_request")
-    return fields
-
-
-def seal_details(details: PayeeDetails, x25519_public: bytes) -> bytes:
-    payload = canonical({"handle": details.handle, "salt": str(details.salt),
-                         "display_name": details.display_name})
-    return SealedBox(PublicKey(x25519_public)).encrypt(payload)
-
-
-def open_details(sealed: bytes, x25519_secret: bytes, expected_commitment: int) -> PayeeDetails:
-    """Open a sealed reveal and check it against the on-chain commitment."""
-    try:
-        doc = json.loads(SealedBox(PrivateKey(x25519_secret)).decrypt(sealed))
-        handle, salt, name = str(doc["handle"]), int(doc["salt"]), str(doc["display_name"])
-        commitment = account_commitment(handle, salt)
-    except (CryptoError, ValueError, KeyError, TypeError, AttestationError) as exc:
-        raise DirectoryError(f"the directory's answer cannot be opened: {exc}", "bad_reply") from exc
-    if commitment != expected_commitment:
-        raise DirectoryError("the directory's payee details do not match the order's payee "
-                             "commitment; do not pay", "commitment_mismatch")
-    return PayeeDetails(handle, salt, name, commitment)
+async def directory_url(chain: Chain) -> str:
+    """Where this wallet asks: ANOMI_DIRECTORY_URL, else the profile's `directory_url`, else the
+    URL the cluster advertises in `anomi_clusterInfo` (`directoryUrl`)."""
+    url = os.environ.get("ANOMI_DIRECTORY_URL") or chain.profile.directory_url
+    if not url:
+        url = (await chain.cluster_info()).directory_url
+    if not url:
+        raise DirectoryError(f"the cluster at {chain.profile.rpc_url} advertises no payee "
+                             f"directory; {START_HINT}")
+    return url.rstrip("/")
 
 
 class DirectoryClient:
     def __init__(self, base_url: str, *, timeout: float = 15.0):
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    @classmethod
+    async def for_chain(cls, chain: Chain) -> "DirectoryClient":
+        return cls(await directory_url(chain))
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -137,11 +58,12 @@ class DirectoryClient:
                     status = resp.status
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise DirectoryError(f"the payee directory at {self.base_url} cannot be reached "
-                                 f"({exc}); start it with `anomi directory serve`") from exc
+                                 f"({exc}); {START_HINT}") from exc
         except ValueError as exc:
             raise DirectoryError("the payee directory sent a malformed reply", "bad_reply") from exc
         if status >= 400 or not isinstance(doc, dict):
             err = doc.get("error", {}) if isinstance(doc, dict) else {}
+            err = err if isinstance(err, dict) else {}
             raise DirectoryError(f"payee directory: {err.get('message', f'HTTP {status}')}",
                                  str(err.get("code", "http_error")))
         return doc

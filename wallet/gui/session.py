@@ -3,8 +3,8 @@
 Why one object: the order book, the settlement queue, the deal and proof views all act through
 the same TradeContext (one signing account, one RPC client, one TxSender and one proof-job
 queue publishing on the window's EventBus), so transactions and proof jobs started from any
-view show up in the Activity and Proof jobs views. The payee directory is found lazily (the
-embedded one may have to be started), so opening the window never waits for it.
+view show up in the Activity and Proof jobs views. The payee directory is found lazily (its URL
+comes from the cluster's anomi_clusterInfo), so opening the window never waits for it.
 
 Errors a user can cause arrive as the core's exceptions; `USER_ERRORS` lists them so every view
 turns them into a message and nothing else happens.
@@ -24,7 +24,6 @@ from wallet.core.chain import ChainError
 from wallet.core.cluster import ClusterError
 from wallet.core.config import ClusterProfile, ConfigError
 from wallet.core.deal_service import DealService
-from wallet.core.directory_process import ensure_payee_directory
 from wallet.core.events import EventBus
 from wallet.core.keystore import Keystore, KeystoreError
 from wallet.core.market_client import MarketError
@@ -129,10 +128,9 @@ class GuiSession:
         await self.ctx.close()
 
     async def directory(self) -> DirectoryClient:
-        """The payee directory (started next to the embedded cluster when nothing answers)."""
+        """The payee directory the cluster advertises (or the profile's / ANOMI_DIRECTORY_URL)."""
         if self.ctx.directory is None:
-            url = await ensure_payee_directory(self.profile, root=self.root)
-            self.ctx.directory = DirectoryClient(url)
+            self.ctx.directory = await DirectoryClient.for_chain(self.ctx.chain)
         return self.ctx.directory
 
     # ------------------------------------------------------------------ wallet notes

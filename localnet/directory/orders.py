@@ -1,0 +1,56 @@
+"""Read one MatchedOrder of a market's settlement queue over JSON-RPC (solana-py AsyncClient).
+
+Why check owner and market field: the queue address is the OrderStore PDA of the market named in
+the request, but only an account the OrderStore program owns, whose header names that same
+market, holds records the Market program wrote; anything else is refused, not trusted.
+"""
+from __future__ import annotations
+
+import asyncio
+import struct
+from typing import Any
+
+from solana.exceptions import SolanaRpcException
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
+from solana.rpc.core import RPCException
+from solders.pubkey import Pubkey
+
+from protocol import market_codec as mc
+from protocol import market_pdas as pdas
+from protocol.payee_directory import DirectoryError
+from protocol.program_ids import ORDER_STORE_PROGRAM_ID
+
+# solana-py wraps transport errors (httpx2) in SolanaRpcException; RPCException is an error reply
+NETWORK_ERRORS = (OSError, asyncio.TimeoutError, RPCException, SolanaRpcException)
+MARKET_OFFSET = 8  # SettlementQueue: discriminator, then the market's key
+
+
+class MatchedOrders:
+    def __init__(self, rpc_url: str):
+        self.rpc_url = rpc_url
+        self.client = AsyncClient(rpc_url, commitment=Confirmed, timeout=10)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def record(self, market: Pubkey, order_id: int) -> dict[str, Any]:
+        """The decoded MatchedOrder `order_id` of `market`; DirectoryError when there is none."""
+        queue = pdas.settlement_queue(market)[0]
+        try:
+            value = (await self.client.get_account_info(queue, encoding="base64")).value
+        except NETWORK_ERRORS as exc:
+            raise DirectoryError(f"cannot read the order from the cluster at {self.rpc_url}: {exc}",
+                                 "cluster") from exc
+        if value is None:
+            raise DirectoryError(f"{market} has no settlement queue on this cluster", "wrong_market")
+        data = bytes(value.data)
+        if value.owner != ORDER_STORE_PROGRAM_ID or data[MARKET_OFFSET:MARKET_OFFSET + 32] != bytes(market):
+            raise DirectoryError(f"the account at {queue} is not {market}'s settlement queue", "wrong_market")
+        try:
+            count = mc.queue_count(data)
+            if not 0 <= order_id < count:
+                raise DirectoryError(f"no matched order #{order_id} in the settlement queue", "no_order")
+            return mc.decode_record(data, order_id)
+        except (ValueError, IndexError, KeyError, struct.error) as exc:
+            raise DirectoryError(f"the settlement queue cannot be decoded: {exc}", "cluster") from exc
