@@ -49,6 +49,60 @@ def free_port_block(span: int = 13) -> int:
     raise RuntimeError("no free block of ports on 127.0.0.1")
 
 
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """(state, ppid) of a process from /proc, or None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return fields[0], int(fields[1])
+
+
+def descendants(pid: int) -> list[int]:
+    """Every living process below ``pid`` (children, grandchildren, ...), from /proc."""
+    parent_of: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _proc_stat(int(entry.name))
+            if stat is not None and stat[0] != "Z":
+                parent_of[int(entry.name)] = stat[1]
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        kids = [p for p, pp in parent_of.items() if pp == parent]
+        found += kids
+        frontier += kids
+    return found
+
+
+def _gone(pid: int) -> bool:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child
+    stat = _proc_stat(pid)
+    return stat is None or stat[0] == "Z"
+
+
+def stop_process_tree(pid: int, timeout: float = 60.0) -> None:
+    """SIGTERM ``pid`` (a clean shutdown stops its own children), wait; SIGKILL whatever of the
+    tree is still alive after ``timeout``. For processes the test did not start itself (e.g. the
+    detached cluster a wallet starts), so no Popen handle exists; nothing of the tree survives."""
+    tree = [pid, *descendants(pid)]
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while not all(_gone(p) for p in tree) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = [p for p in tree if not _gone(p)]
+    for p in survivors:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p, signal.SIGKILL)
+    deadline = time.monotonic() + KILL_WAIT
+    while not all(_gone(p) for p in survivors) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not survivors, f"pids {survivors} ignored SIGTERM for {timeout:.0f}s and were killed"
+
+
 @dataclass
 class LocalnetProcess:
     """A running `anomi localnet up`; its stdout and stderr go to ``log_path``."""

@@ -16,6 +16,7 @@ from solders.pubkey import Pubkey
 from localnet.rails.client import RailClient
 from localnet.rails.clock import RailClock
 from localnet.rails.notary import notary_public_key
+from localnet.rpc.child_guard import guarded
 from localnet.services import rails_port
 from protocol.attestation import SignedReceipt
 from tests.integration.rails_process import ANOMI
@@ -77,11 +78,13 @@ async def test_rail_stamps_follow_a_warped_cluster_clock(tmp_path):
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    # guarded: the rail dies with the test run; every wait below has a deadline
     proc = await asyncio.create_subprocess_exec(
-        ANOMI, "rails", "up", "--port", "0", "--data", str(tmp_path / "rail"),
-        "--cluster-rpc", url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        *guarded([ANOMI, "rails", "up", "--port", "0", "--data", str(tmp_path / "rail"), "--cluster-rpc", url]),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     try:
-        line = (await proc.stdout.readline()).decode()
+        line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        assert "http://" in line, f"the rail did not report ready: {line!r}"
         rail_url = "http://" + line.split("http://", 1)[1].split()[0]
         client = RailClient(rail_url)
         auth = ("0345-8800009", "warp-credential")
@@ -93,6 +96,11 @@ async def test_rail_stamps_follow_a_warped_cluster_clock(tmp_path):
         assert ahead <= doc["timestamp"] <= ahead + 10
         assert ahead <= entry["timestamp"] <= ahead + 10
     finally:
-        proc.terminate()
-        await proc.wait()
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), 15)
+            except asyncio.TimeoutError:
+                proc.kill()
+                await asyncio.wait_for(proc.wait(), 15)
         await runner.cleanup()

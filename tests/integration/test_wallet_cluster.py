@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 from pathlib import Path
 
 import pytest
 from solders.pubkey import Pubkey
 
-from tests.integration.localnet_process import LocalnetProcess, free_port_block
+from tests.integration.localnet_process import LocalnetProcess, free_port_block, stop_process_tree
 from wallet.cli import main
 from wallet.core.balances import BalanceService, fetch_cluster_info
 from wallet.core.cluster import ClusterError, ensure_local_cluster, is_healthy
@@ -107,18 +105,11 @@ async def test_ensure_local_cluster_starts_one_shared_cluster(tmp_path: Path) ->
         info = await fetch_cluster_info(profile.rpc_url)
         assert info is not None and info["usdcMint"]
     finally:
+        # the cluster was started detached (it outlives a wallet by design): stop it and its
+        # side services here, or they would outlive the test run
         pid_file = root / f"localnet-{port}.pid"
         if pid_file.exists():
-            pid = int(pid_file.read_text())
-            os.kill(pid, signal.SIGTERM)
-            for _ in range(200):
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                    break
-                await asyncio.sleep(0.1)
+            await asyncio.to_thread(stop_process_tree, int(pid_file.read_text()))
 
 
 async def test_remote_profile_is_never_started(tmp_path: Path) -> None:
