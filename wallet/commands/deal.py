@@ -7,6 +7,7 @@ the wallet, so `deal show` prints it again later.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from solders.pubkey import Pubkey
 
@@ -15,7 +16,7 @@ from wallet.core.deal_service import DealService
 from wallet.core.otc_client import DealError, format_price, parse_price
 
 from .session import add_common, emit
-from .trading_session import add_account, run_trade, table, trade_guarded
+from .trading_session import add_account, run_trade, short, table, trade_guarded, when
 
 
 def _pubkey(text: str) -> Pubkey:
@@ -80,58 +81,101 @@ def cmd_create(args: argparse.Namespace) -> int:
         raise CliError("--expires-in must be positive")
     out = run_trade(args, lambda ctx: DealService(ctx).create(
         args.amount, args.price, args.expires_in, args.allow_partial, args.base_mint, args.quote_mint))
-    emit(args, out, f"deal {out['deal']} created: {out['amount']} at {out['price']} "
-                    f"(confirmed by the MXE, sealed to you); expires at {out['expires_at']}")
+    emit(args, out, f"deal {out['deal']} created: {out['amount']:,} at {out['price']} "
+                    f"(confirmed by the MXE, sealed to you); expires {when(out['expires_at'])}")
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     rows = run_trade(args, lambda ctx: DealService(ctx).list())
     emit(args, {"deals": rows},
-         table([[r["deal"], r["status"], r["role"], r["num_offers"], r["expires_at"]] for r in rows],
-               ["deal", "status", "me", "offers", "expires_at"]) if rows else "No deals.")
+         table([[r["deal"], r["status"], r["role"], r["num_offers"], when(r["expires_at"])] for r in rows],
+               ["deal", "status", "me", "offers", "expires"]) if rows else "No deals.")
     return 0
 
 
-def _mine_text(mine: dict) -> list[str]:
+def offer_result_text(result: dict[str, Any]) -> str:
+    """An offer's decrypted settlement as a phrase: `PARTIAL — 600 filled, 200 refunded`."""
+    filled, refunded = int(result["executed_amt"]), int(result["refund_amt"])
+    figures = [f"{filled:,} filled" if filled else "nothing filled"]
+    if refunded:
+        figures.append(f"{refunded:,} refunded")
+    return f"{result['outcome']} — {', '.join(figures)}"
+
+
+def deal_result_text(settled: dict[str, Any]) -> str:
+    """A deal's decrypted settlement for its creator: filled, received, refunded."""
+    return (f"{int(settled['total_filled']):,} filled, {int(settled['creator_receives']):,} received, "
+            f"{int(settled['creator_refund']):,} refunded")
+
+
+def _mine_text(mine: dict[str, Any]) -> list[str]:
     lines = []
     for key, note in mine.items():
-        what = f"{note.get('role', '?')} {key[:8]}…: {note.get('amount')} at {format_price(int(note['price']))}" \
-            if note.get("price") else f"{key[:8]}…"
-        if note.get("settled"):
-            what += f" -> {note['settled']}"
+        kind = {"creator": "deal", "offeror": "offer"}.get(note.get("role", ""), "record")
+        what = f"my {kind} {short(key)}"
+        if note.get("price"):
+            what += f": {int(note['amount']):,} at {format_price(int(note['price']))}"
+        settled = note.get("settled")
+        if isinstance(settled, dict) and "outcome" in settled:
+            what += f" — {offer_result_text(settled)}"
+        elif isinstance(settled, dict):
+            what += f" — {note.get('status', 'settled')}: {deal_result_text(settled)}"
+        else:
+            what += " — not settled yet"
         lines.append("  " + what)
     return lines
+
+
+def show_text(data: dict[str, Any]) -> str:
+    partial = "partial fills allowed" if data["allow_partial"] else "no partial fills"
+    lines = [f"deal {data['deal']}: {data['status']}, {data['num_offers']} offer(s) "
+             f"({data['resolved_offers']} resolved), expires {when(data['expires_at'])}, {partial}"]
+    if data["offers"]:
+        lines.append(table([[o["index"], o["offer"], o["status"], when(o["submitted_at"])] for o in data["offers"]],
+                           ["#", "offer", "status", "submitted"]))
+    if data["mine"]:
+        lines.append("My decrypted figures:")
+        lines += _mine_text(data["mine"])
+    return "\n".join(lines)
+
+
+def crank_text(out: dict[str, Any]) -> str:
+    lines = [f"deal {out['deal']}: {out['status']}"]
+    crank = out.get("deal_crank")
+    if crank is not None:
+        if crank["result"] == "rejected":
+            lines.append(f"  deal crank rejected: {crank['detail']}")
+        elif "settled" in crank:
+            lines.append(f"  deal settled {crank['result']} — {deal_result_text(crank['settled'])}")
+        else:
+            lines.append(f"  deal settled {crank['result']} (its figures are sealed to its creator)")
+    for o in out["offers"]:
+        result = o.get("result")
+        lines.append(f"  offer {short(o['offer'])}: "
+                     + (offer_result_text(result) if result else "settled (its figures are sealed to its offeror)"))
+    if crank is None and not out["offers"]:
+        lines.append("  nothing to crank")
+    return "\n".join(lines)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     view = run_trade(args, lambda ctx: DealService(ctx).show(args.deal))
     data = view.to_json()
-    lines = [f"deal {data['deal']}: {data['status']}, {data['num_offers']} offer(s), "
-             f"expires {data['expires_at']}, partial {'allowed' if data['allow_partial'] else 'not allowed'}"]
-    lines += [f"  offer #{o['index']} {o['offer']} {o['status']}" for o in data["offers"]]
-    if data["mine"]:
-        lines.append("My decrypted figures:")
-        lines += _mine_text(data["mine"])
-    emit(args, data, "\n".join(lines))
+    emit(args, data, show_text(data))
     return 0
 
 
 def cmd_offer(args: argparse.Namespace) -> int:
     out = run_trade(args, lambda ctx: DealService(ctx).offer(args.deal, args.amount, args.price))
-    emit(args, out, f"offer {out['offer']} submitted: {out['amount']} at {out['price']} "
+    emit(args, out, f"offer {out['offer']} submitted: {out['amount']:,} at {out['price']} "
                     "(fill computed under encryption)")
     return 0
 
 
 def cmd_crank(args: argparse.Namespace) -> int:
     out = run_trade(args, lambda ctx: DealService(ctx).crank(args.deal, args.offers))
-    lines = [f"deal {out['deal']}: {out['status']}"]
-    if "deal_crank" in out:
-        lines.append(f"  deal crank: {out['deal_crank']}")
-    lines += [f"  offer {o['offer']}: {o.get('result', 'settled (sealed to its offeror)')}"
-              for o in out["offers"]]
-    emit(args, out, "\n".join(lines))
+    emit(args, out, crank_text(out))
     return 0
 
 

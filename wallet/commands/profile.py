@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("name")
     p.add_argument("rpc_url")
     p.add_argument("--ws-url", help="PubSub URL (default: the RPC port + 1, ws scheme)")
-    p.add_argument("--rail-url")
+    p.add_argument("--rail-url", help="fiat rail (default: the one the cluster advertises)")
+    p.add_argument("--directory-url", help="payee directory (default: the one the cluster advertises)")
     p.add_argument("--notary-key", help="hex public key of the notary to trust")
     p.add_argument("--usdc-mint", help="USDC mint, if the cluster does not announce it")
     p.add_argument("--use", action="store_true", help="make it the active profile")
@@ -48,7 +49,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     profile = cfg.set_profile(ClusterProfile(
         args.name, args.rpc_url, args.ws_url or ws_url_for(args.rpc_url), args.rail_url,
-        args.notary_key, args.usdc_mint), activate=args.use)
+        args.notary_key, args.usdc_mint, directory_url=args.directory_url), activate=args.use)
     cfg.save()
     emit(args, asdict(profile), f"Profile {profile.name}: {profile.rpc_url}")
     return 0

@@ -13,7 +13,7 @@ from wallet.cli import CliError
 from wallet.core.trader import TradeContext
 
 from .session import add_common, emit
-from .trading_session import add_account, run_trade, trade_guarded
+from .trading_session import add_account, run_trade, trade_guarded, when
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -88,7 +88,7 @@ def cmd_attest(args: argparse.Namespace) -> int:
     signed, index = run_trade(args, action)
     att = signed.attestation
     emit(args, {"attestation": signed.to_dict(), "attester_index": index},
-         f"balance {format_pkr(att.balance_paisa)} PKR attested at {att.timestamp} for this wallet "
+         f"balance {format_pkr(att.balance_paisa)} PKR attested at {when(att.timestamp)} for this wallet "
          f"(notary #{index} of the market's registry)")
     return 0
 
@@ -99,7 +99,7 @@ def cmd_statement(args: argparse.Namespace) -> int:
     out = run_trade(args, action)
     lines = [f"{out['handle']}: balance {format_pkr(out['balance_paisa'])} PKR"]
     for e in out["entries"]:
-        lines.append(f"  {e['timestamp']}  {e['kind']:<6} {format_pkr(abs(e['amount_paisa'])):>12} "
+        lines.append(f"  {when(e['timestamp'])}  {e['kind']:<6} {format_pkr(abs(e['amount_paisa'])):>12} "
                      f"{e.get('counterparty') or ''} {e.get('reference') or ''}".rstrip())
     emit(args, out, "\n".join(lines))
     return 0

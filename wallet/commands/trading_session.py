@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from typing import Any, Awaitable, Callable, TypeVar
 
 from protocol.units import pkr_to_paisa, usdc_to_base
@@ -78,6 +79,16 @@ def price_arg(text: str) -> int:
     if value <= 0:
         raise CliError("the price must be positive")
     return value
+
+
+def when(unix: int) -> str:
+    """Unix seconds (cluster or rail time) as a UTC timestamp a person reads."""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(unix))
+
+
+def short(address: str) -> str:
+    """An address shortened for a sentence (the full one is in --json)."""
+    return f"{address[:8]}…" if len(address) > 12 else address
 
 
 def table(rows: list[list[Any]], header: list[str]) -> str:
