@@ -2,20 +2,15 @@
 @solana/web3.js) must come out of our BIP39 + SLIP-0010 code bit for bit."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
+from tests.unit.vector_files import load_vectors as load_vector_file
 from wallet.core.hd_derivation import (
     InvalidMnemonic, generate_mnemonic, mnemonic_to_seed, normalize_mnemonic, parse_path,
     phantom_keypair, slip10_ed25519)
 
-LOCAL = Path(__file__).resolve().parent / "data" / "phantom_vectors.json"
-
-
 def load_vectors() -> list[dict]:
-    return json.loads(LOCAL.read_text())["vectors"]
+    return load_vector_file("phantom_vectors.json")["vectors"]
 
 
 CASES = [(v, a) for v in load_vectors() for a in v["accounts"]]

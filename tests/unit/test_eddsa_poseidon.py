@@ -2,18 +2,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from protocol import babyjub_public_key, eddsa_poseidon_sign, eddsa_poseidon_verify
 from protocol.babyjub import BASE8, SUBORDER, in_subgroup, is_on_curve, mul
 from protocol.blake512 import blake512
+from tests.unit.vector_files import vector_path
 
-VECTORS = Path("/work/shared/vectors/circomlib_vectors.json")
-_local = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "circomlib_vectors.json"
-if _local.exists():
-    VECTORS = _local
+VECTORS = vector_path("circomlib_vectors.json")  # copy of shared/vectors/ (tests/unit/vector_files.py)
 CASES = json.loads(VECTORS.read_text())["eddsa_poseidon"]
 
 

@@ -11,10 +11,9 @@ import pytest
 
 from protocol import poseidon
 from protocol.poseidon import FIELD_MODULUS, _raw_constants
+from tests.unit.vector_files import vector_path
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "circomlib_vectors.json"
-if not VECTORS.exists():
-    VECTORS = Path("/work/shared/vectors/circomlib_vectors.json")
+VECTORS = vector_path("circomlib_vectors.json")  # copy of shared/vectors/ (tests/unit/vector_files.py)
 
 
 def _vectors() -> dict:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from solders.pubkey import Pubkey
@@ -14,11 +13,9 @@ from protocol.rescue import (
     ALPHA, CSplRescueCipher, P, RescueError, cspl_rescue_kdf, rescue_field, rescue_kdf, rescue_prime_hash,
 )
 from protocol.x25519 import X25519Error, x25519_public_key
+from tests.unit.vector_files import vector_path
 
-VECTORS_PATH = next(
-    p for p in (Path(__file__).resolve().parents[i] / "shared/arcium/rescue_vectors.json" for i in range(2, 5))
-    if p.exists()
-)
+VECTORS_PATH = vector_path("rescue_vectors.json")  # copy of shared/arcium/ (tests/unit/vector_files.py)
 V = json.loads(VECTORS_PATH.read_text())
 
 
