@@ -18,7 +18,6 @@ from urllib.parse import urlparse
 
 import websockets
 from solders.hash import Hash
-from solders.keypair import Keypair
 from solders.message import MessageV0
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
@@ -26,7 +25,7 @@ from solders.transaction import VersionedTransaction
 from protocol import arcium_encoding as enc
 from protocol import otc_codec as otc
 from protocol.program_ids import OTC_PROGRAM_ID
-from tests.unit.otc_bank_harness import Party, _tamper
+from tests.unit.otc_bank_harness import Party, crank_deal_ix, crank_offer_ix, create_deal_ix, submit_offer_ix
 
 
 class EventStream:
@@ -146,40 +145,22 @@ class OtcRpc:
     # -- flows ----------------------------------------------------------------------------
     def create_deal(self, creator: Party, amount: int, price: int, *, expires_in: int = 3600,
                     allow_partial: bool = False, now: int | None = None):
-        create_key = Keypair()
-        nonce = otc.random_nonce()
-        cts = otc.encrypt_for_mxe(creator.secret, self.mxe_pub, otc.DEAL_INPUT, [amount, price], nonce)
         now = now if now is not None else int(time.time())
-        ix = otc.create_deal_ix(
-            payer=creator.wallet.pubkey(), create_key=create_key.pubkey(), base_mint=self.mint(),
-            quote_mint=self.mint(), computation_offset=otc.random_computation_offset(),
-            controller=creator.wallet.pubkey(), encryption_pubkey=creator.x25519, nonce=nonce,
-            expires_at=now + expires_in, allow_partial=allow_partial, encrypted_amount=cts[0], encrypted_price=cts[1])
+        ix, create_key, deal = create_deal_ix(creator, self.mxe_pub, self.mint(), amount, price,
+                                              now + expires_in, allow_partial)
         err, _ = self.send([ix], [creator.wallet, create_key])
-        return otc.deal_pda(create_key.pubkey())[0], err
+        return deal, err
 
     def submit_offer(self, offeror: Party, deal: Pubkey, price: int, amount: int, *, tamper: bool = False):
-        create_key = Keypair()
-        nonce = otc.random_nonce()
-        cts = otc.encrypt_for_mxe(offeror.secret, self.mxe_pub, otc.OFFER_INPUT, [price, amount], nonce)
-        if tamper:
-            cts[1] = _tamper(cts[1])
-        ix = otc.submit_offer_ix(
-            payer=offeror.wallet.pubkey(), create_key=create_key.pubkey(), deal=deal,
-            computation_offset=otc.random_computation_offset(), controller=offeror.wallet.pubkey(),
-            encryption_pubkey=offeror.x25519, nonce=nonce, encrypted_price=cts[0], encrypted_amount=cts[1])
+        ix, create_key, offer = submit_offer_ix(offeror, self.mxe_pub, deal, price, amount, tamper=tamper)
         err, t = self.send([ix], [offeror.wallet, create_key])
-        return otc.offer_pda(deal, create_key.pubkey())[0], err, t
+        return offer, err, t
 
     def crank_deal(self, payer: Party, deal: Pubkey, creator_x25519: bytes):
-        return self.send([otc.crank_deal_ix(payer=payer.wallet.pubkey(), deal=deal,
-                                            computation_offset=otc.random_computation_offset(),
-                                            creator_encryption_pubkey=creator_x25519)], [payer.wallet])[0]
+        return self.send([crank_deal_ix(payer, deal, creator_x25519)], [payer.wallet])[0]
 
     def crank_offer(self, payer: Party, deal: Pubkey, offer: Pubkey, offeror_x25519: bytes):
-        return self.send([otc.crank_offer_ix(payer=payer.wallet.pubkey(), deal=deal, offer=offer,
-                                             computation_offset=otc.random_computation_offset(),
-                                             offeror_encryption_pubkey=offeror_x25519)], [payer.wallet])[0]
+        return self.send([crank_offer_ix(payer, deal, offer, offeror_x25519)], [payer.wallet])[0]
 
     def open_sealed(self, fields: dict, n: int, party: Party, types: list[str]) -> list:
         return otc.sealed_event_blob(fields, n).open(party.secret, self.mxe_pub, types)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.message import MessageV0
 from solders.pubkey import Pubkey
@@ -38,6 +39,51 @@ class Party:
     @property
     def x25519(self) -> bytes:
         return x25519_public_key(self.secret)
+
+
+# -- instructions both harnesses send (in-process Bank here, JSON-RPC in otc_rpc_harness.py) --
+def create_deal_ix(creator: Party, mxe_pub: bytes, mint: Pubkey, amount: int, price: int, expires_at: int,
+                   allow_partial: bool, *, tamper: bool = False) -> tuple[Instruction, Keypair, Pubkey]:
+    """The create_deal instruction with amount and price encrypted for the MXE; returns it, the
+    create key that must sign it, and the deal's address."""
+    create_key = Keypair()
+    nonce = otc.random_nonce()
+    cts = otc.encrypt_for_mxe(creator.secret, mxe_pub, otc.DEAL_INPUT, [amount, price], nonce)
+    if tamper:
+        cts[0] = _tamper(cts[0])
+    ix = otc.create_deal_ix(
+        payer=creator.wallet.pubkey(), create_key=create_key.pubkey(), base_mint=mint, quote_mint=mint,
+        computation_offset=otc.random_computation_offset(), controller=creator.wallet.pubkey(),
+        encryption_pubkey=creator.x25519, nonce=nonce, expires_at=expires_at, allow_partial=allow_partial,
+        encrypted_amount=cts[0], encrypted_price=cts[1])
+    return ix, create_key, otc.deal_pda(create_key.pubkey())[0]
+
+
+def submit_offer_ix(offeror: Party, mxe_pub: bytes, deal: Pubkey, price: int, amount: int, *,
+                    tamper: bool = False) -> tuple[Instruction, Keypair, Pubkey]:
+    """The submit_offer instruction (price and amount encrypted), its create key, the offer's address."""
+    create_key = Keypair()
+    nonce = otc.random_nonce()
+    cts = otc.encrypt_for_mxe(offeror.secret, mxe_pub, otc.OFFER_INPUT, [price, amount], nonce)
+    if tamper:
+        cts[1] = _tamper(cts[1])
+    ix = otc.submit_offer_ix(
+        payer=offeror.wallet.pubkey(), create_key=create_key.pubkey(), deal=deal,
+        computation_offset=otc.random_computation_offset(), controller=offeror.wallet.pubkey(),
+        encryption_pubkey=offeror.x25519, nonce=nonce, encrypted_price=cts[0], encrypted_amount=cts[1])
+    return ix, create_key, otc.offer_pda(deal, create_key.pubkey())[0]
+
+
+def crank_deal_ix(payer: Party, deal: Pubkey, creator_x25519: bytes) -> Instruction:
+    return otc.crank_deal_ix(payer=payer.wallet.pubkey(), deal=deal,
+                             computation_offset=otc.random_computation_offset(),
+                             creator_encryption_pubkey=creator_x25519)
+
+
+def crank_offer_ix(payer: Party, deal: Pubkey, offer: Pubkey, offeror_x25519: bytes) -> Instruction:
+    return otc.crank_offer_ix(payer=payer.wallet.pubkey(), deal=deal, offer=offer,
+                              computation_offset=otc.random_computation_offset(),
+                              offeror_encryption_pubkey=offeror_x25519)
 
 
 class OtcBank:
@@ -103,44 +149,19 @@ class OtcBank:
     # -- OTC flows ----------------------------------------------------------------------
     def create_deal(self, creator: Party, amount: int, price: int, *, expires_in: int = 3600,
                     allow_partial: bool = False, tamper: bool = False):
-        create_key = Keypair()
-        nonce = otc.random_nonce()
-        cts = otc.encrypt_for_mxe(creator.secret, self.mxe_pub, otc.DEAL_INPUT, [amount, price], nonce)
-        if tamper:
-            cts[0] = _tamper(cts[0])
-        ix = otc.create_deal_ix(
-            payer=creator.wallet.pubkey(), create_key=create_key.pubkey(), base_mint=self.bank.usdc_mint,
-            quote_mint=self.bank.usdc_mint, computation_offset=otc.random_computation_offset(),
-            controller=creator.wallet.pubkey(), encryption_pubkey=creator.x25519, nonce=nonce,
-            expires_at=self.bank.unix_timestamp + expires_in, allow_partial=allow_partial,
-            encrypted_amount=cts[0], encrypted_price=cts[1])
-        res = self.send([ix], [creator.wallet, create_key])
-        return otc.deal_pda(create_key.pubkey())[0], res
+        ix, create_key, deal = create_deal_ix(creator, self.mxe_pub, self.bank.usdc_mint, amount, price,
+                                              self.bank.unix_timestamp + expires_in, allow_partial, tamper=tamper)
+        return deal, self.send([ix], [creator.wallet, create_key])
 
     def submit_offer(self, offeror: Party, deal: Pubkey, price: int, amount: int, *, tamper: bool = False):
-        create_key = Keypair()
-        nonce = otc.random_nonce()
-        cts = otc.encrypt_for_mxe(offeror.secret, self.mxe_pub, otc.OFFER_INPUT, [price, amount], nonce)
-        if tamper:
-            cts[1] = _tamper(cts[1])
-        ix = otc.submit_offer_ix(
-            payer=offeror.wallet.pubkey(), create_key=create_key.pubkey(), deal=deal,
-            computation_offset=otc.random_computation_offset(), controller=offeror.wallet.pubkey(),
-            encryption_pubkey=offeror.x25519, nonce=nonce, encrypted_price=cts[0], encrypted_amount=cts[1])
-        res = self.send([ix], [offeror.wallet, create_key])
-        return otc.offer_pda(deal, create_key.pubkey())[0], res
+        ix, create_key, offer = submit_offer_ix(offeror, self.mxe_pub, deal, price, amount, tamper=tamper)
+        return offer, self.send([ix], [offeror.wallet, create_key])
 
     def crank_deal(self, payer: Party, deal: Pubkey, creator_x25519: bytes):
-        ix = otc.crank_deal_ix(payer=payer.wallet.pubkey(), deal=deal,
-                               computation_offset=otc.random_computation_offset(),
-                               creator_encryption_pubkey=creator_x25519)
-        return self.send([ix], [payer.wallet])
+        return self.send([crank_deal_ix(payer, deal, creator_x25519)], [payer.wallet])
 
     def crank_offer(self, payer: Party, deal: Pubkey, offer: Pubkey, offeror_x25519: bytes):
-        ix = otc.crank_offer_ix(payer=payer.wallet.pubkey(), deal=deal, offer=offer,
-                                computation_offset=otc.random_computation_offset(),
-                                offeror_encryption_pubkey=offeror_x25519)
-        return self.send([ix], [payer.wallet])
+        return self.send([crank_offer_ix(payer, deal, offer, offeror_x25519)], [payer.wallet])
 
     def sealed_event(self, results, name: str) -> dict:
         for res in results:

@@ -11,25 +11,22 @@ from wallet.core.balances import BalanceService
 from wallet.core.events import EventBus
 from wallet.core.faucet import airdrop_sol, airdrop_usdc
 
-from .session import add_common, emit, guarded, load_config, open_keystore, ready_profile, run_async
+from .session import command, emit, load_config, open_keystore, ready_profile, run_async
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("balance", help="SOL and USDC balance of an account")
-    add_common(p, cluster=True)
+    p = command(subparsers, "balance", "SOL and USDC balance of an account", cmd_balance, cluster=True)
     who = p.add_mutually_exclusive_group()
     who.add_argument("--account", help="account id, label, address or number (default: the first)")
     who.add_argument("--address", help="any address (no wallet, no password needed)")
-    p.set_defaults(func=guarded(cmd_balance))
 
-    p = subparsers.add_parser("faucet", help="request test SOL and/or USDC (local cluster)")
-    add_common(p, cluster=True)
+    p = command(subparsers, "faucet", "request test SOL and/or USDC (local cluster)",
+                cmd_faucet, cluster=True)
     who = p.add_mutually_exclusive_group()
     who.add_argument("--account", help="account of the wallet (default: the first)")
     who.add_argument("--address", help="any address (no wallet, no password needed)")
     p.add_argument("--sol", default=None, help="SOL to airdrop (e.g. 2 or 0.5)")
     p.add_argument("--usdc", default=None, help="test USDC to mint (e.g. 1000)")
-    p.set_defaults(func=guarded(cmd_faucet))
 
 
 def _address(args: argparse.Namespace) -> Pubkey:

@@ -15,8 +15,8 @@ from wallet.cli import CliError
 from wallet.core.deal_service import DealService
 from wallet.core.otc_client import DealError, format_price, parse_price
 
-from .session import add_common, emit
-from .trading_session import add_account, run_trade, short, table, trade_guarded, when
+from .session import emit
+from .trading_session import run_trade, short, table, trade_command, when
 
 
 def _pubkey(text: str) -> Pubkey:
@@ -48,11 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = deal.add_subparsers(dest="deal_command", metavar="SUBCOMMAND", required=True)
 
     def sp(name: str, help_text: str, func) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text)
-        add_common(p, cluster=True)
-        add_account(p)
-        p.set_defaults(func=trade_guarded(func))
-        return p
+        return trade_command(sub, name, help_text, func)
 
     p = sp("create", "create a deal (amount and price encrypted for the MXE)", cmd_create)
     p.add_argument("--amount", required=True, type=_amount, help="base units to sell")

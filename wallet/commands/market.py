@@ -8,43 +8,24 @@ from protocol.units import format_pkr, format_usdc
 from wallet.core.market_client import MatchedOrderView
 from wallet.core.trader import OrderResult, TradeContext
 
-from .session import add_common, emit
-from .trading_session import (
-    add_account, price_arg, run_trade, table, trade_guarded, usdc_arg)
+from .session import emit
+from .trading_session import price_arg, run_trade, table, trade_command, usdc_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("book", help="the USDC/PKR order book (best first)")
-    add_common(p, cluster=True)
-    add_account(p)
+    p = trade_command(subparsers, "book", "the USDC/PKR order book (best first)", cmd_book)
     p.add_argument("--depth", type=int, default=20, help="orders per side to show")
-    p.set_defaults(func=trade_guarded(cmd_book))
-
-    for side, help_text in (("ask", "sell USDC for PKR: escrow USDC behind an ask"),
-                            ("bid", "buy USDC for PKR: prove solvency and bid (may match at once)")):
-        p = subparsers.add_parser(side, help=help_text)
-        add_common(p, cluster=True)
-        add_account(p)
+    for side, help_text, func in (
+            ("ask", "sell USDC for PKR: escrow USDC behind an ask", cmd_ask),
+            ("bid", "buy USDC for PKR: prove solvency and bid (may match at once)", cmd_bid)):
+        p = trade_command(subparsers, side, help_text, func)
         p.add_argument("--size", required=True, type=usdc_arg, help="USDC, e.g. 100")
         p.add_argument("--price", required=True, type=price_arg, help="PKR per USDC, e.g. 285")
-        p.set_defaults(func=trade_guarded(cmd_ask if side == "ask" else cmd_bid))
-
-    p = subparsers.add_parser("orders", help="my resting orders and my matched orders")
-    add_common(p, cluster=True)
-    add_account(p)
-    p.set_defaults(func=trade_guarded(cmd_orders))
-
-    p = subparsers.add_parser("cancel", help="cancel one of my resting orders (an ask's escrow returns)")
-    add_common(p, cluster=True)
-    add_account(p)
+    trade_command(subparsers, "orders", "my resting orders and my matched orders", cmd_orders)
+    p = trade_command(subparsers, "cancel", "cancel one of my resting orders (an ask's escrow returns)", cmd_cancel)
     p.add_argument("order_id", help="order id as shown by `anomi orders`")
-    p.set_defaults(func=trade_guarded(cmd_cancel))
-
-    p = subparsers.add_parser("queue", help="the settlement queue: status and time left of matched orders")
-    add_common(p, cluster=True)
-    add_account(p)
+    p = trade_command(subparsers, "queue", "the settlement queue: status and time left of matched orders", cmd_queue)
     p.add_argument("--all", action="store_true", help="every record, not only mine")
-    p.set_defaults(func=trade_guarded(cmd_queue))
 
 
 def _duration(seconds: int) -> str:

@@ -6,17 +6,14 @@ from dataclasses import asdict
 
 from wallet.core.config import ClusterProfile, ws_url_for
 
-from .session import add_common, emit, guarded, load_config
+from .session import command, emit, load_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("profile", help="cluster profiles: list, add, use, remove")
     sub = parser.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
-    p = sub.add_parser("list", help="known cluster profiles")
-    add_common(p)
-    p.set_defaults(func=guarded(cmd_list))
-    p = sub.add_parser("add", help="add or replace a profile for an RPC URL")
-    add_common(p)
+    command(sub, "list", "known cluster profiles", cmd_list)
+    p = command(sub, "add", "add or replace a profile for an RPC URL", cmd_add)
     p.add_argument("name")
     p.add_argument("rpc_url")
     p.add_argument("--ws-url", help="PubSub URL (default: the RPC port + 1, ws scheme)")
@@ -25,15 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--notary-key", help="hex public key of the notary to trust")
     p.add_argument("--usdc-mint", help="USDC mint, if the cluster does not announce it")
     p.add_argument("--use", action="store_true", help="make it the active profile")
-    p.set_defaults(func=guarded(cmd_add))
-    p = sub.add_parser("use", help="make a profile the active one")
-    add_common(p)
+    p = command(sub, "use", "make a profile the active one", cmd_use)
     p.add_argument("name")
-    p.set_defaults(func=guarded(cmd_use))
-    p = sub.add_parser("remove", help="forget a profile")
-    add_common(p)
+    p = command(sub, "remove", "forget a profile", cmd_remove)
     p.add_argument("name")
-    p.set_defaults(func=guarded(cmd_remove))
 
 
 def cmd_list(args: argparse.Namespace) -> int:

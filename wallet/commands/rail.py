@@ -9,45 +9,24 @@ from __future__ import annotations
 import argparse
 
 from protocol.units import format_pkr, pkr_to_paisa
-from wallet.cli import CliError
 from wallet.core.trader import TradeContext
 
-from .session import add_common, emit
-from .trading_session import add_account, run_trade, trade_guarded, when
+from .session import emit
+from .trading_session import positive_arg, run_trade, trade_command, when
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     rail = subparsers.add_parser("rail", help="the wallet's fiat-rail (Easypaisa sandbox) account")
     sub = rail.add_subparsers(dest="rail_command", metavar="SUBCOMMAND", required=True)
-
-    p = sub.add_parser("open", help="open a rail account operated by this wallet")
-    add_common(p, cluster=True)
-    add_account(p)
+    p = trade_command(sub, "open", "open a rail account operated by this wallet", cmd_open)
     p.add_argument("--handle", required=True, help="mobile account handle 03XX-XXXXXXX")
     p.add_argument("--name", required=True, help="display name shown to payers")
-    p.set_defaults(func=trade_guarded(cmd_open))
-
-    p = sub.add_parser("balance", help="PKR balance of the wallet's rail account")
-    add_common(p, cluster=True)
-    add_account(p)
-    p.set_defaults(func=trade_guarded(cmd_balance))
-
-    p = sub.add_parser("topup", help="sandbox top-up (test PKR)")
-    add_common(p, cluster=True)
-    add_account(p)
+    trade_command(sub, "balance", "PKR balance of the wallet's rail account", cmd_balance)
+    p = trade_command(sub, "topup", "sandbox top-up (test PKR)", cmd_topup)
     p.add_argument("amount", help="PKR, e.g. 50000")
-    p.set_defaults(func=trade_guarded(cmd_topup))
-
-    p = sub.add_parser("attest", help="a notary-signed balance attestation bound to this wallet")
-    add_common(p, cluster=True)
-    add_account(p)
-    p.set_defaults(func=trade_guarded(cmd_attest))
-
-    p = sub.add_parser("statement", help="recent rail statement entries")
-    add_common(p, cluster=True)
-    add_account(p)
+    trade_command(sub, "attest", "a notary-signed balance attestation bound to this wallet", cmd_attest)
+    p = trade_command(sub, "statement", "recent rail statement entries", cmd_statement)
     p.add_argument("--limit", type=int, default=20)
-    p.set_defaults(func=trade_guarded(cmd_statement))
 
 
 def cmd_open(args: argparse.Namespace) -> int:
@@ -66,12 +45,7 @@ def cmd_balance(args: argparse.Namespace) -> int:
 
 
 def cmd_topup(args: argparse.Namespace) -> int:
-    try:
-        paisa = pkr_to_paisa(args.amount)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    if paisa <= 0:
-        raise CliError("the top-up must be positive")
+    paisa = positive_arg(pkr_to_paisa, args.amount, "top-up")
 
     async def action(ctx: TradeContext):
         return await (await ctx.rail()).top_up(ctx.rail_login(), paisa)

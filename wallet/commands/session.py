@@ -50,6 +50,18 @@ def guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
     return run
 
 
+def command(subparsers: argparse._SubParsersAction, name: str, help_text: str,
+            func: Callable[[argparse.Namespace], int], *, cluster: bool = False,
+            guard: Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]] = guarded,
+            ) -> argparse.ArgumentParser:
+    """One subcommand: the common options (and the cluster's with `cluster`), and `func` run
+    under `guard` so the core's user-facing errors print as one line."""
+    p = subparsers.add_parser(name, help=help_text)
+    add_common(p, cluster=cluster)
+    p.set_defaults(func=guard(func))
+    return p
+
+
 def load_config(args: argparse.Namespace) -> WalletConfig:
     return WalletConfig.load(args.data_dir)
 

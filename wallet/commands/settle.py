@@ -15,34 +15,29 @@ from wallet.core.proof_jobs import ProofJobService
 from wallet.core.settlement import Settlement
 from wallet.core.trader import TradeContext
 
-from .session import add_common, emit
-from .trading_session import add_account, run_trade, trade_guarded
+from .session import emit
+from .trading_session import run_trade, trade_command
 
 
-def _order_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(name, help=help_text)
-    add_common(p, cluster=True)
-    add_account(p)
+def _order_command(subparsers: argparse._SubParsersAction, name: str, help_text: str,
+                   func) -> argparse.ArgumentParser:
+    p = trade_command(subparsers, name, help_text, func)
     p.add_argument("order_id", type=int, help="matched order number (see `anomi queue`)")
     return p
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = _order_parser(subparsers, "payee", "the seller's payee details for my matched order")
-    p.set_defaults(func=trade_guarded(cmd_payee))
-    p = _order_parser(subparsers, "pay", "pay a matched order's fiat due on the rail")
-    p.set_defaults(func=trade_guarded(cmd_pay))
-    p = _order_parser(subparsers, "prove-payment", "prove the rail payment for a matched order")
+    _order_command(subparsers, "payee", "the seller's payee details for my matched order", cmd_payee)
+    _order_command(subparsers, "pay", "pay a matched order's fiat due on the rail", cmd_pay)
+    p = _order_command(subparsers, "prove-payment", "prove the rail payment for a matched order", cmd_prove)
     p.add_argument("--export-request", type=Path, metavar="REQUEST.json",
                    help="write the proof request for offline `anomi prove` instead of proving here")
     p.add_argument("--force", action="store_true", help="prove again even if a proof is stored")
     p.add_argument("-o", "--output", type=Path, metavar="PROOF.json", help="also write the proof file")
-    p.set_defaults(func=trade_guarded(cmd_prove))
-    p = _order_parser(subparsers, "finalize", "submit the payment proof: the escrow goes to the buyer")
+    p = _order_command(subparsers, "finalize", "submit the payment proof: the escrow goes to the buyer",
+                       cmd_finalize)
     p.add_argument("--proof", type=Path, metavar="PROOF.json", help="use a proof file made elsewhere")
-    p.set_defaults(func=trade_guarded(cmd_finalize))
-    p = _order_parser(subparsers, "reclaim", "return an expired, unpaid order's escrow to its seller")
-    p.set_defaults(func=trade_guarded(cmd_reclaim))
+    _order_command(subparsers, "reclaim", "return an expired, unpaid order's escrow to its seller", cmd_reclaim)
 
 
 def cmd_payee(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from wallet.core.rail_client import RailError
 from wallet.core.trader import TradeContext
 from wallet.core.tx import TxError
 
-from .session import USER_ERRORS, load_config, open_keystore, ready_profile, run_async
+from .session import USER_ERRORS, command, load_config, open_keystore, ready_profile, run_async
 
 T = TypeVar("T")
 TRADE_ERRORS = USER_ERRORS + (ChainError, MarketError, RailError, DirectoryError, ProofJobError,
@@ -29,6 +29,15 @@ TRADE_ERRORS = USER_ERRORS + (ChainError, MarketError, RailError, DirectoryError
 
 def add_account(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--account", help="account of the wallet (default: the first)")
+
+
+def trade_command(subparsers: argparse._SubParsersAction, name: str, help_text: str,
+                  func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    """A subcommand that acts for one account of the wallet on the cluster: the common options,
+    `--account`, and the core's user-facing errors turned into CliError."""
+    p = command(subparsers, name, help_text, func, cluster=True, guard=trade_guarded)
+    add_account(p)
+    return p
 
 
 def trade_guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -60,25 +69,25 @@ def _print_progress(event: ProofProgress) -> None:
     print(f"[{event.index}/{event.total}] {event.label}: {event.stage}", file=sys.stderr, flush=True)
 
 
-def usdc_arg(text: str) -> int:
+def positive_arg(parse: Callable[[str], int], text: str, what: str) -> int:
+    """`text` parsed by `parse`; a parse error or a value <= 0 becomes a one-line CliError."""
     try:
-        value = usdc_to_base(text)
+        value = parse(text)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if value <= 0:
-        raise CliError("the size must be positive")
+        raise CliError(f"the {what} must be positive")
     return value
+
+
+def usdc_arg(text: str) -> int:
+    """USDC as typed ("100" or "0.5") -> base units."""
+    return positive_arg(usdc_to_base, text, "size")
 
 
 def price_arg(text: str) -> int:
     """PKR per USDC as typed ("285" or "285.50") -> paisa per whole USDC."""
-    try:
-        value = pkr_to_paisa(text)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    if value <= 0:
-        raise CliError("the price must be positive")
-    return value
+    return positive_arg(pkr_to_paisa, text, "price")
 
 
 def when(unix: int) -> str:

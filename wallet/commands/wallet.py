@@ -11,20 +11,18 @@ from wallet.cli import CliError
 from wallet.core.identities import IdentityBook
 from wallet.core.keystore import Keystore
 
-from .session import add_common, ask_password, emit, guarded, load_config, open_keystore
+from .session import ask_password, command, emit, load_config, open_keystore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("wallet", help="create, import and manage wallets")
     sub = parser.add_subparsers(dest="wallet_command", metavar="ACTION", required=True)
 
-    p = sub.add_parser("create", help="create a wallet with a new seed phrase")
-    add_common(p)
+    p = command(sub, "create", "create a wallet with a new seed phrase", cmd_create)
     p.add_argument("--words", type=int, choices=(12, 24), default=24)
-    p.set_defaults(func=guarded(cmd_create))
 
-    p = sub.add_parser("import", help="import a seed phrase, a Solana CLI keypair file or a watch address")
-    add_common(p)
+    p = command(sub, "import", "import a seed phrase, a Solana CLI keypair file or a watch address",
+                cmd_import)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--phrase", action="store_true",
                      help="read a BIP39 phrase (prompt, ANOMI_MNEMONIC, or stdin when piped)")
@@ -33,38 +31,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--accounts", type=int, default=1, help="accounts to derive from the phrase")
     p.add_argument("--passphrase", action="store_true", help="the phrase has a BIP39 passphrase (prompted)")
     p.add_argument("--label")
-    p.set_defaults(func=guarded(cmd_import))
 
-    p = sub.add_parser("list", help="list the accounts of the wallet (or all wallets with --all)")
-    add_common(p)
+    p = command(sub, "list", "list the accounts of the wallet (or all wallets with --all)", cmd_list)
     p.add_argument("--all", action="store_true", help="list wallet names instead (no password)")
-    p.set_defaults(func=guarded(cmd_list))
 
-    p = sub.add_parser("add-account", help="derive the next account from the seed phrase")
-    add_common(p)
+    p = command(sub, "add-account", "derive the next account from the seed phrase", cmd_add_account)
     p.add_argument("--label")
-    p.set_defaults(func=guarded(cmd_add_account))
 
-    p = sub.add_parser("identities", help="x25519 encryption identities: list, create, rotate, label")
-    add_common(p)
+    p = command(sub, "identities", "x25519 encryption identities: list, create, rotate, label",
+                cmd_identities)
     p.add_argument("action", nargs="?", choices=("list", "create", "rotate", "label"), default="list")
     p.add_argument("ref", nargs="?", help="identity id or label (rotate, label)")
     p.add_argument("--label")
-    p.set_defaults(func=guarded(cmd_identities))
 
-    p = sub.add_parser("passwd", help="change the wallet password")
-    add_common(p)
-    p.set_defaults(func=guarded(cmd_passwd))
+    command(sub, "passwd", "change the wallet password", cmd_passwd)
 
-    p = sub.add_parser("use", help="make a wallet the active one")
-    add_common(p)
+    p = command(sub, "use", "make a wallet the active one", cmd_use)
     p.add_argument("name")
-    p.set_defaults(func=guarded(cmd_use))
 
-    p = sub.add_parser("keyring", help="cache the unlock key in the OS keyring (on) or not (off)")
-    add_common(p)
+    p = command(sub, "keyring", "cache the unlock key in the OS keyring (on) or not (off)", cmd_keyring)
     p.add_argument("state", choices=("on", "off"))
-    p.set_defaults(func=guarded(cmd_keyring))
 
 
 def _accounts_text(ks: Keystore) -> str:

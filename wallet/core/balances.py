@@ -11,34 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
-import aiohttp
 from solana.rpc.async_api import AsyncClient
-from solana.exceptions import SolanaRpcException
-from solana.rpc.core import RPCException
 from solana.rpc.websocket_api import SolanaWsClient
 from solders.pubkey import Pubkey
 from solders.rpc.responses import AccountNotification, SlotNotification
 from spl.token.instructions import get_associated_token_address
 
-from .cluster import ClusterError, rpc_call
+from .chain import NETWORK_ERRORS, fetch_cluster_info
 from .config import ClusterProfile
 from .events import BalanceChanged, ConnectionChanged, EventBus, SlotChanged
+from .service_tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
-NETWORK_ERRORS = (OSError, asyncio.TimeoutError, aiohttp.ClientError, RPCException,
-                  SolanaRpcException, ClusterError)
-
-
-async def fetch_cluster_info(rpc_url: str) -> dict[str, Any] | None:
-    """ANOMI's `anomi_clusterInfo` (USDC mint, program ids, rail URL); None elsewhere."""
-    try:
-        async with aiohttp.ClientSession() as session:
-            info = await rpc_call(session, rpc_url, "anomi_clusterInfo")
-    except NETWORK_ERRORS + (ValueError,):
-        return None
-    return info if isinstance(info, dict) else None
 
 
 class BalanceService:
@@ -65,11 +50,7 @@ class BalanceService:
                        asyncio.ensure_future(self._stream_loop())]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks = []
         await self.client.close()
 

@@ -30,6 +30,17 @@ NETWORK_ERRORS = (OSError, asyncio.TimeoutError, aiohttp.ClientError, RPCExcepti
                   SolanaRpcException, ClusterError)
 
 
+async def fetch_cluster_info(rpc_url: str) -> dict[str, Any] | None:
+    """ANOMI's `anomi_clusterInfo` (USDC mint, program ids, side-service URLs); None from a
+    cluster that does not offer it or does not answer."""
+    try:
+        async with aiohttp.ClientSession() as session:
+            info = await rpc_call(session, rpc_url, "anomi_clusterInfo")
+    except NETWORK_ERRORS + (ValueError,):
+        return None
+    return info if isinstance(info, dict) else None
+
+
 class ChainError(Exception):
     """The cluster could not answer, or an account the wallet needs is missing."""
 
@@ -62,13 +73,7 @@ class Chain:
         """USDC mint, rail and payee-directory URLs: ANOMI's anomi_clusterInfo, else the profile's fallbacks."""
         if self._info is not None:
             return self._info
-        info: dict[str, Any] = {}
-        try:
-            async with aiohttp.ClientSession() as session:
-                got = await rpc_call(session, self.profile.rpc_url, "anomi_clusterInfo")
-            info = got if isinstance(got, dict) else {}
-        except NETWORK_ERRORS + (ValueError,):
-            info = {}
+        info = await fetch_cluster_info(self.profile.rpc_url) or {}
         mint = info.get("usdcMint") or self.profile.usdc_mint
         if not mint:
             raise ChainError("this cluster does not say which USDC mint it uses; "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from .chain import NETWORK_ERRORS, Chain, ChainError
 from .events import ConnectionChanged, EventBus
 from .market_client import (
     BookOrder, BookSnapshot, MarketClient, MatchedOrderView, book_orders, queue_records)
+from .service_tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -121,11 +121,7 @@ class MarketService:
                        asyncio.ensure_future(self._poll_loop())]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks = []
 
     async def _on_account(self, key: Pubkey, data: bytes) -> None:

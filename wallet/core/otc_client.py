@@ -22,6 +22,7 @@ from protocol import otc_codec as otc
 from protocol.program_ids import OTC_PROGRAM_ID
 
 from .chain import Chain, ChainError
+from .service_tasks import cancel_and_wait
 
 DEAL_DISCRIMINATOR = bytes(otc.OTC_IDL.accounts["DealAccount"]["discriminator"])
 OFFER_DISCRIMINATOR = bytes(otc.OTC_IDL.accounts["OfferAccount"]["discriminator"])
@@ -101,9 +102,7 @@ async def otc_events(ws_url: str) -> AsyncIterator[OtcEvents]:
         try:
             yield stream
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await cancel_and_wait([task])
     finally:
         await ws.close()
 
