@@ -21,6 +21,7 @@ from wallet.core.chain import Chain
 from wallet.core.config import ClusterProfile, WalletConfig
 from wallet.core.faucet import airdrop_sol, airdrop_usdc
 from wallet.core.keystore import KdfParams, Keystore
+from wallet.core.trade_events import TRADE_EVENTS
 from wallet.core.tx import TxConfirmed, TxFailed, TxSubmitted
 from wallet.gui.app import WalletController
 
@@ -51,7 +52,8 @@ def profile_for(node: LocalnetProcess) -> ClusterProfile:
 
 
 class GuiWallet:
-    """One wallet window; `sent` records the transaction events its TxSender published."""
+    """One wallet window; `sent` records the transaction events its TxSender published and
+    `trades` the trade events (OrderPlaced, PaymentSent, Finalized, ...) its actions published."""
 
     def __init__(self, root: Path, name: str, profile: ClusterProfile, qtbot):
         data = root / name
@@ -66,6 +68,9 @@ class GuiWallet:
         self.sent: list[object] = []
         for kind in (TxSubmitted, TxConfirmed, TxFailed):
             self.controller.bus.subscribe(kind, self.sent.append)
+        self.trades: list[object] = []
+        for kind in TRADE_EVENTS:
+            self.controller.bus.subscribe(kind, self.trades.append)
 
     @property
     def owner(self) -> Pubkey:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.gui.gui_trading import GuiWallet, cell, column, loop, profile_for, until, vault_balance  # noqa: F401
+from wallet.core.trade_events import OrderCancelled, OrderPlaced
 from wallet.core.tx import TxSubmitted
 
 
@@ -81,6 +82,9 @@ def test_book_live_ask_form_and_cancel(qtbot, loop, gui_localnet, tmp_path: Path
         await until(lambda: orders.table.rowCount() == 0 and "312" not in column(book.asks_table, 0),
                     what="book updated after cancel")
         assert await me.usdc() == 50_000_000 and await vault_balance(gui_localnet) == vault
+        assert [type(e) for e in me.trades] == [OrderPlaced, OrderCancelled]   # refusals publish nothing
+        assert (me.trades[1].side, me.trades[1].unfilled) == ("Ask", 20_000_000)
+        assert me.trades[0].order_id == me.trades[1].order_id and me.trades[0].resting == 20_000_000
         await other.session.ctx.cancel(placed.order_id)  # leave the shared book empty
         await until(lambda: book.asks_table.rowCount() == 0, what="empty book")
         assert book.spread_label.text() == "0 ask(s), 0 bid(s)"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tests.gui.gui_trading import GuiWallet, cell, loop, profile_for, until, vault_balance  # noqa: F401
 from wallet.core.proof_jobs import ProofProgress
+from wallet.core.trade_events import Finalized, OrderPlaced, PaymentProved, PaymentSent
 
 
 def test_seed_000_through_the_window(qtbot, loop, gui_localnet, tmp_path: Path) -> None:  # noqa: F811
@@ -123,6 +124,15 @@ def test_seed_000_through_the_window(qtbot, loop, gui_localnet, tmp_path: Path) 
         assert {cell(activity.table, r, 1) for r in range(activity.table.rowCount())} == {"confirmed"}
         activity.table.selectRow(0)
         assert "Program log:" in activity.detail.toPlainText()
+        # each action published its trade event on the bus (the market service refreshed on them)
+        buyer = str(farzan.owner)
+        assert [type(e) for e in farzan.trades] == [OrderPlaced, PaymentSent, PaymentProved, Finalized]
+        assert farzan.trades[0] == OrderPlaced(buyer, "Bid", farzan.trades[0].signature, farzan.trades[0].order_id,
+                                               100_000_000, 0, (order,))
+        assert (farzan.trades[1].order_id, farzan.trades[1].amount_paisa, farzan.trades[1].payee) == (
+            order, 2_850_000, "0345-1234567")
+        assert farzan.trades[3] == Finalized(buyer, order, farzan.trades[3].signature, 100_000_000, buyer)
+        assert [(type(e), e.side, e.resting) for e in ali.trades] == [(OrderPlaced, "Ask", 100_000_000)]
         await ali.stop()
         await farzan.stop()
 

@@ -23,6 +23,7 @@ from .events import ConnectionChanged, EventBus
 from .market_client import (
     BookOrder, BookSnapshot, MarketClient, MatchedOrderView, book_orders, queue_records)
 from .service_tasks import cancel_and_wait
+from .trade_events import MARKET_CHANGING
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class MarketService:
         self.records: list[MatchedOrderView] = []
         self._raw: dict[str, bytes | None] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._unsubscribe: list[Callable[[], None]] = []
         self.subscribed = asyncio.Event()
 
     async def refresh(self) -> None:
@@ -119,10 +121,21 @@ class MarketService:
         await self.refresh()
         self._tasks = [asyncio.ensure_future(self._stream_loop()),
                        asyncio.ensure_future(self._poll_loop())]
+        # an action of this wallet changed the market: show it now, not at the next notification
+        self._unsubscribe = [self.bus.subscribe(kind, self._on_trade) for kind in MARKET_CHANGING]
 
     async def stop(self) -> None:
+        for off in self._unsubscribe:
+            off()
+        self._unsubscribe = []
         await cancel_and_wait(self._tasks)
         self._tasks = []
+
+    async def _on_trade(self, _event: object) -> None:
+        try:
+            await self.refresh()
+        except NETWORK_ERRORS + (ChainError,) as exc:
+            log.debug("market refresh after a trade failed: %s", exc)
 
     async def _on_account(self, key: Pubkey, data: bytes) -> None:
         addr = await self.market.addresses()

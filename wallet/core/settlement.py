@@ -21,6 +21,7 @@ from prover.statements import PaymentStatement
 from .market_client import FINALIZE_COMPUTE_UNITS, MatchedOrderView, MarketError
 from .payee_directory import PayeeDetails
 from .proof_jobs import ProofJobError
+from .trade_events import Finalized, PaymentProved, PaymentSent, Reclaimed
 from .trader import TradeContext
 
 
@@ -78,6 +79,9 @@ class Settlement:
         note = {"payment_id": str(paid["payment_id"]), "amount_paisa": paid["amount_paisa"],
                 "payee": details.handle, "timestamp": paid["timestamp"]}
         self.ctx.keystore.update_notes("payments", lambda n: n.__setitem__(key, note))
+        self.ctx.bus.publish(PaymentSent(str(self.ctx.owner), order_id, details.handle,
+                                         int(paid["amount_paisa"]), note["payment_id"],
+                                         bool(paid.get("replayed"))))
         return {"order_id": order_id, "payee": details.handle, "payee_name": details.display_name,
                 "amount_paisa": paid["amount_paisa"], "payment_id": note["payment_id"],
                 "replayed": bool(paid.get("replayed"))}
@@ -108,6 +112,7 @@ class Settlement:
         proof = await self.ctx.proofs.run(job.job_id)
         text = proof_file_json(proof, request.statement)
         self.ctx.keystore.update_notes("proofs", lambda n: n.__setitem__(key, text))
+        self.ctx.bus.publish(PaymentProved(str(self.ctx.owner), order_id))
         return proof
 
     async def import_proof(self, order_id: int, path: Path) -> Proof:
@@ -120,6 +125,7 @@ class Settlement:
         key = await self.key(order_id)
         text = Path(path).read_text()
         self.ctx.keystore.update_notes("proofs", lambda n: n.__setitem__(key, text))
+        self.ctx.bus.publish(PaymentProved(str(self.ctx.owner), order_id))
         return proof
 
     # ------------------------------------------------------------------ finalize / reclaim
@@ -144,6 +150,8 @@ class Settlement:
                                                  proof.public_inputs[5], proof.solana_proof())]
         sent = await self.ctx.sender.send(ixs, [self.ctx.keypair],
                                           compute_unit_limit=FINALIZE_COMPUTE_UNITS)
+        self.ctx.bus.publish(Finalized(str(self.ctx.owner), order_id, str(sent.signature),
+                                       record.base_amount, record.buyer))
         return {"order_id": order_id, "signature": str(sent.signature),
                 "amount": record.base_amount, "buyer": record.buyer,
                 "nullifier": str(proof.public_inputs[5])}
@@ -156,6 +164,8 @@ class Settlement:
             raise MarketError(f"matched order #{order_id} expires in {record.seconds_left} s; "
                               "its escrow can be reclaimed only after that")
         sent = await self.ctx.sender.send([await self.ctx.market.reclaim_ix(record)], [self.ctx.keypair])
+        self.ctx.bus.publish(Reclaimed(str(self.ctx.owner), order_id, str(sent.signature),
+                                       record.base_amount, record.seller))
         return {"order_id": order_id, "signature": str(sent.signature),
                 "amount": record.base_amount, "seller": record.seller}
 

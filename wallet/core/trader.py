@@ -29,6 +29,7 @@ from .market_client import (
 from .payee_directory import DirectoryClient
 from .proof_jobs import ProofJobService
 from .rail_client import RailClient, RailError, RailLogin
+from .trade_events import OrderCancelled, OrderPlaced
 from .tx import SentTx, TxSender
 
 Progress = Callable[[str, int, int], None]
@@ -138,7 +139,12 @@ class TradeContext:
         commitment = await self.directory.deposit(self.keypair, note["handle"], int(note["salt"]),
                                                   note.get("display_name") or note["handle"])
         ix = await self.market.ask_ix(self.owner, price, size, commitment)
-        return order_result(await self.sender.send([ix], [self.keypair]))
+        return self._placed("Ask", order_result(await self.sender.send([ix], [self.keypair])))
+
+    def _placed(self, side: str, result: OrderResult) -> OrderResult:
+        self.bus.publish(OrderPlaced(str(self.owner), side, result.signature, result.order_id,
+                                     result.filled, result.resting, tuple(result.matched_order_ids)))
+        return result
 
     async def solvency_request(self, price: int, size: int) -> ProofRequest:
         """The solvency proof request for a bid: a fresh notary attestation of this wallet's
@@ -162,8 +168,8 @@ class TradeContext:
         index = await self.market.attester_index(request.signed.notary_public_key)
         ix = await self.market.bid_ix(self.owner, price, size, index, stmt.min_timestamp,  # type: ignore[union-attr]
                                       proof.solana_proof())
-        return order_result(await self.sender.send([ix], [self.keypair],
-                                                   compute_unit_limit=BID_COMPUTE_UNITS))
+        return self._placed("Bid", order_result(await self.sender.send(
+            [ix], [self.keypair], compute_unit_limit=BID_COMPUTE_UNITS)))
 
     async def cancel(self, order_id: int) -> dict[str, Any]:
         mine = {o.order_id: o for o in await self.my_orders()}
@@ -172,6 +178,8 @@ class TradeContext:
             raise MarketError(f"no resting order {order_id} of yours in the book")
         ix = await self.market.cancel_ix(self.owner, order.side, order_id)
         sent = await self.sender.send([ix], [self.keypair])
+        self.bus.publish(OrderCancelled(str(self.owner), order.side, str(sent.signature), order_id,
+                                        order.quantity))
         return {"signature": str(sent.signature), "order_id": str(order_id), "side": order.side,
                 "unfilled": order.quantity}
 

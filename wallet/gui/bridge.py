@@ -15,6 +15,7 @@ from wallet.core.deal_service import DealResultStored
 from wallet.core.events import BalanceChanged, ConnectionChanged, EventBus, SlotChanged
 from wallet.core.market_service import BookUpdated, MyOrdersUpdated, QueueUpdated
 from wallet.core.proof_jobs import ProofFinished, ProofProgress, ProofQueued
+from wallet.core.trade_events import TRADE_EVENTS
 from wallet.core.tx import TxConfirmed, TxFailed, TxSubmitted
 
 
@@ -33,6 +34,7 @@ class CoreBridge(QObject):
     txConfirmed = Signal(object)          # TxConfirmed
     txFailed = Signal(object)             # TxFailed
     dealResultStored = Signal(object)     # DealResultStored
+    tradeEvent = Signal(object)           # OrderPlaced, OrderCancelled, PaymentSent, ... (trade_events)
 
     def __init__(self, bus: EventBus, parent: QObject | None = None):
         super().__init__(parent)
@@ -48,6 +50,8 @@ class CoreBridge(QObject):
                                    (TxSubmitted, self.txSubmitted), (TxConfirmed, self.txConfirmed),
                                    (TxFailed, self.txFailed), (DealResultStored, self.dealResultStored)):
             self._unsubscribe.append(bus.subscribe(event_type, signal.emit))
+        for event_type in TRADE_EVENTS:
+            self._unsubscribe.append(bus.subscribe(event_type, self.tradeEvent.emit))
 
     def detach(self) -> None:
         for off in self._unsubscribe:

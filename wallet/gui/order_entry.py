@@ -139,7 +139,6 @@ class OrderEntry(QWidget):
         self.message.info(describe("ask", result))
         self.bridge.statusMessage.emit(describe("ask", result))
         self.ask_size.clear()
-        await self.session.market.refresh()
 
     # ------------------------------------------------------------------ bid
     @action_slot()
@@ -170,7 +169,6 @@ class OrderEntry(QWidget):
         self.message.info(describe("bid", result))
         self.bridge.statusMessage.emit(describe("bid", result))
         self.bid_size.clear()
-        await self.session.market.refresh()
 
     def on_proof_queued(self, event: ProofQueued) -> None:
         if self._bidding and self.bid_job is None and event.circuit == "solvency":

@@ -70,4 +70,3 @@ class OrdersView(QWidget):
             what += f"; {format_usdc(out['unfilled'])} USDC escrow returned"
         self.message.info(what)
         self.bridge.statusMessage.emit(what)
-        await self.session.market.refresh()

@@ -99,6 +99,7 @@ class QueueView(QWidget):
         self.finalize_button.clicked.connect(self.on_finalize)
         self.reclaim_button.clicked.connect(self.on_reclaim)
         bridge.queueUpdated.connect(self.on_queue)
+        bridge.tradeEvent.connect(lambda _e: self.update_details())   # paid / proved / settled
         bridge.proofQueued.connect(self.on_proof_queued)
         bridge.proofProgress.connect(self.on_proof_progress)
         bridge.proofFinished.connect(self.on_proof_finished)
@@ -293,7 +294,6 @@ class QueueView(QWidget):
         if out is not None:
             self.message.info(f"finalized #{r.order_id}: {format_usdc(out['amount'])} USDC released to you")
             self.bridge.statusMessage.emit(f"Matched order #{r.order_id} settled")
-            await self.session.market.refresh()
 
     @action_slot()
     async def on_reclaim(self) -> None:
@@ -303,7 +303,6 @@ class QueueView(QWidget):
         out = await self._run(r.order_id, "reclaim", self.session.settlement.reclaim(r.order_id))
         if out is not None:
             self.message.info(f"reclaimed {format_usdc(out['amount'])} USDC for seller {out['seller']}")
-            await self.session.market.refresh()
 
     # ------------------------------------------------------------------ proof progress
     def on_proof_queued(self, event: ProofQueued) -> None:
