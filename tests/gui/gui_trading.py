@@ -55,11 +55,12 @@ class GuiWallet:
     """One wallet window; `sent` records the transaction events its TxSender published and
     `trades` the trade events (OrderPlaced, PaymentSent, Finalized, ...) its actions published."""
 
-    def __init__(self, root: Path, name: str, profile: ClusterProfile, qtbot):
+    def __init__(self, root: Path, name: str, profile: ClusterProfile, qtbot, *, mnemonic: str | None = None,
+                 keystore: Keystore | None = None):
         data = root / name
         data.mkdir(parents=True)
-        self.keystore = Keystore.create(data / "wallets" / "default.keystore", "gui test pw", words=12,
-                                        kdf=KdfParams.fresh(1, 8 << 20))
+        self.keystore = keystore or Keystore.create(data / "wallets" / "default.keystore", "gui test pw",
+                                                    words=12, mnemonic=mnemonic, kdf=KdfParams.fresh(1, 8 << 20))
         self.controller = WalletController(WalletConfig.load(data), profile, self.keystore)
         qtbot.addWidget(self.controller.window)
         self.window = self.controller.window

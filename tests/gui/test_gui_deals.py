@@ -1,6 +1,8 @@
 """Private deals through the Deals tab with the real MXE node: bad input sends nothing; a deal is
 created and its MXE confirmation decrypted; another window offers; the controller cranks early
-(fully filled) and sees its sealed settlement; the offeror cranks its offer and sees its own."""
+(fully filled) and sees its sealed settlement; the offeror cranks its offer and sees its own.
+A window restored from the offeror's phrase alone shows the offeror's results too: selecting
+the deal recovers them from the deal's chain history."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -79,5 +81,15 @@ def test_deal_create_offer_crank_and_decrypted_results(qtbot, loop, gui_localnet
         assert cell(theirs.offers_table, 0, 2) == "SETTLED" and cell(theirs.offers_table, 0, 3) == "yes"
         await creator.stop()
         await offeror.stop()
+
+        restored = GuiWallet(tmp_path, "restored", profile, qtbot, mnemonic=offeror.keystore.mnemonic())
+        again = restored.window.deals
+        await restored.start()
+        await until(lambda: address in column(again.table, 0), what="deal listed in the restored window")
+        assert not restored.keystore.notes("deals")
+        again.table.selectRow(column(again.table, 0).index(address))
+        await until(lambda: "outcome EXECUTED" in again.results.toPlainText(), what="recovered settlement")
+        assert ": 1000 at 1.6" in again.results.toPlainText() and "executed_amt 1000" in again.results.toPlainText()
+        await restored.stop()
 
     loop.run_until_complete(scenario())

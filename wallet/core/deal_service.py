@@ -1,26 +1,65 @@
 """Private OTC deals (seed 003): create, offer, crank, close, and the decrypted results.
 
 Why results are kept in the keystore: each party's figures (its deal or offer, what it filled,
-received and gets back) are sealed to that party's x25519 identity and appear only once, in the
-callback's event. The wallet waits for that event after each action it sends, opens it with the
-identity's secret and stores the plaintext in its encrypted notes ("deals"), so `deal show`
-can show them later. Amounts are the mints' base units (u64); prices are X64.64.
+received and gets back) are sealed to that party's x25519 identity and appear only in the logs
+of the MXE callback that produced them. The wallet waits for that event after each action it
+sends, opens it with the identity's secret and stores the plaintext in its encrypted notes
+("deals"), so `deal show` can show them later.
+
+Why history recovery as well: anyone may crank an offer once its deal settled, so my offer's
+result may be sealed by a callback my wallet never waited for (it was not running, or it
+crashed mid-action, or the wallet was restored from its phrase). `recover(deal)` walks the
+deal's transactions (getSignaturesForAddress; every OTC callback names the deal account),
+parses the OTC events from each transaction's logs with the IDL, and opens each sealed event
+addressed to one of this wallet's identities - the recorded ones and the next few derivable
+from its seed, so a restored wallet finds its results too. `show` recovers before it reads.
+Amounts are the mints' base units (u64); prices are X64.64.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from nacl.bindings import crypto_scalarmult_base
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
+from protocol import arcium_encoding as enc
 from protocol import otc_codec as otc
 
-from .identities import Identity, IdentityBook
+from .chain import ChainError
+from .chain_history import ChainHistory
+from .identities import Identity, IdentityBook, derive_identity_secret
 from .otc_client import DealError, OtcClient, format_price, otc_events
 from .trader import TradeContext
 
+log = logging.getLogger(__name__)
+
 OUTCOMES = {otc.OUTCOME_EXECUTED: "EXECUTED", otc.OUTCOME_PARTIAL: "PARTIAL", otc.OUTCOME_FAILED: "FAILED"}
+# sealed event -> (ciphertexts, their types)
+SEALED_EVENTS = {"DealCreated": (2, otc.DEAL_CREATED_BLOB), "OfferCreated": (2, otc.OFFER_CREATED_BLOB),
+                 "DealSettled": (3, otc.DEAL_SETTLED_BLOB), "OfferSettled": (3, otc.OFFER_SETTLED_BLOB)}
+# identities past the highest recorded index that recovery also tries (a restored wallet has none
+# recorded, yet its results were sealed to identities derived from the same phrase)
+RECOVERY_LOOKAHEAD = 5
+
+
+def sealed_note(name: str, fields: dict[str, Any], opened: list[Any]) -> tuple[str, dict[str, Any]]:
+    """The wallet note (account, figures) for a sealed OTC event this wallet opened."""
+    if name == "DealCreated":
+        return str(fields["deal"]), {"role": "creator", "amount": opened[0], "price": str(opened[1])}
+    if name == "OfferCreated":
+        return str(fields["offer"]), {"role": "offeror", "deal": str(fields["deal"]),
+                                      "amount": opened[1], "price": str(opened[0])}
+    if name == "DealSettled":
+        settled = dict(zip(("total_filled", "creator_receives", "creator_refund"), opened))
+        return str(fields["deal"]), {"settled": settled,
+                                     "status": otc.DEAL_STATUS_NAMES.get(fields["status"], str(fields["status"]))}
+    settled = {"outcome": OUTCOMES.get(opened[0], str(opened[0])), "executed_amt": opened[1],
+               "refund_amt": opened[2]}
+    return str(fields["offer"]), {"settled": settled}
 
 
 @dataclass(frozen=True)
@@ -36,10 +75,12 @@ class DealView:
     fields: dict[str, Any]
     offers: list[tuple[str, dict[str, Any]]]
     mine: dict[str, Any]
+    history_error: str | None = None   # the chain history could not be read: `mine` may be incomplete
 
     def to_json(self) -> dict[str, Any]:
         d = self.fields
-        return {"deal": self.address, "status": otc.DEAL_STATUS_NAMES.get(d["status"], str(d["status"])),
+        extra = {} if self.history_error is None else {"history_error": self.history_error}
+        return {**extra, "deal": self.address, "status": otc.DEAL_STATUS_NAMES.get(d["status"], str(d["status"])),
                 "controller": str(d["controller"]), "expires_at": d["expires_at"],
                 "allow_partial": d["allow_partial"], "num_offers": d["num_offers"],
                 "resolved_offers": d["resolved_offers"], "created_at": d["created_at"],
@@ -55,6 +96,9 @@ class DealService:
     def __init__(self, ctx: TradeContext):
         self.ctx = ctx
         self.otc = OtcClient(ctx.chain)
+        self.history = ChainHistory(ctx.chain)
+        self._synced: dict[str, str] = {}   # deal -> newest signature recovery has read
+        self._locks: dict[str, asyncio.Lock] = {}
 
     # ------------------------------------------------------------------ identities + notes
     def _identity(self) -> tuple[Identity, bytes]:
@@ -185,9 +229,9 @@ class DealService:
         result: dict[str, Any] = {"result": otc.DEAL_STATUS_NAMES[ev["status"]]}
         opened = await self._open(ev, 3, otc.DEAL_SETTLED_BLOB)
         if opened is not None:
-            settled = dict(zip(("total_filled", "creator_receives", "creator_refund"), opened))
-            result["settled"] = settled
-            self._note(str(deal), {"settled": settled, "status": result["result"]})
+            key, note = sealed_note("DealSettled", ev, opened)
+            result["settled"] = note["settled"]
+            self._note(key, note)
         return result
 
     async def _crank_offer(self, deal: Pubkey, key: Pubkey, offer: dict[str, Any]) -> dict[str, Any]:
@@ -203,9 +247,9 @@ class DealService:
         result: dict[str, Any] = {"offer": str(key), "settled": True}
         opened = await self._open(ev, 3, otc.OFFER_SETTLED_BLOB)
         if opened is not None:
-            settled = {"outcome": OUTCOMES[opened[0]], "executed_amt": opened[1], "refund_amt": opened[2]}
-            result["result"] = settled
-            self._note(str(key), {"settled": settled})
+            note_key, note = sealed_note("OfferSettled", ev, opened)
+            result["result"] = note["settled"]
+            self._note(note_key, note)
         return result
 
     async def close(self, deal: Pubkey) -> dict[str, Any]:
@@ -226,13 +270,80 @@ class DealService:
             raise DealError(f"nothing of deal {deal} is controlled by this account")
         return {"deal": str(deal), "closed": closed}
 
+    # ------------------------------------------------------------------ history recovery
+    def _identity_keys(self) -> dict[bytes, tuple[str, bytes]]:
+        """x25519 public key -> (identity id, secret) for every identity of this wallet: the
+        recorded ones and the next RECOVERY_LOOKAHEAD indexes of each seed."""
+        recorded = IdentityBook(self.ctx.keystore).list()
+        keys: dict[bytes, tuple[str, bytes]] = {}
+        for seed_id in self.ctx.keystore.seed_ids():
+            seed = self.ctx.keystore.seed_bytes(seed_id)
+            top = max((i.index for i in recorded if i.seed_id == seed_id), default=-1)
+            for index in range(top + 1 + RECOVERY_LOOKAHEAD):
+                secret = derive_identity_secret(seed, index)
+                keys[crypto_scalarmult_base(secret)] = (f"i{seed_id}-{index}", secret)
+        return keys
+
+    def _note_if_new(self, key: str, update: dict[str, Any]) -> bool:
+        have = self.ctx.keystore.notes("deals").get(key, {})
+        if all(have.get(k) == v for k, v in update.items()):
+            return False
+        self._note(key, update)
+        return True
+
+    async def recover(self, deal: Pubkey) -> int:
+        """Open every result sealed to this wallet in the deal's chain history (whoever sent
+        the transaction that produced it) and keep the new ones; returns how many were new."""
+        async with self._locks.setdefault(str(deal), asyncio.Lock()):   # one walk per deal at a time
+            return await self._recover(deal)
+
+    async def _recover(self, deal: Pubkey) -> int:
+        cursor = self._synced.get(str(deal))
+        signatures = await self.history.since(deal, until=cursor)
+        if not signatures:
+            return 0
+        identities: dict[bytes, tuple[str, bytes]] | None = None
+        mxe: bytes | None = None
+        new = 0
+        for info in reversed(signatures):        # oldest first: a settlement after its creation
+            if info.err is None:
+                tx = await self.history.transaction(info.signature)
+                if tx is None:
+                    break                        # listed but not served yet: read it next time
+                for name, fields in otc.OTC_IDL.parse_events(tx.logs) if tx.err is None else ():
+                    if name not in SEALED_EVENTS or fields.get("deal") != deal:
+                        continue
+                    identities = identities if identities is not None else self._identity_keys()
+                    mine = identities.get(bytes(fields["encryption_key"]))
+                    if mine is None:
+                        continue                 # sealed to someone else
+                    mxe = mxe or await self.otc.mxe_public_key()
+                    count, types = SEALED_EVENTS[name]
+                    try:
+                        opened = otc.sealed_event_blob(fields, count).open(mine[1], mxe, types)
+                    except (enc.EncodingError, ValueError) as exc:
+                        log.warning("cannot open %s in %s: %s", name, info.signature, exc)
+                        continue
+                    key, update = sealed_note(name, fields, opened)
+                    if "role" in update:
+                        update["identity"] = mine[0]
+                    new += self._note_if_new(key, update)
+            self._synced[str(deal)] = info.signature
+        return new
+
     # ------------------------------------------------------------------ views
     async def show(self, deal: Pubkey) -> DealView:
+        """The deal, its offers and my decrypted figures (recovered from chain history first)."""
+        history_error = None
+        try:
+            await self.recover(deal)
+        except ChainError as exc:   # e.g. an RPC node without getSignaturesForAddress
+            history_error = str(exc)
         fields = await self.otc.deal(deal)
         offers = [(str(k), o) for k, o in await self.otc.offers(deal)]
         notes = self.ctx.keystore.notes("deals")
         mine = {k: v for k, v in notes.items() if k == str(deal) or v.get("deal") == str(deal)}
-        return DealView(str(deal), fields, offers, mine)
+        return DealView(str(deal), fields, offers, mine, history_error)
 
     async def list(self) -> list[dict[str, Any]]:
         notes = self.ctx.keystore.notes("deals")
