@@ -347,7 +347,7 @@ class DealService:
 
     async def list(self) -> list[dict[str, Any]]:
         notes = self.ctx.keystore.notes("deals")
-        my_deals = {v.get("deal") for v in notes.values()} | set(notes)
+        my_deals = {v.get("deal") for v in notes.values() if v.get("deal")}   # deals I offered on
         me = self.ctx.owner
         rows = []
         for key, d in sorted(await self.otc.deals(), key=lambda kv: kv[1]["created_at"]):

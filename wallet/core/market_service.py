@@ -108,6 +108,14 @@ class MarketService:
         self.records = queue_records(self._raw.get("settlement_queue"), await self.chain.unix_time())
         self.bus.publish(QueueUpdated(self.records, self.my_records()))
 
+    def set_owner(self, owner: Pubkey) -> None:
+        """Follow another owner's orders and records ("mine"), republished at once from the
+        last snapshot (the GUI's selected account changed)."""
+        self.owner = owner
+        if self._raw:
+            self.bus.publish(MyOrdersUpdated(str(owner), self.my_orders()))
+            self.bus.publish(QueueUpdated(self.records, self.my_records()))
+
     def my_orders(self) -> list[BookOrder]:
         me = str(self.owner)
         return [o for o in self.book.bids + self.book.asks if o.owner == me]

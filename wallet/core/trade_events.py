@@ -66,6 +66,14 @@ class Reclaimed:
     seller: str
 
 
+@dataclass(frozen=True)
+class TradingAccountChanged:
+    """The account the GUI trades with changed; a watch-only one (can_sign False) only views."""
+    address: str
+    label: str
+    can_sign: bool
+
+
 TRADE_EVENTS = (OrderPlaced, OrderCancelled, PaymentSent, PaymentProved, Finalized, Reclaimed)
 # the events after which the book, my orders or the settlement queue changed on chain
 MARKET_CHANGING = (OrderPlaced, OrderCancelled, Finalized, Reclaimed)

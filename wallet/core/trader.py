@@ -9,6 +9,7 @@ market does not trust) run before anything is signed, so a refusal changes nothi
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -79,6 +80,14 @@ class TradeContext:
     @property
     def owner(self) -> Pubkey:
         return self.keypair.pubkey()
+
+    def for_account(self, account: str) -> "TradeContext":
+        """The same session (RPC client, sender, proof jobs, payee directory, bus) acting as
+        another signing account of this wallet, e.g. the one picked in the GUI. Closing either
+        closes the shared RPC client. A watch-only account raises KeystoreError."""
+        other = copy.copy(self)
+        other.keypair = self.keystore.keypair(account)
+        return other
 
     async def close(self) -> None:
         await self.chain.close()

@@ -62,8 +62,24 @@ class WalletController:
         view = self.window.balances
         view.set_cluster(profile.rpc_url)
         view.set_accounts(keystore.accounts())
+        if self.session is not None:
+            # the account shown is the one every view trades with: start on the first signer
+            view.select_address(self.session.owner)
+            view.accountSelected.connect(self.on_account_selected)
         view.accountSelected.connect(self.balances.watch)
         view.faucetRequested.connect(self.on_faucet)
+
+    def on_account_selected(self, address: str) -> None:
+        assert self.session is not None
+        try:
+            self.session.select_account(address)
+        except USER_ERRORS as exc:
+            self.bridge.statusMessage.emit(f"Account not selected: {exc}")
+            return
+        account = self.session.account
+        self.bridge.statusMessage.emit(
+            f"Trading as {account.label} ({address})" if account.can_sign
+            else f"{account.label} is watch-only: its orders and records are shown, it cannot trade")
 
     async def start(self) -> None:
         self.window.show()

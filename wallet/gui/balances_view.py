@@ -79,6 +79,13 @@ class BalancesView(QWidget):
             self.address_label.setText(self._accounts[0].address)
             self.faucet_button.setEnabled(True)
 
+    def select_address(self, address: str) -> bool:
+        """Show `address` (emits accountSelected when it changes the selection)."""
+        index = self.account_box.findData(address)
+        if index >= 0:
+            self.account_box.setCurrentIndex(index)
+        return index >= 0
+
     def current_address(self) -> str:
         return self.address_label.text()
 

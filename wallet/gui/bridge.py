@@ -15,7 +15,7 @@ from wallet.core.deal_service import DealResultStored
 from wallet.core.events import BalanceChanged, ConnectionChanged, EventBus, SlotChanged
 from wallet.core.market_service import BookUpdated, MyOrdersUpdated, QueueUpdated
 from wallet.core.proof_jobs import ProofFinished, ProofProgress, ProofQueued
-from wallet.core.trade_events import TRADE_EVENTS
+from wallet.core.trade_events import TRADE_EVENTS, TradingAccountChanged
 from wallet.core.tx import TxConfirmed, TxFailed, TxSubmitted
 
 
@@ -35,6 +35,7 @@ class CoreBridge(QObject):
     txFailed = Signal(object)             # TxFailed
     dealResultStored = Signal(object)     # DealResultStored
     tradeEvent = Signal(object)           # OrderPlaced, OrderCancelled, PaymentSent, ... (trade_events)
+    tradingAccountChanged = Signal(object)  # TradingAccountChanged (the account picked on Balances)
 
     def __init__(self, bus: EventBus, parent: QObject | None = None):
         super().__init__(parent)
@@ -48,7 +49,8 @@ class CoreBridge(QObject):
                                    (QueueUpdated, self.queueUpdated), (ProofQueued, self.proofQueued),
                                    (ProofProgress, self.proofProgress), (ProofFinished, self.proofFinished),
                                    (TxSubmitted, self.txSubmitted), (TxConfirmed, self.txConfirmed),
-                                   (TxFailed, self.txFailed), (DealResultStored, self.dealResultStored)):
+                                   (TxFailed, self.txFailed), (DealResultStored, self.dealResultStored),
+                                   (TradingAccountChanged, self.tradingAccountChanged)):
             self._unsubscribe.append(bus.subscribe(event_type, signal.emit))
         for event_type in TRADE_EVENTS:
             self._unsubscribe.append(bus.subscribe(event_type, self.tradeEvent.emit))

@@ -10,7 +10,7 @@ waits for an MXE round trip, so its button stays disabled until the callback is 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from PySide6.QtWidgets import (
     QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
@@ -120,6 +120,7 @@ class DealsView(QWidget):
         self.crank_button.clicked.connect(self.on_crank)
         self.close_button.clicked.connect(self.on_close)
         bridge.dealResultStored.connect(lambda _e: self.on_select())
+        bridge.tradingAccountChanged.connect(lambda _e: self.on_refresh())   # "Me" follows the account
         self._set_deal_buttons(False)
 
     def selected_deal(self) -> str | None:
@@ -133,11 +134,13 @@ class DealsView(QWidget):
         for b in (self.offer_button, self.crank_button, self.close_button):
             b.setEnabled(enabled)
 
-    async def _act(self, button: QPushButton, what: str, work) -> Any:
+    async def _act(self, button: QPushButton, what: str, work: Callable[[], Awaitable[Any]]) -> Any:
+        """Run `work()` with its button disabled; refusals (a watch-only account included) become
+        the view's message."""
         button.setEnabled(False)
         self.message.info(f"{what}: waiting for the MXE...")
         try:
-            return await work
+            return await work()
         except USER_ERRORS as exc:
             self.message.error(f"{what}: {exc}")
             return None
@@ -192,7 +195,7 @@ class DealsView(QWidget):
         except USER_ERRORS as exc:
             self.message.error(str(exc))
             return
-        out = await self._act(self.create_button, "create deal", self.session.deals.create(
+        out = await self._act(self.create_button, "create deal", lambda: self.session.deals.create(
             amount, price, self.expires_spin.value(), self.partial_box.isChecked()))
         if out is None:
             return
@@ -212,7 +215,7 @@ class DealsView(QWidget):
         except USER_ERRORS as exc:
             self.message.error(str(exc))
             return
-        out = await self._act(self.offer_button, "offer", self.session.deals.offer(
+        out = await self._act(self.offer_button, "offer", lambda: self.session.deals.offer(
             Pubkey.from_string(deal), amount, price))
         if out is not None:
             self.message.info(f"offer {out['offer'][:10]}… submitted: {out['amount']} at {out['price']} "
@@ -225,7 +228,8 @@ class DealsView(QWidget):
         if deal is None:
             self.message.error("select a deal to crank")
             return
-        out = await self._act(self.crank_button, "crank", self.session.deals.crank(Pubkey.from_string(deal)))
+        out = await self._act(self.crank_button, "crank",
+                              lambda: self.session.deals.crank(Pubkey.from_string(deal)))
         if out is None:
             return
         text = f"deal {deal[:10]}…: {out['status']}"
@@ -241,7 +245,8 @@ class DealsView(QWidget):
         deal = self.selected_deal()
         if deal is None:
             return
-        out = await self._act(self.close_button, "close", self.session.deals.close(Pubkey.from_string(deal)))
+        out = await self._act(self.close_button, "close",
+                              lambda: self.session.deals.close(Pubkey.from_string(deal)))
         if out is not None:
             self.message.info("closed " + ", ".join(k[:10] + "…" for k in out["closed"]))
             await self.on_refresh()

@@ -190,5 +190,5 @@ class OrderEntry(QWidget):
 
     def on_cancel_proof(self) -> None:
         if self.bid_job is not None:
-            self.session.ctx.proofs.cancel(self.bid_job)
+            self.session.proofs.cancel(self.bid_job)
             self.message.info("cancelling the solvency proof; no bid will be sent")

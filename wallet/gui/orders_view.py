@@ -31,7 +31,8 @@ class OrdersView(QWidget):
         self.cancel_button.setEnabled(False)
         self.message = MessageLabel()
         row = QHBoxLayout()
-        row.addWidget(QLabel(f"Resting orders of {session.owner}"), 1)
+        self.owner_label = QLabel(f"Resting orders of {session.owner}")
+        row.addWidget(self.owner_label, 1)
         row.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
@@ -40,8 +41,12 @@ class OrdersView(QWidget):
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.cancel_button.clicked.connect(self.on_cancel)
         bridge.myOrdersUpdated.connect(self.on_orders)
+        bridge.tradingAccountChanged.connect(lambda e: self.owner_label.setText(
+            f"Resting orders of {e.address}" + ("" if e.can_sign else " (watch-only: view only)")))
 
     def on_orders(self, event: MyOrdersUpdated) -> None:
+        if event.owner != self.session.owner:
+            return  # published for the account selected before
         self.orders = {o.order_id: o for o in event.orders}
         rows = [[str(o.order_id), o.side, format_pkr(o.price), format_usdc(o.quantity),
                  format_usdc(o.original), time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(o.placed_at))]

@@ -62,7 +62,7 @@ class ProofJobsView(QWidget):
         return await choose_open_path(self, title)
 
     def jobs(self) -> dict[int, JobView]:
-        return {j.job_id: j for j in self.session.ctx.proofs.jobs()}
+        return {j.job_id: j for j in self.session.proofs.jobs()}
 
     def selected(self) -> JobView | None:
         return self.jobs().get(selected_key(self.table))
@@ -97,7 +97,7 @@ class ProofJobsView(QWidget):
         if job is None or job.state not in ("queued", "running"):
             self.message.error("select a queued or running job to cancel")
             return
-        self.session.ctx.proofs.cancel(job.job_id)
+        self.session.proofs.cancel(job.job_id)
         self.message.info(f"cancelling job {job.job_id} (stops before its next stage)")
 
     @action_slot()
@@ -138,7 +138,7 @@ class ProofJobsView(QWidget):
         if not path:
             return
         try:
-            proof = self.session.ctx.proofs.import_proof(Path(path), "payment")
+            proof = self.session.proofs.import_proof(Path(path), "payment")
             order_id = int(proof.public_inputs[1])
             await self.session.settlement.import_proof(order_id, Path(path))
         except USER_ERRORS as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any, Awaitable, Callable
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
@@ -99,6 +100,7 @@ class QueueView(QWidget):
         self.finalize_button.clicked.connect(self.on_finalize)
         self.reclaim_button.clicked.connect(self.on_reclaim)
         bridge.queueUpdated.connect(self.on_queue)
+        bridge.tradingAccountChanged.connect(lambda _e: self._fill())   # roles follow the account
         bridge.tradeEvent.connect(lambda _e: self.update_details())   # paid / proved / settled
         bridge.proofQueued.connect(self.on_proof_queued)
         bridge.proofProgress.connect(self.on_proof_progress)
@@ -202,11 +204,13 @@ class QueueView(QWidget):
         self.reclaim_button.setEnabled(r.status == "Pending" and left <= 0)
 
     # ------------------------------------------------------------------ actions
-    async def _run(self, order_id: int, what: str, work) -> object | None:
+    async def _run(self, order_id: int, what: str, work: Callable[[], Awaitable[Any]]) -> Any:
+        """Run `work()` for the order with its buttons disabled; a refusal (the selected account
+        is watch-only, the record moved, ...) becomes the view's message."""
         self.busy.add(order_id)
         self.update_details()
         try:
-            return await work
+            return await work()
         except USER_ERRORS as exc:
             self.message.error(f"{what} #{order_id}: {exc}")
             return None
@@ -236,7 +240,7 @@ class QueueView(QWidget):
         async def pay():
             await self.session.directory()
             return await self.session.settlement.pay(r.order_id)
-        out = await self._run(r.order_id, "pay", pay())
+        out = await self._run(r.order_id, "pay", pay)
         if out is not None:
             self.message.info(f"paid {format_pkr(out['amount_paisa'])} PKR to {out['payee_name']} "
                               f"({out['payee']}) for matched order #{r.order_id}")
@@ -250,7 +254,7 @@ class QueueView(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat(f"payment proof for #{r.order_id}: fetching the receipt...")
         try:
-            proof = await self._run(r.order_id, "prove", self.session.settlement.prove(r.order_id))
+            proof = await self._run(r.order_id, "prove", lambda: self.session.settlement.prove(r.order_id))
         finally:
             self.proving_order = self.prove_job = None
             self.update_details()
@@ -269,7 +273,8 @@ class QueueView(QWidget):
         path = await self.choose_save_path("Export payment proof request", f"payment-request-{r.order_id}.json")
         if not path:
             return
-        request = await self._run(r.order_id, "export request", self.session.settlement.payment_request(r.order_id))
+        request = await self._run(r.order_id, "export request",
+                                  lambda: self.session.settlement.payment_request(r.order_id))
         if request is None:
             return
         try:
@@ -282,7 +287,7 @@ class QueueView(QWidget):
 
     def on_cancel_proof(self) -> None:
         if self.prove_job is not None:
-            self.session.ctx.proofs.cancel(self.prove_job)
+            self.session.proofs.cancel(self.prove_job)
             self.message.info("cancelling the payment proof")
 
     @action_slot()
@@ -290,7 +295,7 @@ class QueueView(QWidget):
         r = self.selected()
         if r is None:
             return
-        out = await self._run(r.order_id, "finalize", self.session.settlement.finalize(r.order_id))
+        out = await self._run(r.order_id, "finalize", lambda: self.session.settlement.finalize(r.order_id))
         if out is not None:
             self.message.info(f"finalized #{r.order_id}: {format_usdc(out['amount'])} USDC released to you")
             self.bridge.statusMessage.emit(f"Matched order #{r.order_id} settled")
@@ -300,7 +305,7 @@ class QueueView(QWidget):
         r = self.selected()
         if r is None:
             return
-        out = await self._run(r.order_id, "reclaim", self.session.settlement.reclaim(r.order_id))
+        out = await self._run(r.order_id, "reclaim", lambda: self.session.settlement.reclaim(r.order_id))
         if out is not None:
             self.message.info(f"reclaimed {format_usdc(out['amount'])} USDC for seller {out['seller']}")
 

@@ -75,7 +75,7 @@ class RailPanel(QGroupBox):
             return
         self.open_button.setEnabled(False)
         try:
-            out = await self.session.ctx.open_rail_account(handle, name)
+            out = await self.session.base.open_rail_account(handle, name)
         except USER_ERRORS as exc:
             self.message.error(f"not opened: {exc}")
             return
@@ -95,7 +95,7 @@ class RailPanel(QGroupBox):
             return
         self.topup_button.setEnabled(False)
         try:
-            out = await (await self.session.ctx.rail()).top_up(self.session.ctx.rail_login(), paisa)
+            out = await (await self.session.base.rail()).top_up(self.session.base.rail_login(), paisa)
         except USER_ERRORS as exc:
             self.message.error(f"top-up refused: {exc}")
             return
@@ -110,7 +110,7 @@ class RailPanel(QGroupBox):
         if not self.has_account():
             return
         try:
-            out = await (await self.session.ctx.rail()).balance(self.session.ctx.rail_login())
+            out = await (await self.session.base.rail()).balance(self.session.base.rail_login())
         except USER_ERRORS as exc:
             self.balance_label.setText(f"unavailable: {exc}")
             return

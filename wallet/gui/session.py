@@ -1,10 +1,17 @@
 """The trading services of one unlocked wallet, as the GUI's views use them.
 
 Why one object: the order book, the settlement queue, the deal and proof views all act through
-the same TradeContext (one signing account, one RPC client, one TxSender and one proof-job
-queue publishing on the window's EventBus), so transactions and proof jobs started from any
-view show up in the Activity and Proof jobs views. The payee directory is found lazily (its URL
-comes from the cluster's anomi_clusterInfo), so opening the window never waits for it.
+the same TradeContext (one RPC client, one TxSender and one proof-job queue publishing on the
+window's EventBus), so transactions and proof jobs started from any view show up in the
+Activity and Proof jobs views. The payee directory is found lazily (its URL comes from the
+cluster's anomi_clusterInfo), so opening the window never waits for it.
+
+Why a selected account: the account picked on the Balances tab is the one every view trades
+with. `select_account` swaps the signing context (sharing the client, sender and proof jobs),
+points the market service's "mine" at it and publishes TradingAccountChanged so views relabel
+and reload. An action already running keeps the account it started with. A watch-only account
+can be viewed (its orders, its settlement records) but `ctx`, `settlement` and `deals` refuse
+with a message saying so, and nothing is signed.
 
 Errors a user can cause arrive as the core's exceptions; `USER_ERRORS` lists them so every view
 turns them into a message and nothing else happens.
@@ -25,7 +32,7 @@ from wallet.core.cluster import ClusterError
 from wallet.core.config import ClusterProfile, ConfigError
 from wallet.core.deal_service import DealService
 from wallet.core.events import EventBus
-from wallet.core.keystore import Keystore, KeystoreError
+from wallet.core.keystore import Account, Keystore, KeystoreError
 from wallet.core.market_client import MarketError
 from wallet.core.market_service import MarketService
 from wallet.core.otc_client import DealError
@@ -33,8 +40,13 @@ from wallet.core.payee_directory import DirectoryClient, DirectoryError
 from wallet.core.proof_jobs import ProofJobError
 from wallet.core.rail_client import RailError
 from wallet.core.settlement import Settlement
+from wallet.core.trade_events import TradingAccountChanged
 from wallet.core.trader import TradeContext
 from wallet.core.tx import TxError
+
+class WatchOnlyAccount(KeystoreError):
+    """The selected account has no signing key: the views show it but cannot trade with it."""
+
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     ChainError, ClusterError, ConfigError, DealError, DirectoryError, KeystoreError, MarketError,
@@ -100,20 +112,67 @@ class GuiSession:
         self.bus = bus
         self.root = root
         signer = next(acc for acc in keystore.accounts() if acc.can_sign)
-        self.ctx = TradeContext(profile, keystore, account=signer.address, bus=bus)
-        self.market = MarketService(self.ctx.chain, bus, owner=self.ctx.owner,
+        self.base = TradeContext(profile, keystore, account=signer.address, bus=bus)  # reads + shared parts
+        self.proofs = self.base.proofs
+        self.market = MarketService(self.base.chain, bus, owner=self.base.owner,
                                     poll_interval=poll_interval)
-        self.settlement = Settlement(self.ctx)
-        self.deals = DealService(self.ctx)
         self.market_address: str | None = None
         self.tasks: set[asyncio.Task[Any]] = set()   # view actions in flight (action_slot)
+        self._use(signer)
+
+    # ------------------------------------------------------------------ the selected account
+    def _use(self, account: Account) -> None:
+        self.account = account
+        self._ctx: TradeContext | None = None
+        self._settlement: Settlement | None = None
+        self._deals: DealService | None = None
+        if account.can_sign:
+            self._ctx = self.base if account.address == str(self.base.owner) \
+                else self.base.for_account(account.address)
+            self._settlement, self._deals = Settlement(self._ctx), DealService(self._ctx)
+
+    def _trading(self, obj: Any) -> Any:
+        if obj is None:
+            raise WatchOnlyAccount(f"account {self.account.label!r} is watch-only: it cannot sign, so it "
+                                   "cannot trade; select a signing account on the Balances tab")
+        return obj
+
+    @property
+    def ctx(self) -> TradeContext:
+        """The selected account's signing context (WatchOnlyAccount for a watch-only one)."""
+        return self._trading(self._ctx)
+
+    @property
+    def settlement(self) -> Settlement:
+        return self._trading(self._settlement)
+
+    @property
+    def deals(self) -> DealService:
+        return self._trading(self._deals)
 
     @property
     def owner(self) -> str:
-        return str(self.ctx.owner)
+        """The selected account's address (watch-only included: its records are shown)."""
+        return self.account.address
+
+    @property
+    def can_trade(self) -> bool:
+        return self._ctx is not None
+
+    def select_account(self, address: str) -> None:
+        """Trade with `address` from now on (every view); the market's "mine" follows at once."""
+        if address == self.account.address:
+            return
+        account = self.keystore.account(address)
+        directory = self._ctx.directory if self._ctx is not None else None
+        self._use(account)
+        if self._ctx is not None and self._ctx.directory is None:
+            self._ctx.directory = directory
+        self.bus.publish(TradingAccountChanged(account.address, account.label, account.can_sign))
+        self.market.set_owner(account.pubkey)
 
     async def start(self) -> None:
-        self.market_address = str((await self.ctx.market.addresses())["market"])
+        self.market_address = str((await self.base.market.addresses())["market"])
         await self.market.start()
 
     async def stop(self) -> None:
@@ -125,13 +184,14 @@ class GuiSession:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.market.stop()
-        await self.ctx.close()
+        await self.base.close()   # the RPC client every account's context shares
 
     async def directory(self) -> DirectoryClient:
         """The payee directory the cluster advertises (or the profile's / ANOMI_DIRECTORY_URL)."""
-        if self.ctx.directory is None:
-            self.ctx.directory = await DirectoryClient.for_chain(self.ctx.chain)
-        return self.ctx.directory
+        ctx = self.ctx
+        if ctx.directory is None:
+            ctx.directory = await DirectoryClient.for_chain(ctx.chain)
+        return ctx.directory
 
     # ------------------------------------------------------------------ wallet notes
     def note_key(self, order_id: int) -> str:

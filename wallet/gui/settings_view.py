@@ -89,6 +89,8 @@ class SettingsView(QWidget):
         self.relabel_button.clicked.connect(self.on_relabel)
         self.rotate_button.clicked.connect(self.on_rotate)
         self.notary_button.clicked.connect(self.on_notary)
+        bridge.tradingAccountChanged.connect(lambda e: self.account_label.setText(
+            e.address if e.can_sign else f"{e.address} (watch-only: cannot trade)"))
         self.refresh_identities()
 
     # ------------------------------------------------------------------ profile
@@ -154,12 +156,12 @@ class SettingsView(QWidget):
     async def on_notary(self) -> None:
         self.notary_button.setEnabled(False)
         try:
-            rail = await self.session.ctx.rail()
+            rail = await self.session.base.rail()
             if not self.rail_edit.text():
                 self.rail_edit.setPlaceholderText(f"{rail.base_url} (advertised by the cluster)")
             doc = await rail.notary()
             key = (int(doc["x"]), int(doc["y"]))
-            registered = notary_key_hash(key) in await self.session.ctx.market.registered_notaries()
+            registered = notary_key_hash(key) in await self.session.base.market.registered_notaries()
         except (KeyError, TypeError, *USER_ERRORS) as exc:
             self.notary_label.setText(f"unavailable: {exc}")
             return
