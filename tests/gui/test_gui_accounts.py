@@ -45,6 +45,7 @@ def test_selected_account_trades_and_watch_only_cannot(qtbot, loop, gui_localnet
         balances.account_box.setCurrentIndex(1)
         assert w.session.owner == second and w.session.ctx.owner == keystore.account(second).pubkey
         assert second in orders.owner_label.text() and settings.account_label.text() == second
+        await until(lambda: second in w.window.activity.title.text(), what="activity follows the account")
         entry.rail.handle_edit.setText("0345-3000003")
         entry.rail.name_edit.setText("Multi")
         entry.rail.open_button.click()

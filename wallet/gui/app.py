@@ -100,6 +100,7 @@ class WalletController:
                 self.bridge.statusMessage.emit(f"Market unavailable: {exc}")
                 return
             await self.window.deals.on_refresh()
+            await self.window.activity.on_reload()
             await self.window.book.entry.rail.on_refresh()
             await self.window.settings.on_notary()
 

@@ -37,7 +37,7 @@ class MainWindow(QMainWindow):
             self.queue = QueueView(bridge, session)
             self.deals = DealsView(bridge, session)
             self.proofs = ProofJobsView(bridge, session)
-            self.activity = ActivityView(bridge)
+            self.activity = ActivityView(bridge, session)
             self.settings = SettingsView(bridge, session, config)
             for view, title in ((self.book, "Order book"), (self.orders, "My orders"),
                                 (self.queue, "Settlement"), (self.deals, "Private deals"),

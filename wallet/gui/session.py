@@ -28,6 +28,7 @@ import qasync
 
 from protocol.units import pkr_to_paisa, usdc_to_base
 from wallet.core.chain import ChainError
+from wallet.core.chain_history import ChainHistory
 from wallet.core.cluster import ClusterError
 from wallet.core.config import ClusterProfile, ConfigError
 from wallet.core.deal_service import DealService
@@ -114,6 +115,7 @@ class GuiSession:
         signer = next(acc for acc in keystore.accounts() if acc.can_sign)
         self.base = TradeContext(profile, keystore, account=signer.address, bus=bus)  # reads + shared parts
         self.proofs = self.base.proofs
+        self.history = ChainHistory(self.base.chain)   # any account's history (watch-only too)
         self.market = MarketService(self.base.chain, bus, owner=self.base.owner,
                                     poll_interval=poll_interval)
         self.market_address: str | None = None
