@@ -1,7 +1,9 @@
 """GUI tests run offscreen against one real `anomi localnet up` process per session.
 
 The cluster runs its side services (fiat rail + notary, MXE node, payee directory) so the
-trading views can be driven end to end.
+trading views can be driven end to end. ``gui_warp_localnet`` is a second one started with
+``--allow-clock-warp`` for the test that jumps 24 h: a warp there never ages the orders of the
+tests sharing ``gui_localnet``.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.integration.localnet_process import LocalnetProcess, start_localnet  # noqa: E402
+from tests.integration.localnet_process import LocalnetProcess, running_localnet, start_localnet  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +24,9 @@ def gui_localnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalnetP
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture(scope="module")
+def gui_warp_localnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalnetProcess]:
+    with running_localnet(tmp_path_factory.mktemp("gui-warp-ledger"), extra_args=("--allow-clock-warp",)) as node:
+        yield node

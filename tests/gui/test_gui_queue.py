@@ -2,9 +2,9 @@
 
 The records are fed through the bridge exactly as the market service publishes them (the
 service is not started, so no live snapshot replaces them); the wallet, its notes and the
-cluster the refusal comes from are real. The 24 h expiry cannot be reached on the real clock
-here, so the expired record is one the chain does not have: Reclaim is offered, and the core's
-fresh read refuses it with a message and sends nothing."""
+cluster the refusal comes from are real. The expired record here is one the chain does not
+have: Reclaim is offered, and the core's fresh read refuses it with a message and sends nothing.
+(A real order expiring and being reclaimed, on a clock-warped cluster: test_gui_reclaim.py.)"""
 from __future__ import annotations
 
 from pathlib import Path
