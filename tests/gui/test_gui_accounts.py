@@ -12,7 +12,7 @@ from pathlib import Path
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from tests.gui.gui_trading import GuiWallet, column, loop, profile_for, until  # noqa: F401
+from tests.gui.gui_trading import GuiWallet, loop, profile_for, until  # noqa: F401
 from wallet.core.faucet import airdrop_sol, airdrop_usdc
 from wallet.core.keystore import KdfParams, Keystore
 from wallet.core.trade_events import OrderCancelled, OrderPlaced

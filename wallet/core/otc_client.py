@@ -4,7 +4,9 @@ the event stream that carries sealed results, and X64.64 prices as people type t
 Why an event stream: results sealed to a party (DealCreated, OfferCreated, DealSettled,
 OfferSettled) exist only in the logs of the MXE's callback transaction. The wallet subscribes
 to logs that mention the OTC program *before* it sends the instruction that queues a
-computation, then waits for the event naming its deal or offer, so no result is missed.
+computation, then waits for the event naming its deal or offer, so no result of its own
+actions is missed. Results of computations others queued (someone cranked my offer) are
+recovered afterwards from the deal's transaction history (DealService.recover).
 """
 from __future__ import annotations
 
