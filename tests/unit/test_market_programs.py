@@ -238,3 +238,35 @@ def test_handle_bytes_never_reach_the_ledger() -> None:
     assert L.queue()["records"][0]["payee_commitment"] == payee
     for needle in needles:
         assert not any(needle in h for h in haystacks), needle
+
+
+def test_proofs_for_an_unregistered_notary_are_refused_at_a_valid_index() -> None:
+    """The attack the index check cannot catch: a rogue notary (a real BabyJub key that is not in
+    the registry) signs the attestation/receipt, and the proof is submitted with attester_index 0,
+    a valid index. The programs put registry[0]'s key hash in the public inputs, so the proof
+    (valid for the rogue key hash) fails verification; nothing moves. The same proofs made for
+    the registered key are accepted, so the refusal is the notary binding and nothing else."""
+    from protocol.attestation import notary_key_hash
+    from protocol.eddsa_poseidon import babyjub_public_key
+
+    registered = babyjub_public_key(bytes(range(1, 33)))
+    rogue_hash = notary_key_hash(babyjub_public_key(bytes(range(101, 133))))
+    L = Ledger([registered], book_capacity=8)
+    assert L.key_hash(0) != rogue_hash
+    seller, stok = L.new_user(SIZE)
+    buyer, btok = L.new_user()
+    assert L.send([L.ask(seller, stok, PRICE, SIZE, PAYEE)], [seller]).err is None
+    mt = L.now - 60
+    rogue = L.solvency_proof(L.solvency_inputs(buyer.pubkey(), PRICE, SIZE, mt, key_hash=rogue_hash))
+    refused(L, [L.bid(buyer, PRICE, SIZE, rogue, mt, attester_index=0)], [buyer], E["InvalidSolvencyProof"])
+    assert L.book("Ask")[0].quantity == SIZE and L.queue()["records"] == [] and vault(L) == SIZE
+    assert bid(L, buyer).err is None  # the registered notary's proof for the same bid is accepted
+    n = 77
+    rogue_pay = L.payment_proof(L.payment_inputs(0, n, key_hash=rogue_hash))
+    refused(L, [L.finalize(buyer, 0, n.to_bytes(32, "big"), rogue_pay, btok, attester_index=0)], [buyer],
+            EP["InvalidPaymentProof"])
+    assert L.queue()["records"][0]["status"] == "Pending" and L.token_balance(btok) == 0 and vault(L) == SIZE
+    from protocol.market_pdas import nullifier as nullifier_pda
+    assert nullifier_pda(n.to_bytes(32, "big"))[0] not in L.accounts  # the nullifier was not spent
+    assert L.send([L.finalize(buyer, 0, n.to_bytes(32, "big"), pay(L, 0, n), btok)], [buyer]).err is None
+    assert L.token_balance(btok) == SIZE and vault(L) == 0

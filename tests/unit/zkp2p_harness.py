@@ -75,13 +75,14 @@ class Ledger:
     """Accounts in a dict; transactions run through the real executor and commit atomically."""
 
     def __init__(self, notary_keys: list[tuple[int, int]] | None = None, *, keys: str = "simulated",
-                 book_capacity: int = 512, circuits_dir=None) -> None:
+                 book_capacity: int = 512, circuits_dir=None, extra_programs: list | None = None) -> None:
         if keys not in ("simulated", "circuits"):
             raise ValueError(f"keys must be 'simulated' or 'circuits', not {keys!r}")
         self.accounts: dict[Pubkey, StoredAccount] = {}
         self.now = START_TIME
         self.slot = 1
-        self.programs = program_map()  # exactly the cluster's deployed programs
+        # exactly the cluster's deployed programs, unless a test replaces one at its own id
+        self.programs = program_map(extra_programs)
         for pid, program in self.programs.items():
             self.accounts[pid] = StoredAccount(1, b"", loader_for(program), True)
         self.mint_authority = Keypair()
@@ -200,17 +201,19 @@ class Ledger:
 
         return notary_key_hash(self.notary_keys[index])
 
-    def solvency_inputs(self, bidder: Pubkey, price: int, size: int, min_timestamp: int) -> list[int]:
+    def solvency_inputs(self, bidder: Pubkey, price: int, size: int, min_timestamp: int,
+                        key_hash: int | None = None) -> list[int]:
+        """``key_hash`` overrides the notary (default: the registry's entry 0), e.g. an unregistered one."""
         from protocol.attestation import pubkey_to_fields
         from protocol.units import fiat_due
 
         hi, lo = pubkey_to_fields(bytes(bidder))
-        return [self.key_hash(), hi, lo, min_timestamp, fiat_due(size, price)]
+        return [self.key_hash() if key_hash is None else key_hash, hi, lo, min_timestamp, fiat_due(size, price)]
 
-    def payment_inputs(self, order_id: int, nullifier: int) -> list[int]:
+    def payment_inputs(self, order_id: int, nullifier: int, key_hash: int | None = None) -> list[int]:
         rec = self.queue()["records"][order_id]
-        return [self.key_hash(), order_id, int.from_bytes(rec["payee_commitment"], "big"), rec["fiat_due"],
-                rec["matched_at"], nullifier]
+        return [self.key_hash() if key_hash is None else key_hash, order_id,
+                int.from_bytes(rec["payee_commitment"], "big"), rec["fiat_due"], rec["matched_at"], nullifier]
 
 
 # ------------------------------------------------------------------ simulated Groth16 setup
