@@ -1,13 +1,21 @@
 """Turn a Solana TransactionError into a sentence a user can act on.
 
 Why: `{"InstructionError":[1,{"Custom":6003}]}` means nothing to a trader. We find which
-program failed (the instruction's program id), look the custom code up in that program's IDL
-(resources/idl/*.json via protocol.idl) or in the builtin programs' error tables, and add the
-program's last log lines. Codes we cannot name are still shown, never hidden.
+program failed, look the custom code up in that program's IDL (resources/idl/*.json via
+protocol.idl) or in the builtin programs' error tables, and add the program's last log lines.
+Codes we cannot name are still shown, never hidden.
+
+Which program failed is not always the instruction's own: an error raised inside a CPI is the
+callee's, and every Anchor IDL numbers its errors from 6000, so looking the code up in the
+top-level program's IDL would name a different error of the wrong program. The runtime logs
+`Program <id> failed: custom program error: 0x<code>` once per frame, innermost first, so the
+first such line with the error's code names the program that raised it; without logs (or
+with truncated ones) we fall back to the top-level program.
 """
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -42,6 +50,7 @@ FRIENDLY_TX_ERRORS = {
     "AccountNotFound": "the fee payer account does not exist (it holds no SOL)",
     "AlreadyProcessed": "this exact transaction was already processed",
 }
+_FAILED_CUSTOM = re.compile(r"^Program (\S+) failed: custom program error: 0x([0-9a-fA-F]+)$")
 
 
 @lru_cache(maxsize=1)
@@ -61,9 +70,11 @@ class ProgramError:
     code: int | None
     name: str | None
     message: str
+    invoked_by: str | None = None   # the top-level program, when the error came from a CPI callee
 
     def __str__(self) -> str:
-        return f"instruction {self.instruction} ({self.program}) failed: {self.message}"
+        where = f"{self.invoked_by} -> {self.program}" if self.invoked_by else self.program
+        return f"instruction {self.instruction} ({where}) failed: {self.message}"
 
 
 def _program_at(message: Message | MessageV0 | None, index: int) -> str | None:
@@ -72,6 +83,23 @@ def _program_at(message: Message | MessageV0 | None, index: int) -> str | None:
     keys = message.account_keys
     pid_index = message.instructions[index].program_id_index
     return str(keys[pid_index]) if pid_index < len(keys) else None
+
+
+def raising_program(logs: list[str] | None, code: int) -> str | None:
+    """The program id of the innermost frame that failed with custom error `code`, from the
+    transaction's logs (None when no log line says so, e.g. logs missing or truncated)."""
+    for line in logs or []:
+        found = _FAILED_CUSTOM.match(line.strip())
+        if found and int(found.group(2), 16) == code:
+            return found.group(1)
+    return None
+
+
+def _program_name(program_id: str | None) -> str:
+    idl = idls_by_program().get(program_id or "")
+    if idl is not None:
+        return idl.name
+    return BUILTIN_ERRORS.get(program_id or "", (program_id or "unknown program",))[0]
 
 
 def explain_custom(program_id: str | None, code: int) -> tuple[str, str | None, str]:
@@ -100,13 +128,13 @@ def explain(err: Any, message: Message | MessageV0 | None = None,
         index, inner = err.index, err.err
         program_id = _program_at(message, index)
         if isinstance(inner, InstructionErrorCustom):
-            program, name, text = explain_custom(program_id, inner.code)
-            perr = ProgramError(index, program_id, program, inner.code, name, text)
+            raiser = raising_program(logs, inner.code) or program_id
+            program, name, text = explain_custom(raiser, inner.code)
+            via = _program_name(program_id) if program_id and raiser != program_id else None
+            perr = ProgramError(index, raiser, program, inner.code, name, text, via)
         else:
             label = str(inner).rsplit(".", 1)[-1]
-            program = idls_by_program()[program_id].name if program_id in idls_by_program() else \
-                BUILTIN_ERRORS.get(program_id or "", (program_id or "unknown program",))[0]
-            perr = ProgramError(index, program_id, program, None, label, label)
+            perr = ProgramError(index, program_id, _program_name(program_id), None, label, label)
         return str(perr) + suffix, perr
     if isinstance(err, TransactionErrorFieldless):
         label = str(err).rsplit(".", 1)[-1]
