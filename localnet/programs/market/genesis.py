@@ -3,9 +3,11 @@ attester registry and the two verifying keys.
 
 Why written at genesis (seed 000's initial state: "Market Program deployed, its order book is
 empty; OrderStore's PDA for the market is empty"): a newcomer's cluster must be ready to trade
-with no admin step. The bytes are exactly what ``init_market`` would write (books larger than a
-CPI may allocate are client-created accounts on a real cluster; here genesis creates them at
-PDAs under the Market). The notary key is the fiat rail's: ``<ledger>/rails/notary.key``, created
+with no admin step. The Market, books, vault and queue bytes are exactly what ``init_market``
+writes for the same mint, books and parameters, with the default key as admin (checked by
+tests/unit/test_market_init.py, which runs init_market through the executor). Books larger than
+a CPI may allocate are client-created zeroed accounts on a real cluster; here genesis creates
+them at PDAs under the Market. The notary key is the fiat rail's: ``<ledger>/rails/notary.key``, created
 by whichever of genesis and the rail runs first (localnet.rails.notary.notary_public_key).
 Verifying keys come from resources/circuits/<circuit>/verification_key.json; if an artifact is
 missing its account is not written and bids/finalize fail with InvalidVerifyingKey.
@@ -54,11 +56,13 @@ def vault_bytes(mint: Pubkey, owner: Pubkey) -> bytes:
 
 def market_accounts(base_mint: Pubkey, notary_keys: list[tuple[int, int]],
                     book_capacity: int = mc.GENESIS_BOOK_CAPACITY,
-                    circuits_dir: Path | None = None) -> list[tuple[Pubkey, Pubkey, bytes]]:
-    """(address, owner, data) of every zk-p2p genesis account."""
+                    circuits_dir: Path | None = None, *,
+                    admin: Pubkey = Pubkey.default()) -> list[tuple[Pubkey, Pubkey, bytes]]:
+    """(address, owner, data) of every zk-p2p genesis account. ``admin`` is the key init_market
+    records as the payer; the genesis market has none (the default key)."""
     a = mc.market_addresses(base_mint)
     market_key = a["market"]
-    market = {"admin": Pubkey.default(), "base_mint": base_mint, "vault": a["vault"], "bids": a["bids"],
+    market = {"admin": admin, "base_mint": base_mint, "vault": a["vault"], "bids": a["bids"],
               "asks": a["asks"], "settlement_queue": a["settlement_queue"],
               "attester_registry": a["attester_registry"], "solvency_vk": a["solvency_vk"],
               "tick_size": TICK_SIZE, "min_size": MIN_SIZE, "max_attestation_age": MAX_ATTESTATION_AGE,
