@@ -8,17 +8,23 @@ proves it; phase 4 finalize: the buyer holds 100 USDC, the escrow left the vault
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from protocol import market_codec as mc
+from protocol.attestation import notary_key_hash
+from protocol.eddsa_poseidon import babyjub_public_key
 from solders.pubkey import Pubkey
 from tests.integration.cli_wallets import CliWallet
 from tests.integration.localnet_process import LocalnetProcess
 from wallet.core.chain import Chain
 from wallet.core.config import ClusterProfile
+from wallet.core.rail_client import RailClient
+from wallet.core.trader import pinned_notary
 
 SELLER_HANDLE, BUYER_HANDLE = "0345-1234567", "0300-7654321"
 
@@ -29,6 +35,27 @@ def vault_balance(node: LocalnetProcess) -> int:
             vault = mc.market_addresses(Pubkey.from_string(node.usdc_mint))["vault"]
             return await chain.token_balance(vault)
     return asyncio.run(read())
+
+
+def notary_pins(node: LocalnetProcess) -> tuple[str, str]:
+    """(the cluster rail's notary as hex Ax || Ay, another notary's key hash as hex)."""
+    async def read() -> dict:
+        async with Chain(ClusterProfile("t", node.rpc_url, node.ws_url).validated()) as chain:
+            return await RailClient((await chain.cluster_info()).rail_url).notary()
+    doc = asyncio.run(read())
+    ours = int(doc["x"]).to_bytes(32, "big") + int(doc["y"]).to_bytes(32, "big")
+    assert pinned_notary(ClusterProfile("p", node.rpc_url, node.ws_url, notary_key=ours.hex())) == int(doc["key_hash"])
+    other = notary_key_hash(babyjub_public_key(bytes(range(1, 33))))
+    assert other != int(doc["key_hash"])
+    return ours.hex(), other.to_bytes(32, "big").hex()
+
+
+@contextlib.contextmanager
+def profiles_apply() -> Iterator[None]:
+    """Without ANOMI_RPC_URL, so `--profile NAME` (and its notary pin) is what the command uses."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("ANOMI_RPC_URL")
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +96,19 @@ def test_seed_000_through_the_cli(env: Path, localnet: LocalnetProcess) -> None:
     buyer.ok("rail", "open", "--handle", BUYER_HANDLE, "--name", "Farzan")
     assert buyer.ok("rail", "topup", "50000")["balance_paisa"] == 5_000_000
     assert "no matched order #999999" in buyer.refused("pay", "999999")  # no such order: refused, nothing paid
-    code, out, err = buyer.run("bid", "--size", "100", "--price", "285")
+    # a profile that pins another notary refuses the rail's attestation before proving anything;
+    # one that pins the rail's own notary (Ax || Ay here, a key hash below) bids as usual
+    ours, other = notary_pins(localnet)
+    with profiles_apply():
+        for name, key in (("trusted", ours), ("other-notary", other)):
+            buyer.ok("profile", "add", name, localnet.rpc_url, "--ws-url", localnet.ws_url, "--notary-key", key)
+        code, _out, err = buyer.run("bid", "--size", "100", "--price", "285", "--profile", "other-notary")
+        assert code == 2 and "balance attestation is signed by notary" in err and "trusts only notary" in err, err
+        assert "[1/4]" not in err  # refused before proving
+        asks = buyer.ok("book", "--profile", "other-notary")["asks"]
+        assert [o["quantity"] for o in asks if o["owner"] == ali] == [100_000_000]
+        assert not buyer.ok("orders", "--profile", "other-notary")["resting"]
+        code, out, err = buyer.run("bid", "--size", "100", "--price", "285", "--profile", "trusted")
     assert code == 0, err
     assert "[4/4]" in err and "self-verify" in err  # proving progress shown on stderr
     bid = json.loads(out)
@@ -92,8 +131,17 @@ def test_seed_000_through_the_cli(env: Path, localnet: LocalnetProcess) -> None:
     assert buyer.ok("pay", str(order))["replayed"] is True  # paying again pays nothing twice
     assert buyer.ok("rail", "balance")["balance_paisa"] == 5_000_000 - 2_850_000
     assert seller.ok("rail", "balance")["balance_paisa"] == 2_850_000
-    proved = buyer.ok("prove-payment", str(order))
-    assert int(proved["nullifier"]) > 0
+    with profiles_apply():
+        err = buyer.refused("prove-payment", str(order), "--profile", "other-notary")
+        assert "payment receipt is signed by notary" in err and "[1/4]" not in err
+        buyer.ok("profile", "add", "trusted", localnet.rpc_url, "--ws-url", localnet.ws_url,
+                 "--notary-key", notary_key_hash((int(ours[:64], 16), int(ours[64:], 16))).to_bytes(32, "big").hex())
+        proved = buyer.ok("prove-payment", str(order), "--profile", "trusted")
+        assert int(proved["nullifier"]) > 0
+        # the stored proof names the rail's notary: a profile pinning another sends no finalize
+        err = buyer.refused("finalize", str(order), "--profile", "other-notary")
+        assert "stored payment proof" in err and "trusts only notary" in err
+    assert vault_balance(localnet) == vault_before + 100_000_000
 
     # ---- phase 4: finalize releases the escrow to the buyer
     done = buyer.ok("finalize", str(order))

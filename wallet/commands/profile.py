@@ -19,7 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--ws-url", help="PubSub URL (default: the RPC port + 1, ws scheme)")
     p.add_argument("--rail-url", help="fiat rail (default: the one the cluster advertises)")
     p.add_argument("--directory-url", help="payee directory (default: the one the cluster advertises)")
-    p.add_argument("--notary-key", help="hex public key of the notary to trust")
+    p.add_argument("--notary-key", metavar="HEX",
+                   help="trust only this notary: its key hash (32 bytes, hex) or Ax || Ay (64 bytes, "
+                        "hex); attestations and receipts of any other notary are refused")
     p.add_argument("--usdc-mint", help="USDC mint, if the cluster does not announce it")
     p.add_argument("--use", action="store_true", help="make it the active profile")
     p = command(sub, "use", "make a profile the active one", cmd_use)

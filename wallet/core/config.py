@@ -68,7 +68,9 @@ class ClusterProfile:
     rpc_url: str
     ws_url: str
     rail_url: str | None = None
-    notary_key: str | None = None   # hex of the notary's public key to trust; None: the cluster's registry
+    # the only notary to trust: hex of its 32-byte key hash Poseidon([Ax, Ay]) or of Ax || Ay (64
+    # bytes, big-endian); None: any notary in the market's attester registry (trader.pinned_notary)
+    notary_key: str | None = None
     usdc_mint: str | None = None    # fallback when the cluster does not answer anomi_clusterInfo
     embedded: bool = False          # True: start the embedded localnet when nothing answers
     directory_url: str | None = None  # payee directory; None: the one the cluster advertises
@@ -81,9 +83,12 @@ class ClusterProfile:
                      if self.directory_url else None)
         if self.notary_key is not None:
             try:
-                bytes.fromhex(self.notary_key)
+                key = bytes.fromhex(self.notary_key)
             except ValueError as exc:
                 raise ConfigError("notary key must be hex") from exc
+            if len(key) not in (32, 64):
+                raise ConfigError("notary key must be the 32-byte key hash or the 64-byte Ax || Ay, "
+                                  f"in hex; got {len(key)} bytes")
         return replace(self, rpc_url=_check_url(self.rpc_url, ("http", "https"), "RPC URL"),
                        ws_url=_check_url(self.ws_url, ("ws", "wss"), "WebSocket URL"),
                        rail_url=rail, directory_url=directory)

@@ -17,12 +17,13 @@ from solders.pubkey import Pubkey
 from prover.files import ProofRequest, proof_file_json
 from prover.proof import Proof
 from prover.statements import PaymentStatement
+from protocol.attestation import notary_key_hash
 
 from .market_client import FINALIZE_COMPUTE_UNITS, MatchedOrderView, MarketError
 from .payee_directory import PayeeDetails
 from .proof_jobs import ProofJobError
 from .trade_events import Finalized, PaymentProved, PaymentSent, Reclaimed
-from .trader import TradeContext
+from .trader import TradeContext, check_notary
 
 
 class Settlement:
@@ -95,6 +96,7 @@ class Settlement:
                               f"`anomi pay {order_id}` first")
         rail = await self.ctx.rail()
         _payment, signed = await rail.receipt(self.ctx.rail_login(), int(payment["payment_id"]))
+        check_notary(self.ctx.profile, notary_key_hash(signed.notary_public_key), "the rail's payment receipt")
         await self.ctx.market.attester_index(signed.notary_public_key)
         stmt = PaymentStatement(order_id, int.from_bytes(record.payee_commitment, "big"),
                                 record.fiat_due, record.matched_at)
@@ -118,6 +120,7 @@ class Settlement:
     async def import_proof(self, order_id: int, path: Path) -> Proof:
         """Adopt a proof file made offline (`anomi prove`); it must be for this order."""
         proof = self.ctx.proofs.import_proof(path, "payment")
+        check_notary(self.ctx.profile, proof.public_inputs[0], f"the payment proof in {path}")
         record = await self.my_record(order_id)
         if proof.public_inputs[1] != order_id or proof.public_inputs[2] != int.from_bytes(
                 record.payee_commitment, "big") or proof.public_inputs[3] != record.fiat_due:
@@ -140,6 +143,7 @@ class Settlement:
             raise MarketError(f"no payment proof for matched order #{order_id}: "
                               f"`anomi prove-payment {order_id}` first")
         proof = self.ctx.proofs.import_text(stored, "payment")
+        check_notary(self.ctx.profile, proof.public_inputs[0], f"the stored payment proof for #{order_id}")
         hashes = await self.ctx.market.registered_notaries()
         if proof.public_inputs[0] not in hashes:
             raise MarketError("the proof's notary is not in the market's attester registry")

@@ -5,7 +5,8 @@ Why one context object: every action needs the same things - the unlocked keysto
 signing account, the chain, the market client, the rail (URL advertised by the cluster), the
 payee directory, proof jobs and a transaction sender - and each is created once per session.
 Checks a user can fail (size below minimum, not enough USDC, no rail account, a notary the
-market does not trust) run before anything is signed, so a refusal changes nothing.
+market does not trust, a notary other than the one the cluster profile pins) run before
+anything is proved or signed, so a refusal changes nothing.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from solders.pubkey import Pubkey
 
 from prover.files import ProofRequest
 from prover.statements import SolvencyStatement
+from protocol.attestation import notary_key_hash
 from protocol.units import fiat_due
 
 from .chain import Chain
@@ -34,6 +36,34 @@ from .trade_events import OrderCancelled, OrderPlaced
 from .tx import SentTx, TxSender
 
 Progress = Callable[[str, int, int], None]
+
+
+class UntrustedNotary(MarketError):
+    """A document signed by a notary other than the one the cluster profile pins."""
+
+
+def pinned_notary(profile: ClusterProfile) -> int | None:
+    """The key hash of the notary the profile pins, or None when it pins none.
+
+    Why a pin on top of the market's registry: the registry says which notaries the programs
+    accept, but a user may trust only one of them (e.g. the rail they bank with), and a wrong
+    rail URL or a compromised rail should not be able to get the wallet to prove or send
+    anything signed by another notary, even a registered one."""
+    if profile.notary_key is None:
+        return None
+    raw = bytes.fromhex(profile.notary_key)
+    if len(raw) == 64:
+        return notary_key_hash((int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")))
+    return int.from_bytes(raw, "big")
+
+
+def check_notary(profile: ClusterProfile, key_hash: int, what: str) -> None:
+    """Refuse `what` (an attestation, receipt or proof) unless the pinned notary signed it."""
+    pinned = pinned_notary(profile)
+    if pinned is not None and key_hash != pinned:
+        raise UntrustedNotary(
+            f"{what} is signed by notary {key_hash:064x}, but cluster profile {profile.name!r} "
+            f"trusts only notary {pinned:064x}; nothing was proved or sent")
 
 
 @dataclass(frozen=True)
@@ -160,6 +190,7 @@ class TradeContext:
         rail balance, bound to this wallet's key."""
         rail = await self.rail()
         signed = await rail.balance_attestation(self.rail_login(), str(self.owner))
+        check_notary(self.profile, notary_key_hash(signed.notary_public_key), "the rail's balance attestation")
         await self.market.attester_index(signed.notary_public_key)
         now = await self.chain.unix_time()
         stmt = SolvencyStatement(bytes(self.owner), fiat_due(size, price),
