@@ -1,7 +1,9 @@
 """`anomi prove ...` (offline proving) and `anomi prover ...` (keys and artifacts).
 
 `anomi prove REQUEST.json -o PROOF.json` needs no network and no cluster: only the installed
-circuit artifacts. Everything else manages those artifacts (docs/circuits.md).
+circuit artifacts. Everything else manages those artifacts (docs/circuits.md). The wallet
+(wallet/commands/settle.py) extends the same verb: `anomi prove ORDER_ID` proves a matched
+order's rail payment online, so this parser takes either argument and `-o` is checked here.
 """
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ def _prove(args: argparse.Namespace) -> int:
     from .files import ProofFileError, parse_request, proof_file_json
     from .statements import StatementError
 
+    if not args.output:
+        raise CliError(f"where should the proof go? `anomi prove {args.request} -o PROOF.json`")
     try:
         request = parse_request(_read(args.request))
         keys = load_keys(request.circuit, _artifacts(args))
@@ -55,6 +59,9 @@ def _prove(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
     if not args.quiet:
         print(f"wrote {request.circuit} proof to {out}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"circuit": request.circuit, "output": str(out),
+                          "verifying_key_sha256": proof.vk_sha256}, indent=1, sort_keys=True))
     return 0
 
 
@@ -119,11 +126,15 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    prove = subparsers.add_parser("prove", help="prove a request file offline (no network)")
-    prove.add_argument("request", metavar="REQUEST.json")
-    prove.add_argument("-o", "--output", required=True, metavar="PROOF.json")
+    prove = subparsers.add_parser(
+        "prove", help="prove a request file offline (REQUEST.json -o PROOF.json, no network) "
+                      "or a matched order's payment (ORDER_ID, as prove-payment)")
+    prove.add_argument("request", metavar="REQUEST.json|ORDER_ID")
+    prove.add_argument("-o", "--output", metavar="PROOF.json",
+                       help="the proof file (required for a request file)")
     prove.add_argument("--artifacts", metavar="DIR", help="circuit artifacts directory")
     prove.add_argument("-q", "--quiet", action="store_true")
+    prove.add_argument("--json", action="store_true", help="machine-readable result on stdout")
     prove.set_defaults(func=_prove)
 
     prover = subparsers.add_parser("prover", help="zero-knowledge circuit keys and artifacts")

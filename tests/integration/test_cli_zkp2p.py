@@ -132,12 +132,17 @@ def test_seed_000_through_the_cli(env: Path, localnet: LocalnetProcess) -> None:
     assert buyer.ok("rail", "balance")["balance_paisa"] == 5_000_000 - 2_850_000
     assert seller.ok("rail", "balance")["balance_paisa"] == 2_850_000
     with profiles_apply():
-        err = buyer.refused("prove-payment", str(order), "--profile", "other-notary")
-        assert "payment receipt is signed by notary" in err and "[1/4]" not in err
+        for verb in ("prove", "prove-payment"):
+            err = buyer.refused(verb, str(order), "--profile", "other-notary")
+            assert "payment receipt is signed by notary" in err and "[1/4]" not in err
         buyer.ok("profile", "add", "trusted", localnet.rpc_url, "--ws-url", localnet.ws_url,
                  "--notary-key", notary_key_hash((int(ours[:64], 16), int(ours[64:], 16))).to_bytes(32, "big").hex())
-        proved = buyer.ok("prove-payment", str(order), "--profile", "trusted")
-        assert int(proved["nullifier"]) > 0
+        code, out, err = buyer.run("prove", str(order), "--profile", "trusted")  # `prove ORDER_ID`
+        assert code == 0 and "[4/4]" in err, err
+        proved = json.loads(out)
+        assert proved["order_id"] == order and int(proved["nullifier"]) > 0
+        again = buyer.ok("prove-payment", str(order), "--profile", "trusted")  # the alias; proof kept
+        assert again["nullifier"] == proved["nullifier"]
         # the stored proof names the rail's notary: a profile pinning another sends no finalize
         err = buyer.refused("finalize", str(order), "--profile", "other-notary")
         assert "stored payment proof" in err and "trusts only notary" in err
@@ -156,7 +161,8 @@ def test_seed_000_through_the_cli(env: Path, localnet: LocalnetProcess) -> None:
 
 
 def test_offline_proof_file_round_trip(env: Path) -> None:
-    """prove-payment --export-request, `anomi prove` (offline, no cluster), finalize --proof."""
+    """`anomi prove N --export-request`, `anomi prove REQUEST -o PROOF` (offline, no cluster),
+    finalize --proof; `anomi prove` tells a request file from an order number."""
     seller, buyer = CliWallet("seller2", env), CliWallet("buyer2", env)
     seller.ok("wallet", "create", "--words", "12")
     buyer.ok("wallet", "create", "--words", "12")
@@ -167,14 +173,22 @@ def test_offline_proof_file_round_trip(env: Path) -> None:
     buyer.ok("rail", "topup", "1000")
     seller.ok("ask", "--size", "1", "--price", "285")
     order = buyer.ok("bid", "--size", "1", "--price", "285")["matched_order_ids"][0]
-    assert "anomi pay" in buyer.refused("prove-payment", str(order))  # nothing paid yet
+    assert "anomi pay" in buyer.refused("prove", str(order))  # nothing paid yet
+    assert "anomi pay" in buyer.refused("prove-payment", str(order))
     assert buyer.ok("pay", str(order))["amount_paisa"] == 28_500
 
     request, proof = env / "request.json", env / "proof.json"
-    buyer.ok("prove-payment", str(order), "--export-request", str(request))
+    exported = buyer.ok("prove", str(order), "--export-request", str(request))
+    assert exported == {"order_id": order, "request": str(request)}
     assert request.stat().st_mode & 0o777 == 0o600
+    assert "-o PROOF.json" in buyer.refused("prove", str(request))              # a request file needs -o
+    assert "apply to a matched order" in buyer.refused("prove", str(request), "-o", str(proof), "--force")
+    assert "not a matched order number" in buyer.refused("prove", str(env / "missing.json"), "-o", str(proof))
+    assert not proof.exists()
     code, _out, err = buyer.run("prove", str(request), "-o", str(proof), as_json=False)  # the prover's offline verb
     assert code == 0 and proof.exists(), err
+    offline = buyer.ok("prove", str(request), "-o", str(proof), "-q")           # again, with --json
+    assert offline["circuit"] == "payment" and offline["output"] == str(proof)
     altered = env / "altered.json"
     doc = json.loads(proof.read_text())
     doc["statement"]["order_id"] = str(order + 1)

@@ -28,12 +28,14 @@ T = TypeVar("T")
 USER_ERRORS = (KeystoreError, ConfigError, ClusterError, AmountError, FaucetError)
 
 
-def add_common(parser: argparse.ArgumentParser, *, cluster: bool = False) -> None:
+def add_common(parser: argparse.ArgumentParser, *, cluster: bool = False, json_flag: bool = True) -> None:
+    """The options every wallet command takes (`json_flag=False` for a parser that has --json)."""
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="wallet data directory (default: ANOMI_DATA_DIR or the user data dir)")
     parser.add_argument("--wallet", default=os.environ.get("ANOMI_WALLET"),
                         help="wallet name (default: the active wallet, 'default')")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    if json_flag:
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
     if cluster:
         parser.add_argument("--profile", default=None, help="cluster profile (default: the active one)")
         parser.add_argument("--url", default=os.environ.get("ANOMI_RPC_URL"),

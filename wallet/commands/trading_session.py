@@ -60,7 +60,8 @@ def run_trade(args: argparse.Namespace, action: Callable[[TradeContext], Awaitab
         async with TradeContext(profile, keystore, account=getattr(args, "account", None)) as ctx:
             if directory:  # the URL the cluster advertises, unless the profile or env names one
                 ctx.directory = await DirectoryClient.for_chain(ctx.chain)
-            ctx.bus.subscribe(ProofProgress, _print_progress)  # stderr: --json stays clean
+            if not getattr(args, "quiet", False):
+                ctx.bus.subscribe(ProofProgress, _print_progress)  # stderr: --json stays clean
             return await action(ctx)
     return run_async(go())
 

@@ -141,7 +141,7 @@ class Settlement:
         stored = self.ctx.keystore.notes("proofs").get(await self.key(order_id))
         if not stored:
             raise MarketError(f"no payment proof for matched order #{order_id}: "
-                              f"`anomi prove-payment {order_id}` first")
+                              f"`anomi prove {order_id}` first")
         proof = self.ctx.proofs.import_text(stored, "payment")
         check_notary(self.ctx.profile, proof.public_inputs[0], f"the stored payment proof for #{order_id}")
         hashes = await self.ctx.market.registered_notaries()
