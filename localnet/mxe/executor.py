@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 from solders.pubkey import Pubkey
 
 from localnet.mxe import circuits
+from localnet.programs.otc.binding import next_deal_state_nonce
 from protocol import arcium_encoding as enc
 from protocol.otc_codec import (
     CIRCUITS, DEAL_CREATED_BLOB, DEAL_INPUT, DEAL_SETTLED_BLOB, DEAL_STATE, OFFER_CREATED_BLOB, OFFER_INPUT,
@@ -66,6 +67,7 @@ class _Args:
         self._args = list(arguments)
         self._read = read_account
         self._i = 0
+        self.state_nonce: int | None = None   # nonce of the last Enc<Mxe> state read
 
     def _next(self) -> Any:
         a = self._args[self._i]
@@ -93,6 +95,7 @@ class _Args:
         if length != 16 + 32 * len(types) or start + length > len(data):
             raise ComputationRejected("referenced state has the wrong size")
         state = enc.MxeEncrypted.from_bytes(bytes(data[start:start + length]), len(types))
+        self.state_nonce = state.nonce
         try:
             elements = keys.state_cipher().decrypt(list(state.ciphertexts), enc.u128_to_nonce(state.nonce))
             return enc.decode_values(types, elements)
@@ -118,14 +121,21 @@ def _seal(keys: MxeKeys, pubkey: bytes, types: list[str], values: Sequence[int])
     return enc.SharedEncrypted(pubkey, nonce, tuple(cts)).to_bytes()
 
 
-def _mxe_encrypt(keys: MxeKeys, types: list[str], values: Sequence[int]) -> bytes:
-    nonce = _fresh_nonce()
+def _mxe_encrypt(keys: MxeKeys, types: list[str], values: Sequence[int], nonce: int | None = None) -> bytes:
+    nonce = _fresh_nonce() if nonce is None else nonce
     cts = keys.state_cipher().encrypt(enc.encode_values(types, list(values)), enc.u128_to_nonce(nonce))
     return enc.MxeEncrypted(nonce, tuple(cts)).to_bytes()
 
 
-def execute(circuit: str, arguments: Sequence[dict], read_account: AccountReader, keys: MxeKeys) -> bytes:
-    """Output bytes of ``circuit`` (layout: ``protocol.otc_codec.split_output``)."""
+def execute(circuit: str, arguments: Sequence[dict], read_account: AccountReader, keys: MxeKeys,
+            computation: Pubkey | None = None) -> bytes:
+    """Output bytes of ``circuit`` (layout: ``protocol.otc_codec.split_output``).
+
+    ``computation`` is the queued computation account. submit_offer derives the new deal state's
+    nonce from it and the nonce of the deal state it read (localnet/programs/otc/binding.py), which
+    is how the OTC callback knows the result was computed from the current state; the node always
+    passes it. Without it (the circuit exercised on its own) the nonce is fresh and the OTC
+    program would abort the result as stale."""
     if circuit not in CIRCUITS:
         raise ComputationRejected(f"unknown circuit {circuit!r}")
     args = _Args(circuit, arguments, read_account)
@@ -141,7 +151,9 @@ def execute(circuit: str, arguments: Sequence[dict], read_account: AccountReader
         price, amount = _decrypt_shared(keys, pub, nonce, args.ciphertexts(2), OFFER_INPUT)
         offeror_pub, _ = args.shared()
         new_deal, offer, blob = circuits.submit_offer(deal, price, amount)
-        out = (_mxe_encrypt(keys, DEAL_STATE, new_deal.elements()) + _mxe_encrypt(keys, OFFER_STATE, offer.elements())
+        bound = None if computation is None else next_deal_state_nonce(args.state_nonce, bytes(computation))
+        out = (_mxe_encrypt(keys, DEAL_STATE, new_deal.elements(), bound)
+               + _mxe_encrypt(keys, OFFER_STATE, offer.elements())
                + _seal(keys, offeror_pub, OFFER_CREATED_BLOB, blob))
     elif circuit == "crank_deal":
         deal = circuits.DealState(*args.mxe_state(keys, DEAL_STATE))

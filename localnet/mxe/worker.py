@@ -41,7 +41,7 @@ def compute(computation: Pubkey, comp: dict, read_account: AccountReader, keys: 
     if circuit is None:
         return Result(computation, "?", ac.failure(ac.FAILURE_REJECTED), "unknown circuit")
     try:
-        output = execute(circuit.name, comp["arguments"], read_account, MxeKeys(keys.x25519_secret))
+        output = execute(circuit.name, comp["arguments"], read_account, MxeKeys(keys.x25519_secret), computation)
     except ComputationRejected as exc:
         return Result(computation, circuit.name, ac.failure(ac.FAILURE_REJECTED), str(exc))
     return Result(computation, circuit.name, ac.success(output), None)

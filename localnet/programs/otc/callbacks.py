@@ -4,11 +4,14 @@ Why they trust their input: ``state.callback_outputs`` accepts a call only from 
 program, which verified the MXE node's ed25519 signature over these exact outputs and moved the
 computation out of Queued before calling (so each result arrives once). A Failure output (the
 node refused malformed/tampered inputs, or the computation expired) leaves every encrypted
-state as it was and only releases the pending flags.
+state as it was and only releases the pending flags. A submit_offer result is applied only on
+top of the deal state it was computed from (``binding.py``); a stale one aborts the offer the
+same way, so the chain's state never depends on the order in which results arrive.
 """
 from __future__ import annotations
 
 from localnet.programs.anchor_framework import emit
+from localnet.programs.otc.binding import ABORT_STALE_STATE, next_deal_state_nonce
 from localnet.programs.otc.state import (
     IDL, aborted, callback_outputs, err, load_deal, load_offer, sealed_fields, split, store,
 )
@@ -46,6 +49,15 @@ def create_deal_callback(ctx: InvokeContext, output: dict, acc) -> None:
         "created_at": now})
 
 
+def _stale_read(ctx: InvokeContext, deal: dict, new_state_nonce: int, computation) -> str | None:
+    """Why a submit_offer result may not replace the deal state, or None if it may."""
+    if deal["status"] != otc.DEAL_OPEN or not deal["state_ready"]:
+        return f"the deal is {otc.DEAL_STATUS_NAMES.get(deal['status'])}, not OPEN"
+    if new_state_nonce != next_deal_state_nonce(deal["state_nonce"], bytes(computation), ctx.sha256):
+        return "it was computed from a deal state that is no longer current"
+    return None
+
+
 def submit_offer_callback(ctx: InvokeContext, output: dict, acc) -> None:
     callback_outputs(ctx, acc, "submit_offer", output)
     deal = load_deal(ctx, acc.deal)
@@ -57,19 +69,25 @@ def submit_offer_callback(ctx: InvokeContext, output: dict, acc) -> None:
     now = ctx.clock().unix_timestamp
     deal["pending_offers"] -= 1
     offer["submit_pending"] = False
-    if "Failure" in output:
+    reason = output["Failure"]["reason"] if "Failure" in output else None
+    if reason is None:
+        new_deal, offer_state, sealed = split(ctx, "submit_offer", output["Success"]["output"])
+        if sealed.encryption_key != offer["encryption_pubkey"]:
+            raise err(ctx, "MalformedOutput", "blob not sealed to the offeror")
+        stale = _stale_read(ctx, deal, new_deal.nonce, acc.computation.key)
+        if stale:
+            ctx.log(f"submit_offer result refused: {stale}; the offer aborts, the deal state stays")
+            reason = ABORT_STALE_STATE
+    if reason is not None:
         offer["status"] = otc.OFFER_ABORTED
         offer["settled_at"] = now
         deal["resolved_offers"] += 1
         store(acc.deal, "DealAccount", deal)
         store(acc.offer, "OfferAccount", offer)
-        aborted(ctx, acc.offer.key, "submit_offer", output["Failure"]["reason"])
+        aborted(ctx, acc.offer.key, "submit_offer", reason)
         emit(ctx, IDL, "OfferStatusChanged", {"deal": acc.deal.key, "offer": acc.offer.key,
                                               "status": otc.OFFER_ABORTED, "at": now})
         return
-    new_deal, offer_state, sealed = split(ctx, "submit_offer", output["Success"]["output"])
-    if sealed.encryption_key != offer["encryption_pubkey"]:
-        raise err(ctx, "MalformedOutput", "blob not sealed to the offeror")
     deal.update(_state_fields(new_deal))
     offer.update(_state_fields(offer_state), state_ready=True, submitted_at=now)
     store(acc.deal, "DealAccount", deal)

@@ -110,6 +110,10 @@ class OtcProgram:
         require_open_deal(ctx, deal)
         if deal["crank_pending"]:
             raise err(ctx, "ComputationPending", "a crank_deal is already pending")
+        if deal["pending_offers"]:
+            # The crank reads the deal state; an offer still being computed would change it.
+            # A stuck one expires after 180 slots (arcium.expire_computation aborts it).
+            raise err(ctx, "OffersPending", f"{deal['pending_offers']} offer(s) still being computed")
         is_expired = deal["expires_at"] <= ctx.clock().unix_timestamp
         if not is_expired and acc.payer.key != deal["controller"]:
             raise err(ctx, "NotController", "before expiry only the controller may crank")
