@@ -14,6 +14,7 @@ import pytest
 
 from tests.integration.cli_wallets import CliWallet
 from tests.integration.localnet_process import LocalnetProcess
+from tests.unit.secret_scan import leaks, wallet_secrets
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +79,12 @@ def test_seed_003_private_deal_through_the_cli(env: Path) -> None:
         assert wallet.ok("deal", "close", address)["closed"] == [offers[name]]
     assert creator.ok("deal", "close", address)["closed"] == [address]
     assert address not in {r["deal"] for r in creator.ok("deal", "list")["deals"]}
+
+    # after the whole session, no secret of any of the four wallets is in its data directory
+    for wallet in (creator, *offerors.values()):
+        secrets = wallet_secrets(wallet.data_dir / "wallets" / "default.keystore", "cli otc pw")
+        assert [k for k in secrets if k.startswith("x25519 identity ")]  # the deal used identities
+        assert leaks(wallet.data_dir, secrets) == []
 
 
 def test_early_crank_of_an_unfilled_deal_is_rejected(env: Path) -> None:

@@ -21,6 +21,7 @@ from protocol.eddsa_poseidon import babyjub_public_key
 from solders.pubkey import Pubkey
 from tests.integration.cli_wallets import CliWallet
 from tests.integration.localnet_process import LocalnetProcess
+from tests.unit.secret_scan import EXTRA_IDENTITY_INDEXES, leaks, wallet_secrets
 from wallet.core.chain import Chain
 from wallet.core.config import ClusterProfile
 from wallet.core.rail_client import RailClient
@@ -158,6 +159,13 @@ def test_seed_000_through_the_cli(env: Path, localnet: LocalnetProcess) -> None:
     # the record is final: a second finalize is refused with the program's reason
     assert "Settled" in buyer.refused("finalize", str(order))
     assert "nothing to reclaim" in seller.refused("reclaim", str(order))
+
+    # after the whole session, no secret of either wallet is anywhere in its data directory
+    for wallet in (seller, buyer):
+        secrets = wallet_secrets(wallet.data_dir / "wallets" / "default.keystore", "cli seed pw")
+        assert len([k for k in secrets if k.startswith("x25519 identity ")]) >= EXTRA_IDENTITY_INDEXES
+        assert leaks(wallet.data_dir, secrets) == []
+    assert buyer.ok("wallet", "identities")["identities"]  # the buyer used an identity (payee reveal)
 
 
 def test_offline_proof_file_round_trip(env: Path) -> None:

@@ -6,27 +6,18 @@ passwords. Each is searched in every file under the data directory in several en
 """
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
 import pytest
 from solders.keypair import Keypair
 
+from tests.unit.secret_scan import forms, keystore_secrets, leaks
 from wallet.core.config import ClusterProfile, WalletConfig
 from wallet.core.identities import IdentityBook
 from wallet.core.keystore import Keystore
 
 PHRASE2 = "travel corn search rail abuse nominee ticket captain such garden club climb"
-
-
-def forms(secret: bytes) -> list[bytes]:
-    out = [secret, secret.hex().encode(), secret.hex().upper().encode(),
-           base64.b64encode(secret), base64.urlsafe_b64encode(secret).rstrip(b"=")]
-    if len(secret) >= 32:
-        out.append(json.dumps(list(secret)).encode())
-        out.append(json.dumps(list(secret), separators=(",", ":")).encode())
-    return out
 
 
 def test_no_secret_bytes_in_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,26 +48,22 @@ def test_no_secret_bytes_in_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyP
     cfg.save()
 
     secrets: dict[str, bytes] = {"password1": pw1.encode(), "password2": pw2.encode(),
-                                 "unlock key (old)": first_key, "unlock key": ks.unlock_key}
-    for seed_id in ks.seed_ids():
-        phrase = ks.mnemonic(seed_id)
-        secrets[f"phrase {seed_id}"] = phrase.encode()
-        secrets[f"phrase words {seed_id}"] = " ".join(phrase.split()[:4]).encode()
-        secrets[f"bip39 seed {seed_id}"] = ks.seed_bytes(seed_id)
-    for acc in ks.accounts():
-        if acc.can_sign:
-            kp = ks.keypair(acc.id)
-            secrets[f"key {acc.label}"] = bytes(kp)[:32]
-            secrets[f"keypair {acc.label}"] = bytes(kp)
-            secrets[f"keypair b58 {acc.label}"] = str(kp).encode()
+                                 "unlock key (old)": first_key, **keystore_secrets(ks)}
+    assert secrets["unlock key"] == ks.unlock_key
     for ident in book.list():
-        secrets[f"identity {ident.label}"] = book.secret_key(ident.id)
-    assert len([k for k in secrets if k.startswith("key ")]) == 6
+        assert secrets[f"x25519 identity {ident.label}"] == book.secret_key(ident.id)
+    assert len([k for k in secrets if k.startswith("key ") and not k.startswith("key b58")]) == 6
+    assert len([k for k in secrets if k.startswith("bip39 seed ")]) == 2
 
     files = [p for p in data.rglob("*") if p.is_file()]
     assert {p.name for p in files} >= {"config.json", "main.keystore"}
-    for path in files:
-        blob = path.read_bytes()
-        for name, secret in secrets.items():
-            for form in forms(secret):
-                assert form not in blob, f"{name} found in {path.relative_to(data)}"
+    assert leaks(data, secrets) == []
+
+
+def test_the_scan_finds_a_planted_secret(tmp_path: Path) -> None:
+    """The scan itself can fail: each form of a secret written to a file is found."""
+    secret = bytes(range(32))
+    for i, form in enumerate(forms(secret)):
+        (tmp_path / f"f{i}").write_bytes(b"prefix " + form + b" suffix")
+    assert len(leaks(tmp_path, {"s": secret})) == len(forms(secret))
+    assert leaks(tmp_path, {"other": bytes(range(100, 132))}) == []
