@@ -8,6 +8,10 @@ Why it works the way it does:
 * Computations run one at a time in queue order (the mempool sequence number), and the node
   waits for each callback to confirm before reading the state the next one depends on. That is
   what makes the OTC fills FIFO even though offers reference the deal's current encrypted state.
+  Correctness does not rest on it: each submit_offer result is bound to the deal state it read
+  (localnet/programs/otc/binding.py), so a result that lands late (confirmed after our timeout,
+  in flight across a restart) is aborted on-chain instead of overwriting newer fills, and
+  crank_deal is refused while offers are still being computed.
 * A PubSub ``programSubscribe`` on the arcium program wakes the loop at once; a periodic poll
   covers missed notifications and a dropped socket.
 * Computations left Queued past their expiry slot (e.g. because the node was down) are expired
@@ -51,7 +55,10 @@ class MxeNode:
         self.client = AsyncClient(rpc_url, commitment=Confirmed, timeout=30)
         self.wake = asyncio.Event()
         self.delivered = 0
-        self.failed: set[Pubkey] = set()   # callbacks the MXE program refused; left to expiry
+        # Computations whose callback (and Failure fallback) was refused, skipped until they expire.
+        # Memory only: a restarted node retries them once, which is safe: recomputed from the
+        # current state the result applies; a stale one aborts on-chain; a delivered one is refused.
+        self.failed: set[Pubkey] = set()
 
     # -- start-up ------------------------------------------------------------------------
     async def check_registration(self) -> None:

@@ -121,3 +121,72 @@ def test_foreign_key_refused_then_resume_and_never_twice(cluster):
     keys = node_keys.load(node.ledger_dir)
     assert oct(os.stat(node_keys.key_dir(node.ledger_dir) / node_keys.X25519_FILE).st_mode & 0o777) == "0o600"
     assert keys.x25519_public == h.mxe_pub
+
+
+def test_out_of_order_results_and_a_restart_converge(cluster):
+    """Results delivered out of order on the real cluster, then the real node restarted.
+
+    With the node down, three offers queue. Someone holding node-signed results (as after the node
+    timed out on one callback and moved on) delivers offer 2's result, then offer 1's, both
+    computed from the same deal state: offer 2 fills, offer 1 aborts as stale (reason 3) and the
+    deal state stays offer 2's. crank_deal is refused while offer 3 is still queued. The restarted
+    node computes offer 3 from the current state; the deal then settles with fills that add up."""
+    node, h = cluster
+    keys = node_keys.load(node.ledger_dir)
+    creator = Party()
+    h.fund(creator)
+    mxe = NodeProcess(node.ledger_dir, node.rpc_url, node.ws_url)
+    try:
+        deal, err = h.create_deal(creator, 1000, P1)
+        assert err is None
+        h.events.wait("DealCreated", lambda f: f["deal"] == deal)
+    finally:
+        assert mxe.stop() in (0, -signal.SIGTERM)
+    offerors = [Party() for _ in range(3)]
+    h.fund(*offerors)
+    offers = []
+    for party, amount in zip(offerors, (600, 500, 500)):
+        key, err, _ = h.submit_offer(party, deal, P1, amount)
+        assert err is None
+        offers.append(key)
+    comps = sorted(queued(h), key=lambda kc: kc[1]["sequence"])
+    assert len(comps) == 3
+    read = lambda k: h.rpc.account_data(k)  # noqa: E731
+    held = [worker.compute(k, c, read, keys) for k, c in comps[:2]]
+
+    def deliver(i: int):
+        (comp_key, comp), result = comps[i], held[i]
+        sig = worker.sign(keys, comp_key, result.outputs)
+        return h.send([ac.callback_instruction(keys.node.pubkey(), comp_key, comp, result.outputs, sig)],
+                      [keys.node])[0]
+
+    assert deliver(1) is None
+    after_two = h.deal(deal)
+    assert deliver(0) is None
+    h.events.wait("ComputationAborted", lambda f: f["account"] == offers[0] and f["reason"] == 3)
+    now = h.deal(deal)
+    assert (now["state_nonce"], now["encrypted_state"]) == (after_two["state_nonce"], after_two["encrypted_state"])
+    assert h.offer(offers[0])["status"] == otc.OFFER_ABORTED and h.offer(offers[1])["state_ready"]
+    assert custom_error(h.crank_deal(creator, deal, creator.x25519)) == otc.OTC_IDL.error_code("OffersPending")
+    mxe = NodeProcess(node.ledger_dir, node.rpc_url, node.ws_url)
+    try:
+        _, ev = h.events.wait("OfferCreated", lambda f: f["offer"] == offers[2])
+        assert h.crank_deal(creator, deal, creator.x25519) is None   # fully filled: 500 + 500
+        _, settled = h.events.wait("DealSettled", lambda f: f["deal"] == deal)
+        assert h.open_sealed(settled, 3, creator, otc.DEAL_SETTLED_BLOB) == [1000, 1000, 0]
+        for party, key in zip(offerors[1:], offers[1:]):
+            assert h.crank_offer(party, deal, key, party.x25519) is None
+            _, ev = h.events.wait("OfferSettled", lambda f, k=key: f["offer"] == k)
+            assert h.open_sealed(ev, 3, party, otc.OFFER_SETTLED_BLOB) == [otc.OUTCOME_EXECUTED, 500, 0]
+        err = h.crank_offer(offerors[0], deal, offers[0], offerors[0].x25519)
+        assert custom_error(err) == otc.OTC_IDL.error_code("OfferAborted")
+    finally:
+        mxe.stop()
+    assert queued(h) == []
+
+
+def custom_error(err) -> int | None:
+    if isinstance(err, dict) and "InstructionError" in err:
+        inner = err["InstructionError"][1]
+        return inner.get("Custom") if isinstance(inner, dict) else None
+    return None
