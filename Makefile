@@ -15,7 +15,7 @@ $(STAMP_RUN): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e .
 	touch $@
 
-$(STAMP_TEST): pyproject.toml | $(PY)
+$(STAMP_TEST): pyproject.toml tests/peers/package-lock.json | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	bash tests/peers/install.sh
 	touch $@ $(STAMP_RUN)

@@ -13,9 +13,13 @@ if ! command -v npm >/dev/null 2>&1; then
   echo "tests/peers: npm not found; peer cross-checks will be skipped" >&2
   exit 0
 fi
-if [ -d node_modules/snarkjs ] && [ -d node_modules/circomlibjs ] && [ -d node_modules/circom2 ]; then exit 0; fi
+# Up to date when node_modules was installed from exactly this lock file.
+if [ -f node_modules/.anomi-lock ] && cmp -s package-lock.json node_modules/.anomi-lock; then exit 0; fi
 for attempt in 1 2 3; do
-  if npm ci --no-audit --no-fund --loglevel=error >/dev/null; then exit 0; fi
+  if npm ci --no-audit --no-fund --loglevel=error >/dev/null; then
+    cp package-lock.json node_modules/.anomi-lock
+    exit 0
+  fi
   echo "tests/peers: npm ci failed (attempt $attempt of 3)" >&2
   sleep $((attempt * 5))
 done
