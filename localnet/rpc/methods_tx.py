@@ -24,6 +24,7 @@ from localnet.rpc.errors import (
     signature_verification_failure, transaction_error_text, unsupported_tx_version,
 )
 from localnet.rpc.methods_accounts import decimals_lookup
+from localnet.rpc.parsed_tx import parsed_message, parsed_meta
 
 
 def simulation_json(r: Any, *, accounts: Any = None, replacement: Any = None,
@@ -159,7 +160,13 @@ def transaction_json(stored: Any, encoding: str, max_version: int | None) -> dic
     meta = dict(stored.meta) if stored.meta is not None else None
     if meta is not None:
         meta.setdefault("status", status_json(meta.get("err")))
-    out: dict[str, Any] = {"slot": stored.slot, "transaction": ui_transaction(tx, raw, encoding),
+    if encoding == "jsonParsed":
+        transaction: Any = {"signatures": [str(s) for s in tx.signatures], "message": parsed_message(tx)}
+        if meta is not None:
+            meta = parsed_meta(meta, tx)
+    else:
+        transaction = ui_transaction(tx, raw, encoding)
+    out: dict[str, Any] = {"slot": stored.slot, "transaction": transaction,
                            "meta": meta, "blockTime": stored.block_time}
     if max_version is not None:
         out["version"] = "legacy" if is_legacy else int(version)
