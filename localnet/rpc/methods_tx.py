@@ -27,14 +27,32 @@ from localnet.rpc.methods_accounts import decimals_lookup
 from localnet.rpc.parsed_tx import parsed_message, parsed_meta
 
 
+def loaded_accounts_data_size(bank: Any, tx: VersionedTransaction, err: Any) -> int:
+    """Sum of the data sizes of the accounts the transaction loaded (Agave's
+    ``loadedAccountsDataSize``). A transaction refused before loading (blockhash, duplicate,
+    signature, fee payer: a plain string error) loaded nothing: 0, as Agave reports it. Runs on
+    the worker; a refused or simulated transaction changed nothing, so the current accounts
+    are the ones it loaded.
+    """
+    if err is not None and not isinstance(err, dict):
+        return 0
+    total = 0
+    for key in tx.message.account_keys:
+        account = bank.get_account(key)
+        if account is not None:
+            total += len(account.data)
+    return total
+
+
 def simulation_json(r: Any, *, accounts: Any = None, replacement: Any = None,
-                    inner: bool = False, full: bool = True) -> dict[str, Any]:
+                    inner: bool = False, full: bool = True, loaded_size: int = 0) -> dict[str, Any]:
     """RpcSimulateTransactionResult; every key serialised (absent -> null), as Agave does."""
     out: dict[str, Any] = {
         "err": r.err,
         "logs": list(r.logs),
         "accounts": accounts,
         "unitsConsumed": r.compute_units_consumed,
+        "loadedAccountsDataSize": loaded_size,
         "returnData": return_data_json(r.return_data),
         "innerInstructions": list(r.inner_instructions) if inner else None,
         "replacementBlockhash": replacement,
@@ -50,8 +68,8 @@ def simulation_json(r: Any, *, accounts: Any = None, replacement: Any = None,
     return out
 
 
-def _refuse(r: Any) -> RpcError:
-    return preflight_failure(transaction_error_text(r.err), simulation_json(r, full=False))
+def _refuse(r: Any, loaded_size: int) -> RpcError:
+    return preflight_failure(transaction_error_text(r.err), simulation_json(r, full=False, loaded_size=loaded_size))
 
 
 async def send_transaction(ctx: RpcContext, params: Any) -> Any:
@@ -76,7 +94,8 @@ async def send_transaction(ctx: RpcContext, params: Any) -> Any:
         ctx.on_received(signature)
     outcome = await ctx.worker.send(tx, preflight=not skip, verified=not skip)
     if outcome.preflight is not None:
-        raise _refuse(outcome.preflight)
+        err = outcome.preflight.err
+        raise _refuse(outcome.preflight, await ctx.run(lambda: loaded_accounts_data_size(ctx.bank, tx, err)))
     return str(signature)
 
 
@@ -124,7 +143,9 @@ async def simulate_transaction(ctx: RpcContext, params: Any) -> Any:
         if replace:
             h, last_valid = bank.latest_blockhash()
             replacement = {"blockhash": str(h), "lastValidBlockHeight": last_valid}
-        return with_context(slot, simulation_json(r, accounts=accounts, replacement=replacement, inner=inner))
+        loaded = loaded_accounts_data_size(bank, tx, r.err)
+        return with_context(slot, simulation_json(r, accounts=accounts, replacement=replacement, inner=inner,
+                                                  loaded_size=loaded))
     return await ctx.run(work)
 
 

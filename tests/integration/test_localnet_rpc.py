@@ -17,6 +17,7 @@ from solana.rpc.models import DataSliceOpts, MemcmpOpts, TokenAccountOpts, TxOpt
 from solders.hash import Hash
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
+from solders.signature import Signature
 from solders.system_program import CreateAccountParams, TransferParams, create_account, transfer
 from spl.token.constants import TOKEN_PROGRAM_ID
 from spl.token.instructions import (
@@ -111,13 +112,18 @@ async def test_failing_transaction_changes_nothing(localnet, client: AsyncClient
     assert err["data"]["unitsConsumed"] > 0   # Agave's RpcSimulateTransactionResult shape, all keys present
     assert {k: err["data"][k] for k in ("accounts", "innerInstructions", "replacementBlockhash", "returnData")} == {
         "accounts": None, "innerInstructions": None, "replacementBlockhash": None, "returnData": None}
+    # loadedAccountsDataSize (FACTS §1.4): the data sizes of the accounts the transaction loaded
+    loaded = (await client.get_multiple_accounts(list(tx.message.account_keys))).value
+    expected_size = sum(len(a.data) for a in loaded if a is not None)
+    assert err["data"]["loadedAccountsDataSize"] == expected_size
     assert (await client.get_balance(alice.pubkey())).value == SOL
     assert (await client.get_balance(bob.pubkey())).value == 0
     assert (await client.get_signature_statuses([tx.signatures[0]])).value[0] is None
-    with pytest.raises(RPCException):  # solana-py parses the -32002 (data present) without panicking
+    with pytest.raises(RPCException) as refused:  # solana-py parses the -32002 (data present) without panicking
         await client.send_transaction(tx)
+    assert refused.value.args[0].data.loaded_accounts_data_size == expected_size
     sim = (await client.simulate_transaction(tx)).value
-    assert sim.err is not None and sim.logs
+    assert sim.err is not None and sim.logs and sim.loaded_accounts_data_size == expected_size
 
 
 async def test_refusals_bad_sig_expired_duplicate_oversized(localnet, client: AsyncClient) -> None:
@@ -136,6 +142,7 @@ async def test_refusals_bad_sig_expired_duplicate_oversized(localnet, client: As
     assert reply["error"]["code"] == -32002
     assert reply["error"]["message"] == "Transaction simulation failed: Blockhash not found"
     assert reply["error"]["data"]["err"] == "BlockhashNotFound"
+    assert reply["error"]["data"]["loadedAccountsDataSize"] == 0  # refused before loading anything
 
     first = await raw_rpc(localnet.rpc_url, "sendTransaction", [b64(good), {"encoding": "base64"}])
     assert first.get("result") == str(good.signatures[0]), first
@@ -214,3 +221,24 @@ async def test_skip_preflight_failure_is_recorded_with_fee(client: AsyncClient) 
     status = (await client.confirm_transaction(sig, "confirmed")).value[0]
     assert status.err is not None
     assert (await client.get_balance(alice.pubkey())).value == SOL - 5000
+
+
+async def test_preflight_failure_reports_loaded_accounts_data_size(localnet, client: AsyncClient) -> None:
+    """A failing USDC transfer loaded its token account (165 B) and the mint (82 B): Agave's
+    ``loadedAccountsDataSize`` in the -32002 data says so, and solders parses it."""
+    alice = Keypair()
+    await fund(client, alice.pubkey(), SOL)
+    usdc = Pubkey.from_string(localnet.usdc_mint)
+    sig = (await raw_rpc(localnet.rpc_url, "anomi_requestTokenAirdrop", [str(alice.pubkey()), 1_000]))["result"]
+    await client.confirm_transaction(Signature.from_string(sig), "confirmed")
+    ata = get_associated_token_address(alice.pubkey(), usdc)
+    tx = sign([transfer_checked(TransferCheckedParams(
+        program_id=TOKEN_PROGRAM_ID, source=ata, mint=usdc, dest=ata, owner=alice.pubkey(), amount=2_000,
+        decimals=6))], [alice], await blockhash(client))
+    reply = await raw_rpc(localnet.rpc_url, "sendTransaction", [b64(tx), {"encoding": "base64"}])
+    assert reply["error"]["code"] == -32002 and reply["error"]["data"]["err"] == {"InstructionError": [0, {"Custom": 1}]}
+    assert reply["error"]["data"]["loadedAccountsDataSize"] == 165 + 82
+    with pytest.raises(RPCException) as refused:
+        await client.send_transaction(tx)
+    assert refused.value.args[0].data.loaded_accounts_data_size == 165 + 82
+    assert (await client.get_token_account_balance(ata)).value.amount == "1000"
