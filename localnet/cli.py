@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_RPC_PORT = 8899
+DEFAULT_SLOT_MS = 400
+MIN_SLOT_MS, MAX_SLOT_MS = 10, 60_000
 LAMPORTS_PER_SOL = 1_000_000_000
 USDC_BASE_UNITS = 1_000_000
 
@@ -29,7 +31,7 @@ def default_ledger_dir() -> Path:
 
 
 async def run_until_signalled(ledger: Path, rpc_port: int, reset: bool, services: bool, *,
-                              allow_clock_warp: bool = False) -> None:
+                              allow_clock_warp: bool = False, slot_ms: int = DEFAULT_SLOT_MS) -> None:
     from localnet.rpc.node import LocalnetNode
 
     # The event loop and the Bank worker share the GIL; a 1 ms switch interval (default 5 ms)
@@ -39,7 +41,8 @@ async def run_until_signalled(ledger: Path, rpc_port: int, reset: bool, services
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    node = LocalnetNode(ledger, rpc_port, reset=reset, services=services, allow_clock_warp=allow_clock_warp)
+    node = LocalnetNode(ledger, rpc_port, reset=reset, services=services, allow_clock_warp=allow_clock_warp,
+                        slot_interval=slot_ms / 1000)
     try:
         await node.start()
         print(f"localnet ready: rpc={node.rpc_url} ws={node.ws_url} ledger={node.ledger_dir} "
@@ -60,12 +63,14 @@ def _up(args: argparse.Namespace) -> int:
 
     if not 0 <= args.rpc_port <= 65534:
         raise CliError(f"--rpc-port must be 0..65534 (PubSub uses the next port), not {args.rpc_port}")
+    if not MIN_SLOT_MS <= args.slot_ms <= MAX_SLOT_MS:
+        raise CliError(f"--slot-ms must be {MIN_SLOT_MS}..{MAX_SLOT_MS} milliseconds, not {args.slot_ms}")
     ledger = Path(args.ledger).expanduser() if args.ledger else default_ledger_dir()
     from localnet.genesis import StaleLedgerError
 
     try:
         asyncio.run(run_until_signalled(ledger, args.rpc_port, args.reset, not args.no_services,
-                                        allow_clock_warp=args.allow_clock_warp))
+                                        allow_clock_warp=args.allow_clock_warp, slot_ms=args.slot_ms))
     except StaleLedgerError as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
@@ -139,6 +144,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="do not start the side services (fiat rail, MXE node)")
     up.add_argument("--allow-clock-warp", action="store_true",
                     help="dev/test only: enable the anomi_warpClock RPC that moves the cluster clock forward")
+    up.add_argument("--slot-ms", type=int, default=DEFAULT_SLOT_MS, metavar="N",
+                    help=f"dev/test only: milliseconds per slot (default {DEFAULT_SLOT_MS}, as Solana; "
+                         f"{MIN_SLOT_MS}..{MAX_SLOT_MS}); a short slot ages blockhashes past their "
+                         "150-slot window in seconds")
     up.set_defaults(func=_up)
 
     faucet = sub.add_parser("faucet", help="send test SOL and/or USDC to an address")

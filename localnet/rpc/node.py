@@ -23,7 +23,7 @@ from localnet.rpc.pubsub import PubSub, start_pubsub
 from localnet.rpc.server import start_http
 
 log = logging.getLogger("localnet")
-SLOT_INTERVAL = 0.4
+SLOT_INTERVAL = 0.4   # seconds per slot: Solana's DEFAULT_MS_PER_SLOT
 SERVICE_READY_TIMEOUT = 60.0
 LOCK_FILE = "localnet.lock"
 _URL = re.compile(r"https?://[^\s,;]+")
@@ -57,13 +57,17 @@ def lock_ledger(ledger_dir: Path) -> int:
 
 class LocalnetNode:
     def __init__(self, ledger_dir: Path, rpc_port: int = 8899, *, reset: bool = False,
-                 host: str = "127.0.0.1", services: bool = True, allow_clock_warp: bool = False) -> None:
+                 host: str = "127.0.0.1", services: bool = True, allow_clock_warp: bool = False,
+                 slot_interval: float = SLOT_INTERVAL) -> None:
         self.ledger_dir = Path(ledger_dir)
         self.requested_port = rpc_port
         self.reset = reset
         self.host = host
         self.run_services = services
         self.allow_clock_warp = allow_clock_warp
+        # dev/test knob (`localnet up --slot-ms`): a short slot lets a test age a blockhash past
+        # its 150-slot window in seconds; the blockhash rules themselves do not change
+        self.slot_interval = slot_interval
         self.bank: Any = None
         self.worker: BankWorker | None = None
         self.ctx: RpcContext | None = None
@@ -130,7 +134,7 @@ class LocalnetNode:
                 return  # shutting down
             except Exception:
                 log.exception("advance_slot failed")
-            await asyncio.sleep(max(0.0, SLOT_INTERVAL - (loop.time() - started)))
+            await asyncio.sleep(max(0.0, self.slot_interval - (loop.time() - started)))
 
     async def _start_services(self) -> None:
         from localnet.services import SERVICES
