@@ -111,6 +111,8 @@ async def simulate_transaction(ctx: RpcContext, params: Any) -> Any:
     if sig_verify and replace:
         raise invalid_params("sigVerify may not be used with replaceRecentBlockhash")
     tx, _raw = decode_transaction(encoded, encoding)
+    if sig_verify and not all(tx.verify_with_results()):
+        raise signature_verification_failure()  # Agave's verify_transaction: -32003, not a result
     want = cfg.get("accounts")
     addresses = None
     acc_encoding = "base64"
