@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from protocol import babyjub_public_key, eddsa_poseidon_sign, eddsa_poseidon_verify, poseidon
-from protocol.attestation import BalanceAttestation, sign_balance_attestation
+from protocol.attestation import (
+    BalanceAttestation, PaymentReceipt, account_commitment, sign_balance_attestation, sign_payment_receipt)
 from protocol.poseidon import FIELD_MODULUS
 from prover.artifacts import artifacts_dir
 from prover.engine import Prover
-from prover.statements import SolvencyStatement
+from prover.statements import PaymentStatement, SolvencyStatement
 
 PEERS = Path(__file__).resolve().parents[1] / "peers"
 NODE = shutil.which("node")
@@ -69,6 +70,32 @@ def test_snarkjs_verifies_our_proofs_under_our_exported_key(tmp_path: Path) -> N
         {"public": tampered, "proof": proof.snarkjs_proof()},
     ]})
     assert result == [True, False]
+
+
+def test_snarkjs_verifies_our_payment_proof_and_refuses_tampering() -> None:
+    """The payment circuit's exported key, too: the valid proof verifies; a changed nullifier,
+    another order id, or a changed proof point does not."""
+    payee = account_commitment("0345-1234567", 777)
+    receipt = sign_payment_receipt(bytes(range(7, 39)), PaymentReceipt(
+        payer_commitment=account_commitment("0300-1111111", 555), payee_commitment=payee,
+        amount_paisa=2_850_000, payment_id=123456789, timestamp=1_700_000_100))
+    proof = Prover().prove_payment(receipt, PaymentStatement(
+        order_id=41, payee_commitment=payee, fiat_due_paisa=2_850_000, matched_at=1_700_000_000)).result(120)
+    vk = json.loads((artifacts_dir() / "payment" / "verification_key.json").read_text())
+    public = proof.snarkjs_public()
+    other_order = list(public)
+    other_order[1] = str(int(public[1]) + 1)          # orderId
+    other_nullifier = list(public)
+    other_nullifier[5] = str(int(public[5]) + 1)      # nullifier
+    bent = json.loads(json.dumps(proof.snarkjs_proof()))
+    bent["pi_c"] = list(proof.snarkjs_proof()["pi_a"])  # a valid curve point, the wrong one
+    result = _node(_SNARKJS_VERIFY, {"vk": vk, "cases": [
+        {"public": public, "proof": proof.snarkjs_proof()},
+        {"public": other_order, "proof": proof.snarkjs_proof()},
+        {"public": other_nullifier, "proof": proof.snarkjs_proof()},
+        {"public": public, "proof": bent},
+    ]})
+    assert result == [True, False, False, False]
 
 
 _CIRCOMLIBJS = """
