@@ -37,7 +37,39 @@ class ProofFileError(ValueError):
     """A request/proof file that is malformed, for another circuit or key, or tampered."""
 
 
-def _obj(data: str | bytes | dict, type_: str) -> dict:
+_NOUN = {REQUEST_TYPE: "request", PROOF_TYPE: "proof"}
+# the fields that say which circuit a file's content is for, whatever its tag says
+_EVIDENCE = {"solvency": "attestation", "payment": "receipt"}
+_STATEMENT_KEYS = {"solvency": {"wallet_pubkey", "fiat_due_paisa", "min_timestamp"},
+                   "payment": {"order_id", "payee_commitment", "fiat_due_paisa", "matched_at"}}
+
+
+def _content_circuit(obj: dict, type_: str) -> str | None:
+    """The one circuit whose fields this file carries (evidence key, statement keys), if clear."""
+    votes = set()
+    stmt = obj.get("statement")
+    if isinstance(stmt, dict):
+        votes |= {c for c, keys in _STATEMENT_KEYS.items() if set(stmt) == keys}
+    if type_ == REQUEST_TYPE:
+        votes |= {c for c, key in _EVIDENCE.items() if key in obj}
+    elif isinstance(obj.get("derived"), dict):
+        votes.add("payment" if "nullifier" in obj["derived"] else "solvency")
+    return votes.pop() if len(votes) == 1 else None
+
+
+def _check_circuit(obj: dict, type_: str, expected: str | None) -> None:
+    """The circuit tag is checked before any other field, so a file for the other circuit (or
+    one whose tag was changed) is named as such instead of as missing/unknown fields."""
+    noun, tag = _NOUN[type_], obj["circuit"]
+    if expected is not None and tag != expected:
+        raise ProofFileError(f"this file is a {tag} {noun}, expected {expected}")
+    content = _content_circuit(obj, type_)
+    if content is not None and content != tag:
+        raise ProofFileError(f"this file is a {content} {noun}, expected {tag}: its circuit tag says "
+                             f"{tag!r} but it holds a {content} {noun}'s fields (the file was altered)")
+
+
+def _obj(data: str | bytes | dict, type_: str, expected: str | None = None) -> dict:
     if isinstance(data, dict):
         obj = data
     else:
@@ -56,6 +88,7 @@ def _obj(data: str | bytes | dict, type_: str) -> dict:
         spec(obj.get("circuit"))  # type: ignore[arg-type]
     except (UnknownCircuit, TypeError):
         raise ProofFileError(f"unknown circuit {obj.get('circuit')!r}") from None
+    _check_circuit(obj, type_, expected)
     return obj
 
 
@@ -139,8 +172,9 @@ class ProofRequest:
                               self.registered_notaries)
 
 
-def parse_request(data: str | bytes | dict) -> ProofRequest:
-    obj = _obj(data, REQUEST_TYPE)
+def parse_request(data: str | bytes | dict, expected: str | None = None) -> ProofRequest:
+    """Parse a request file; ``expected`` (a circuit name) refuses a request for another circuit."""
+    obj = _obj(data, REQUEST_TYPE, expected)
     circuit = obj["circuit"]
     evidence = "attestation" if circuit == "solvency" else "receipt"
     _keys(obj, {"type", "version", "circuit", "verifying_key_sha256", "statement", evidence,
@@ -184,9 +218,11 @@ class ImportedProof:
     statement: SolvencyStatement | PaymentStatement
 
 
-def load_proof_file(data: str | bytes | dict, artifacts: Path | None = None) -> ImportedProof:
-    """Parse, cross-check and verify a proof file under the installed key (or raise)."""
-    obj = _obj(data, PROOF_TYPE)
+def load_proof_file(data: str | bytes | dict, artifacts: Path | None = None,
+                    expected: str | None = None) -> ImportedProof:
+    """Parse, cross-check and verify a proof file under the installed key (or raise);
+    ``expected`` (a circuit name) refuses a proof for another circuit before anything else."""
+    obj = _obj(data, PROOF_TYPE, expected)
     circuit = obj["circuit"]
     _keys(obj, {"type", "version", "circuit", "verifying_key_sha256", "statement", "derived",
                 "public_inputs", "proof"}, PROOF_TYPE)

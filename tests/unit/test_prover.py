@@ -228,6 +228,11 @@ def test_offline_request_and_proof_files(tmp_path, payment_proof) -> None:
     refused(consistent_but_false, "does not verify")
     refused(lambda o: o.update(verifying_key_sha256="0" * 64), "different payment key")
     refused(lambda o: o.update(circuit="transfer"), "unknown circuit")
+    # a payment proof relabelled as solvency is named as such, not as missing/unknown fields
+    refused(lambda o: o.update(circuit="solvency"), "^this file is a payment proof, expected solvency")
+    with pytest.raises(ProofFileError, match="^this file is a payment proof, expected solvency$"):
+        load_proof_file(json.dumps(good), expected="solvency")
+    assert load_proof_file(json.dumps(good), expected="payment").proof.circuit == "payment"
     refused(lambda o: o.update(version=2), "version")
     refused(lambda o: o.update(type="anomi.proof-request"), "not a anomi.proof file")
     sol = bytearray(bytes.fromhex(good["proof"]["solana"]))
@@ -246,3 +251,26 @@ def test_offline_request_and_proof_files(tmp_path, payment_proof) -> None:
     assert main(["prove", str(req_path), "-o", str(out2), "-q"]) == 2 and not out2.exists()
     req_path.write_text(replace(req, verifying_key_sha256="ab" * 32).to_json())
     assert main(["prove", str(req_path), "-o", str(out2), "-q"]) == 2 and not out2.exists()
+
+
+def test_request_for_the_wrong_circuit_is_named(tmp_path, capsys) -> None:
+    from wallet.cli import main
+
+    keys = load_keys("payment")
+    req = ProofRequest("payment", PAYMENT, _receipt(), keys.vk_sha256)
+    with pytest.raises(ProofFileError, match="^this file is a payment request, expected solvency$"):
+        parse_request(req.to_json(), expected="solvency")
+    assert parse_request(req.to_json(), expected="payment") == req
+    relabelled = json.loads(req.to_json())
+    relabelled["circuit"] = "solvency"
+    with pytest.raises(ProofFileError, match="^this file is a payment request, expected solvency: its circuit tag"):
+        parse_request(json.dumps(relabelled))
+    sol = json.loads(ProofRequest("solvency", SOLVENCY, _attestation(), keys.vk_sha256).to_json())
+    sol["circuit"] = "payment"
+    with pytest.raises(ProofFileError, match="^this file is a solvency request, expected payment"):
+        parse_request(json.dumps(sol))
+    path, out = tmp_path / "req.json", tmp_path / "proof.json"
+    path.write_text(json.dumps(relabelled))
+    capsys.readouterr()
+    assert main(["prove", str(path), "-o", str(out), "-q"]) == 2 and not out.exists()
+    assert "this file is a payment request, expected solvency" in capsys.readouterr().err
