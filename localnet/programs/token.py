@@ -196,12 +196,7 @@ class TokenProgram:
             raise token_error(INSUFFICIENT_FUNDS)
         if source.mint != dest.mint:
             raise token_error(MINT_MISMATCH)
-        if expected is not None:
-            mint_info, decimals = expected
-            if mint_info.key != source.mint:
-                raise token_error(MINT_MISMATCH)
-            if _unpack_mint(mint_info).decimals != decimals:
-                raise token_error(MINT_DECIMALS_MISMATCH)
+        _check_expected_mint(expected, source.mint)
         self_transfer = src.key == dst.key
         if source.delegate is not None and auth.key == source.delegate:
             _validate_owner(source.delegate, auth)
@@ -235,12 +230,7 @@ class TokenProgram:
         source = _unpack_account(src)
         if source.state == STATE_FROZEN:
             raise token_error(ACCOUNT_FROZEN)
-        if expected is not None:
-            mint_info, decimals = expected
-            if mint_info.key != source.mint:
-                raise token_error(MINT_MISMATCH)
-            if _unpack_mint(mint_info).decimals != decimals:
-                raise token_error(MINT_DECIMALS_MISMATCH)
+        _check_expected_mint(expected, source.mint)
         _validate_owner(source.owner, owner)
         source.delegate = delegate.key
         source.delegated_amount = amount
@@ -457,6 +447,17 @@ def _unpack_mint_unchecked(info) -> Mint:
         return Mint.unpack_unchecked(bytes(info.data))
     except StateError:
         raise ProgramError("InvalidAccountData") from None
+
+
+def _check_expected_mint(expected, mint_key) -> None:
+    """The `*_checked` variants name the mint and its decimals; both must match the account's."""
+    if expected is None:
+        return
+    mint_info, decimals = expected
+    if mint_info.key != mint_key:
+        raise token_error(MINT_MISMATCH)
+    if _unpack_mint(mint_info).decimals != decimals:
+        raise token_error(MINT_DECIMALS_MISMATCH)
 
 
 def _unpack_mint(info, check_owner: bool = False) -> Mint:
