@@ -7,13 +7,13 @@ it was given, waits for the service's ready line on stdout, and stops it on shut
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from protocol.entry_argv import anomi_argv
+
 DEFAULT_RPC_PORT = 8899
-_ANOMI_MAIN = "import sys; from wallet.cli import main; sys.exit(main())"
 
 
 @dataclass(frozen=True)
@@ -33,15 +33,12 @@ def rails_port(rpc_port: int) -> int:
 
 
 def _rails_argv(ledger_dir: Path, rpc_port: int) -> list[str]:
-    # `-c` rather than `-m wallet.cli`: under -m the dispatcher would be a second copy of the
-    # module (__main__), and its CliError would not catch the one the rail command raises.
-    return [sys.executable, "-c", _ANOMI_MAIN, "rails", "up",
-            "--port", str(rails_port(rpc_port)), "--data", str(Path(ledger_dir) / "rails")]
+    return anomi_argv("rails", "up", "--port", str(rails_port(rpc_port)), "--data", str(Path(ledger_dir) / "rails"))
 
 
 def _mxe_argv(ledger_dir: Path, rpc_port: int) -> list[str]:
-    return [sys.executable, "-c", _ANOMI_MAIN, "mxe", "up", "--ledger", str(ledger_dir),
-            "--rpc-url", f"http://127.0.0.1:{rpc_port}", "--ws-url", f"ws://127.0.0.1:{rpc_port + 1}"]
+    return anomi_argv("mxe", "up", "--ledger", str(ledger_dir),
+                      "--rpc-url", f"http://127.0.0.1:{rpc_port}", "--ws-url", f"ws://127.0.0.1:{rpc_port + 1}")
 
 
 def directory_port(rpc_port: int) -> int:
@@ -50,8 +47,8 @@ def directory_port(rpc_port: int) -> int:
 
 
 def _directory_argv(ledger_dir: Path, rpc_port: int) -> list[str]:
-    return [sys.executable, "-c", _ANOMI_MAIN, "directory", "up", "--port", str(directory_port(rpc_port)),
-            "--rpc-url", f"http://127.0.0.1:{rpc_port}", "--data", str(Path(ledger_dir) / "directory")]
+    return anomi_argv("directory", "up", "--port", str(directory_port(rpc_port)),
+                      "--rpc-url", f"http://127.0.0.1:{rpc_port}", "--data", str(Path(ledger_dir) / "directory"))
 
 
 SERVICES: list[ServiceSpec] = [

@@ -17,12 +17,14 @@ import signal
 import sys
 from typing import Sequence
 
+from protocol.entry_argv import module_argv
+
 PR_SET_PDEATHSIG = 1
 
 
 def guarded(argv: Sequence[str]) -> list[str]:
     """``argv`` wrapped so the process it becomes ends when the calling process ends."""
-    return [sys.executable, "-m", "localnet.rpc.child_guard", str(os.getpid()), "--", *argv]
+    return module_argv("localnet.rpc.child_guard", str(os.getpid()), "--", *argv)
 
 
 def arm_parent_death_signal(parent_pid: int, sig: int = signal.SIGTERM) -> bool:

@@ -14,12 +14,13 @@ import asyncio
 import contextlib
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import AsyncIterator
 
 import aiohttp
+
+from protocol.entry_argv import anomi_argv
 
 from .config import ClusterProfile, data_dir
 
@@ -28,9 +29,6 @@ try:
 except ImportError:  # Windows: fall back to exclusive creation of the lock file
     fcntl = None  # type: ignore[assignment]
 
-# `-c` rather than `-m wallet.cli`: under -m the dispatcher module would be loaded twice and a
-# command's CliError would not be the one main() catches.
-_ANOMI_MAIN = "import sys; from wallet.cli import main; sys.exit(main())"
 
 
 class ClusterError(Exception):
@@ -84,7 +82,7 @@ async def _machine_lock(path: Path, timeout: float) -> AsyncIterator[None]:
 
 
 def localnet_command(profile: ClusterProfile, ledger_dir: Path | None) -> list[str]:
-    argv = [sys.executable, "-c", _ANOMI_MAIN, "localnet", "up", "--rpc-port", str(profile.rpc_port)]
+    argv = anomi_argv("localnet", "up", "--rpc-port", str(profile.rpc_port))
     if ledger_dir is not None:
         argv += ["--ledger", str(ledger_dir)]
     return argv
