@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test install install-test bench clean package
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(STAMP_TEST)
 
 bench: $(STAMP_TEST)
 	$(PY) -m bench.all
+
+# Onedir bundle dist/anomi/ plus its smoke tests (not part of `make test`: ~1 min and ~350 MB).
+package: $(STAMP_RUN)
+	bash packaging/build.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info
