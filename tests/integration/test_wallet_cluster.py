@@ -118,3 +118,38 @@ async def test_remote_profile_is_never_started(tmp_path: Path) -> None:
     with pytest.raises(ClusterError, match="no cluster answers"):
         await ensure_local_cluster(profile, root=tmp_path)
     assert not (tmp_path / f"localnet-{port}.pid").exists()
+
+
+def _make_stale_ledger(ledger: Path) -> None:
+    """A ledger whose genesis predates a hook this version needs (as after an upgrade)."""
+    import sqlite3
+
+    from localnet import genesis
+    from localnet.bank import LEDGER_FILE, Bank
+
+    Bank(ledger).close()
+    db = sqlite3.connect(str(ledger / LEDGER_FILE))
+    db.execute("UPDATE meta SET value=? WHERE key='genesis_hooks'", (json.dumps(genesis.hook_names()[:1]),))
+    db.commit()
+    db.close()
+
+
+async def test_a_refused_ledger_says_why_and_reset_recreates_it(tmp_path: Path) -> None:
+    """The cluster's own reason (not "exited with code 2") heads the error; reset=True is the fix."""
+    port = free_port_block()
+    profile = localnet_profile(port)
+    root, ledger = tmp_path / "data", tmp_path / "ledger"
+    _make_stale_ledger(ledger)
+    try:
+        with pytest.raises(ClusterError) as refused:
+            await ensure_local_cluster(profile, root=root, ledger_dir=ledger, timeout=120)
+        first_line = str(refused.value).splitlines()[0]
+        assert "did not start" in first_line and "older ANOMI" in first_line and "--reset" in first_line
+        assert not await is_healthy(profile.rpc_url)
+        assert await ensure_local_cluster(profile, root=root, ledger_dir=ledger, timeout=120, reset=True)
+        info = await fetch_cluster_info(profile.rpc_url)
+        assert info is not None and info["usdcMint"]
+    finally:
+        pid_file = root / f"localnet-{port}.pid"
+        if pid_file.exists():
+            await asyncio.to_thread(stop_process_tree, int(pid_file.read_text()))

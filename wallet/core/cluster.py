@@ -81,11 +81,23 @@ async def _machine_lock(path: Path, timeout: float) -> AsyncIterator[None]:
         os.close(fd)
 
 
-def localnet_command(profile: ClusterProfile, ledger_dir: Path | None) -> list[str]:
+def localnet_command(profile: ClusterProfile, ledger_dir: Path | None, *, reset: bool = False) -> list[str]:
     argv = anomi_argv("localnet", "up", "--rpc-port", str(profile.rpc_port))
     if ledger_dir is not None:
         argv += ["--ledger", str(ledger_dir)]
+    if reset:
+        argv.append("--reset")
     return argv
+
+
+def cluster_reason(log_tail: str) -> str | None:
+    """The cluster's own one-line refusal (`anomi: ...`) from its log, if it gave one.
+
+    Why: `anomi localnet up` explains what is wrong (a ledger from an older ANOMI, a ledger in
+    use, a port taken) on one `anomi:` line; that sentence, not "exited with code 2", is what a
+    user needs to see first."""
+    reasons = [line[len("anomi: "):] for line in log_tail.splitlines() if line.startswith("anomi: ")]
+    return reasons[-1] if reasons else None
 
 
 def _log_tail(path: Path, lines: int = 15) -> str:
@@ -96,11 +108,14 @@ def _log_tail(path: Path, lines: int = 15) -> str:
 
 
 async def ensure_local_cluster(profile: ClusterProfile, *, root: Path | None = None,
-                               ledger_dir: Path | None = None, timeout: float = 90.0) -> bool:
+                               ledger_dir: Path | None = None, timeout: float = 90.0,
+                               reset: bool = False) -> bool:
     """Make sure something healthy answers at the profile's RPC URL.
 
     Returns True if this call started the embedded cluster, False if one was already up.
     Only embedded loopback profiles are started; for others a dead URL is an error.
+    ``reset=True`` recreates the local test ledger (only when this call starts the cluster):
+    the user's answer to a ledger the cluster refuses, never a default.
     """
     if await is_healthy(profile.rpc_url):
         return False
@@ -114,7 +129,7 @@ async def ensure_local_cluster(profile: ClusterProfile, *, root: Path | None = N
         log_path = root / f"localnet-{port}.log"
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(
-                localnet_command(profile, ledger_dir), stdin=subprocess.DEVNULL, stdout=log,
+                localnet_command(profile, ledger_dir, reset=reset), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
         (root / f"localnet-{port}.pid").write_text(f"{proc.pid}\n")
         deadline = time.monotonic() + timeout
@@ -122,9 +137,9 @@ async def ensure_local_cluster(profile: ClusterProfile, *, root: Path | None = N
             if await is_healthy(profile.rpc_url, timeout=1.0):
                 return True
             if proc.poll() is not None:
-                raise ClusterError(
-                    f"the embedded cluster exited (code {proc.returncode}) before answering; "
-                    f"log {log_path}:\n{_log_tail(log_path)}")
+                tail = _log_tail(log_path)
+                reason = cluster_reason(tail) or f"it exited (code {proc.returncode}) before answering"
+                raise ClusterError(f"the embedded cluster did not start: {reason}\nlog {log_path}:\n{tail}")
             await asyncio.sleep(0.25)
         raise ClusterError(f"the embedded cluster did not become healthy within {timeout:.0f}s; "
                            f"see {log_path}")

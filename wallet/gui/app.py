@@ -28,6 +28,7 @@ from wallet.core.keyring_cache import UnlockCache
 from wallet.core.keystore import Keystore, KeystoreError
 
 from .bridge import CoreBridge
+from .cluster_dialog import ask_to_reset, await_dialog
 from .main_window import MainWindow
 from .session import USER_ERRORS, GuiSession
 from .unlock_dialog import UnlockDialog
@@ -55,6 +56,7 @@ class WalletController:
         self.bus = EventBus()
         self.bridge = CoreBridge(self.bus)
         self.session: GuiSession | None = None
+        self.interactive = True  # False for --screenshot: never wait on a dialog
         if any(acc.can_sign for acc in keystore.accounts()):
             self.session = GuiSession(profile, keystore, self.bus, root=cfg.root)
         self.window = MainWindow(self.bridge, keystore.path.stem, self.session, cfg)
@@ -85,11 +87,9 @@ class WalletController:
         self.window.show()
         if self.profile.embedded:
             self.bridge.statusMessage.emit(f"Checking the local cluster at {self.profile.rpc_url}...")
-            try:
-                started = await ensure_local_cluster(self.profile, root=self.cfg.root)
-            except ClusterError as exc:
-                self.bridge.statusMessage.emit(str(exc).splitlines()[0])
-                started = False
+            started = await self.start_local_cluster()
+            if started is None:
+                return  # the cluster's reason stays on screen; nothing below could work offline
             if started:
                 self.bridge.statusMessage.emit("Started the embedded local cluster in the background")
         await self.balances.start(self.window.balances.current_address())
@@ -103,6 +103,20 @@ class WalletController:
             await self.window.activity.on_reload()
             await self.window.book.entry.rail.on_refresh()
             await self.window.settings.on_notary()
+
+    async def start_local_cluster(self) -> bool | None:
+        """True if started, False if already up, None if it could not start (reason shown)."""
+        reset = False
+        while True:
+            try:
+                return await ensure_local_cluster(self.profile, root=self.cfg.root, reset=reset)
+            except ClusterError as exc:
+                message = str(exc)
+                self.bridge.statusMessage.emit(message.splitlines()[0])
+                if not self.interactive or reset or not await ask_to_reset(self.window, message):
+                    return None
+                reset = True
+                self.bridge.statusMessage.emit("Recreating the local test ledger...")
 
     @qasync.asyncSlot()
     async def on_faucet(self) -> None:
@@ -124,14 +138,6 @@ class WalletController:
         if self.session is not None:
             await self.session.stop()
         self.bridge.detach()
-
-
-async def await_dialog(dialog: QDialog) -> int:
-    """Show a modal dialog without a nested event loop (qasync-friendly exec())."""
-    done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    dialog.finished.connect(lambda code: done.done() or done.set_result(code))
-    dialog.open()
-    return await done
 
 
 async def unlock(path: Path, keyring_cache: bool = False) -> Keystore | None:
@@ -170,6 +176,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     if keystore is None:
         return 1
     controller = WalletController(cfg, profile, keystore)
+    controller.interactive = args.screenshot is None
     controller.window.closed.connect(quit_event.set)
 
     def report(exc_type, exc, tb) -> None:  # an action's unexpected failure: say so, keep running
