@@ -19,6 +19,7 @@ fi
 # exact pin lives in pyproject.toml's `package` extra
 "$PY" -m pip install -q -e "$ROOT[package]"
 
+mkdir -p "$ROOT/build"
 start=$(date +%s)
 "$PY" -m PyInstaller --noconfirm --clean --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" \
     "$ROOT/packaging/anomi.spec" > "$ROOT/build/pyinstaller.log" 2>&1 \
