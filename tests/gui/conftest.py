@@ -7,10 +7,12 @@ tests sharing ``gui_localnet``.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Iterator
 
 import pytest
+import qasync
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -30,3 +32,14 @@ def gui_localnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalnetP
 def gui_warp_localnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalnetProcess]:
     with running_localnet(tmp_path_factory.mktemp("gui-warp-ledger"), extra_args=("--allow-clock-warp",)) as node:
         yield node
+
+
+@pytest.fixture
+def loop(qapp):
+    """One qasync loop per test, as the app runs: Qt and asyncio on the GUI thread."""
+    qapp.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.close()  # also joins worker threads (argon2id, proving) the test used
+    asyncio.set_event_loop(None)

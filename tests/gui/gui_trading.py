@@ -11,8 +11,6 @@ import asyncio
 from pathlib import Path
 from typing import Any, Callable
 
-import pytest
-import qasync
 from solders.pubkey import Pubkey
 
 from protocol import market_codec as mc
@@ -26,14 +24,6 @@ from wallet.core.tx import TxConfirmed, TxFailed, TxSubmitted
 from wallet.gui.app import WalletController
 
 
-@pytest.fixture
-def loop(qapp):
-    qapp.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()
-    asyncio.set_event_loop(None)
 
 
 async def until(pred: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> None:

@@ -12,14 +12,14 @@ from pathlib import Path
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from tests.gui.gui_trading import GuiWallet, loop, profile_for, until  # noqa: F401
+from tests.gui.gui_trading import GuiWallet, profile_for, until
 from wallet.core.faucet import airdrop_sol, airdrop_usdc
 from wallet.core.keystore import KdfParams, Keystore
 from wallet.core.trade_events import OrderCancelled, OrderPlaced
 from wallet.core.tx import TxSubmitted
 
 
-def test_selected_account_trades_and_watch_only_cannot(qtbot, loop, gui_localnet,  # noqa: F811
+def test_selected_account_trades_and_watch_only_cannot(qtbot, loop, gui_localnet,
                                                         tmp_path: Path) -> None:
     keystore = Keystore.create(tmp_path / "ks" / "multi.keystore", "gui test pw", words=12,
                                kdf=KdfParams.fresh(1, 8 << 20))

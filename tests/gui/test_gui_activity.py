@@ -11,13 +11,13 @@ import pytest
 from solders.keypair import Keypair
 from solders.system_program import TransferParams, transfer
 
-from tests.gui.gui_trading import GuiWallet, cell, column, loop, profile_for, until  # noqa: F401
+from tests.gui.gui_trading import GuiWallet, cell, column, profile_for, until
 from wallet.core.chain_history import ChainHistory
 from wallet.core.trader import TradeContext
 from wallet.core.tx import TxError
 
 
-def test_history_pages_logs_on_demand_and_live_sends(qtbot, loop, gui_localnet, tmp_path: Path) -> None:  # noqa: F811
+def test_history_pages_logs_on_demand_and_live_sends(qtbot, loop, gui_localnet, tmp_path: Path) -> None:
     profile = profile_for(gui_localnet)
     w = GuiWallet(tmp_path, "activity", profile, qtbot)
     activity = w.window.activity

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -20,14 +19,6 @@ STALE = ("the embedded cluster did not start: the ledger at /tmp/l was created b
 PORT_TAKEN = "the embedded cluster did not start: cannot start the local cluster: address in use\nlog ..."
 
 
-@pytest.fixture
-def loop(qapp):
-    qapp.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()
-    asyncio.set_event_loop(None)
 
 
 def answer_box(button_text: str | None, seen: list[str]) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.gui.gui_trading import GuiWallet, cell, column, loop, profile_for, until  # noqa: F401
+from tests.gui.gui_trading import GuiWallet, cell, column, profile_for, until
 from wallet.core.tx import TxSubmitted
 
 
@@ -16,7 +16,7 @@ def finished(view) -> bool:
     return bool(text) and "waiting for the MXE" not in text
 
 
-def test_deal_create_offer_crank_and_decrypted_results(qtbot, loop, gui_localnet,  # noqa: F811
+def test_deal_create_offer_crank_and_decrypted_results(qtbot, loop, gui_localnet,
                                                         tmp_path: Path) -> None:
     profile = profile_for(gui_localnet)
     creator = GuiWallet(tmp_path, "creator", profile, qtbot)

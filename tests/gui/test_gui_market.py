@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.gui.gui_trading import GuiWallet, cell, column, loop, profile_for, until, vault_balance  # noqa: F401
+from tests.gui.gui_trading import GuiWallet, cell, column, profile_for, until, vault_balance
 from wallet.core.trade_events import OrderCancelled, OrderPlaced
 from wallet.core.tx import TxSubmitted
 
 
-def test_book_live_ask_form_and_cancel(qtbot, loop, gui_localnet, tmp_path: Path) -> None:  # noqa: F811
+def test_book_live_ask_form_and_cancel(qtbot, loop, gui_localnet, tmp_path: Path) -> None:
     profile = profile_for(gui_localnet)
     me = GuiWallet(tmp_path, "me", profile, qtbot)
     other = GuiWallet(tmp_path, "other", profile, qtbot)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.gui_trading import GuiWallet, cell, loop, profile_for, until  # noqa: F401
+from tests.gui.gui_trading import GuiWallet, cell, profile_for, until
 from wallet.core.proof_jobs import ProofJobError
 from wallet.core.tx import TxSubmitted
 
@@ -17,7 +17,7 @@ def job_states(view) -> dict[str, str]:
     return {cell(view.table, r, 1): cell(view.table, r, 3) for r in range(view.table.rowCount())}
 
 
-def test_cancel_export_and_import(qtbot, loop, gui_localnet, tmp_path: Path) -> None:  # noqa: F811
+def test_cancel_export_and_import(qtbot, loop, gui_localnet, tmp_path: Path) -> None:
     w = GuiWallet(tmp_path, "prover", profile_for(gui_localnet), qtbot)
     entry, jobs, proofs = w.window.book.entry, w.window.proofs, w.session.ctx.proofs
     saved: list[str] = []

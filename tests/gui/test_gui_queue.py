@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.gui.gui_trading import GuiWallet, cell, loop, profile_for, until  # noqa: F401
+from tests.gui.gui_trading import GuiWallet, cell, profile_for, until
 from wallet.core.market_client import MatchedOrderView
 from wallet.core.market_service import QueueUpdated
 from wallet.core.tx import TxSubmitted
@@ -28,7 +28,7 @@ def enabled(q) -> list[str]:
                                  ("finalize", q.finalize_button), ("reclaim", q.reclaim_button)) if b.isEnabled()]
 
 
-def test_actions_follow_the_record_state(qtbot, loop, gui_localnet, tmp_path: Path) -> None:  # noqa: F811
+def test_actions_follow_the_record_state(qtbot, loop, gui_localnet, tmp_path: Path) -> None:
     w = GuiWallet(tmp_path, "queue", profile_for(gui_localnet), qtbot)
     q, me, other = w.window.queue, str(w.owner), "11111111111111111111111111111111"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.gui.gui_trading import GuiWallet, cell, loop, profile_for, until, vault_balance  # noqa: F401
+from tests.gui.gui_trading import GuiWallet, cell, profile_for, until, vault_balance
 from wallet.core.cluster import rpc_call
 from wallet.core.faucet import airdrop_sol, airdrop_usdc
 from wallet.core.keystore import KdfParams, Keystore
@@ -21,7 +21,7 @@ from wallet.core.trade_events import Reclaimed
 DAY = 24 * 3600
 
 
-def test_expired_order_is_reclaimed_from_the_settlement_view(qtbot, loop, gui_warp_localnet,  # noqa: F811
+def test_expired_order_is_reclaimed_from_the_settlement_view(qtbot, loop, gui_warp_localnet,
                                                               tmp_path: Path) -> None:
     node = gui_warp_localnet
     profile = profile_for(node)

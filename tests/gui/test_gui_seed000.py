@@ -8,12 +8,12 @@ import json
 import re
 from pathlib import Path
 
-from tests.gui.gui_trading import GuiWallet, cell, loop, profile_for, until, vault_balance  # noqa: F401
+from tests.gui.gui_trading import GuiWallet, cell, profile_for, until, vault_balance
 from wallet.core.proof_jobs import ProofProgress
 from wallet.core.trade_events import Finalized, OrderPlaced, PaymentProved, PaymentSent
 
 
-def test_seed_000_through_the_window(qtbot, loop, gui_localnet, tmp_path: Path) -> None:  # noqa: F811
+def test_seed_000_through_the_window(qtbot, loop, gui_localnet, tmp_path: Path) -> None:
     profile = profile_for(gui_localnet)
     ali = GuiWallet(tmp_path, "ali", profile, qtbot)
     farzan = GuiWallet(tmp_path, "farzan", profile, qtbot)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.gui.gui_trading import GuiWallet, cell, loop, profile_for, until  # noqa: F401
+from tests.gui.gui_trading import GuiWallet, cell, profile_for, until
 from wallet.core.config import WalletConfig
 
 
-def test_profile_identities_and_notary(qtbot, loop, gui_localnet, tmp_path: Path) -> None:  # noqa: F811
+def test_profile_identities_and_notary(qtbot, loop, gui_localnet, tmp_path: Path) -> None:
     w = GuiWallet(tmp_path, "settings", profile_for(gui_localnet), qtbot)
     s = w.window.settings
     config_file = tmp_path / "settings" / "config.json"

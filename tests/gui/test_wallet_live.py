@@ -4,8 +4,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-import qasync
 
 from wallet.core.config import ClusterProfile, WalletConfig
 from wallet.core.faucet import airdrop_sol, airdrop_usdc
@@ -15,14 +13,6 @@ from wallet.gui.app import WalletController
 PHRASE = "lumber base swallow arm rabbit depth deer lyrics bomb convince nurse thumb"
 
 
-@pytest.fixture
-def loop(qapp):
-    qapp.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()
-    asyncio.set_event_loop(None)
 
 
 def test_window_shows_live_balances(qtbot, loop, gui_localnet, tmp_path: Path) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-import qasync
 from PySide6.QtWidgets import QDialog
 
 from wallet.core.events import BalanceChanged, ConnectionChanged, EventBus, SlotChanged
@@ -18,14 +16,6 @@ PHRASE = "lumber base swallow arm rabbit depth deer lyrics bomb convince nurse t
 ADDR = ["vpMY4SNcojYFngiUrwiLR6MTn374cfeeacFJdckZjj3", "2X6bfhHookUP23guQ15QnmorTssJCW6oeZ5hDNDcZkMv"]
 
 
-@pytest.fixture
-def loop(qapp):
-    qapp.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()  # also joins the worker threads argon2id ran on
-    asyncio.set_event_loop(None)
 
 
 def wait_until(loop, predicate, timeout: float = 10.0) -> None:
