@@ -77,30 +77,27 @@ class InputError(ValueError):
     """A form field that does not parse; the message names the field."""
 
 
-def parse_usdc(text: str, field: str = "size") -> int:
-    """"100.5" -> base units; refuses empty, zero, negative and over-precise input."""
+def _parse_positive(text: str, field: str, unit: str, convert: Callable[[str], int]) -> int:
+    """A form amount in ``unit`` -> base units; refuses empty, zero, negative and malformed input."""
     if not text.strip():
-        raise InputError(f"enter a {field} in USDC")
+        raise InputError(f"enter a {field} in {unit}")
     try:
-        value = usdc_to_base(text)
+        value = convert(text)
     except ValueError as exc:
         raise InputError(f"{field}: {exc}") from None
     if value <= 0:
         raise InputError(f"the {field} must be positive")
     return value
+
+
+def parse_usdc(text: str, field: str = "size") -> int:
+    """"100.5" -> base units (over-precise input is refused by the conversion)."""
+    return _parse_positive(text, field, "USDC", usdc_to_base)
 
 
 def parse_pkr(text: str, field: str = "price") -> int:
     """"285" PKR (per USDC) -> paisa."""
-    if not text.strip():
-        raise InputError(f"enter a {field} in PKR")
-    try:
-        value = pkr_to_paisa(text)
-    except ValueError as exc:
-        raise InputError(f"{field}: {exc}") from None
-    if value <= 0:
-        raise InputError(f"the {field} must be positive")
-    return value
+    return _parse_positive(text, field, "PKR", pkr_to_paisa)
 
 
 class GuiSession:
