@@ -26,6 +26,15 @@ from protocol import otc_codec as otc
 from protocol.program_ids import OTC_PROGRAM_ID
 
 
+
+def create_pda(ctx: InvokeContext, acc, target, seeds: list[bytes], size: int, label: str) -> int:
+    """Check ``target`` is the OTC PDA of ``seeds`` and create it (payer funds rent); its bump."""
+    want, bump = ctx.find_program_address(seeds, OTC_PROGRAM_ID)
+    if target.key != want:
+        raise err(ctx, "InvalidPda", f"{label} must be {want}")
+    system_create_account(ctx, acc.system_program, acc.payer, target, size, OTC_PROGRAM_ID, seeds + [bytes([bump])])
+    return bump
+
 class OtcProgram:
     program_id = OTC_PROGRAM_ID
 
@@ -50,12 +59,7 @@ class OtcProgram:
                 raise err(ctx, "InvalidMint", f"{mint.key} is not an initialized SPL mint")
         if args["encryption_pubkey"] == bytes(32):
             raise err(ctx, "InvalidEncryptionKey")
-        seeds = [b"deal", bytes(acc.create_key.key)]
-        want, bump = ctx.find_program_address(seeds, OTC_PROGRAM_ID)
-        if acc.deal.key != want:
-            raise err(ctx, "InvalidPda", f"deal must be {want}")
-        system_create_account(ctx, acc.system_program, acc.payer, acc.deal, otc.DEAL_ACCOUNT_SIZE, OTC_PROGRAM_ID,
-                              seeds + [bytes([bump])])
+        bump = create_pda(ctx, acc, acc.deal, [b"deal", bytes(acc.create_key.key)], otc.DEAL_ACCOUNT_SIZE, "deal")
         store(acc.deal, "DealAccount", {
             "create_key": acc.create_key.key, "payer": acc.payer.key, "controller": args["controller"],
             "encryption_pubkey": args["encryption_pubkey"], "base_mint": acc.base_mint.key,
@@ -82,12 +86,8 @@ class OtcProgram:
             raise err(ctx, "ComputationPending", "crank_deal is pending; no more offers")
         if args["encryption_pubkey"] == bytes(32):
             raise err(ctx, "InvalidEncryptionKey")
-        seeds = [b"offer", bytes(acc.deal.key), bytes(acc.create_key.key)]
-        want, bump = ctx.find_program_address(seeds, OTC_PROGRAM_ID)
-        if acc.offer.key != want:
-            raise err(ctx, "InvalidPda", f"offer must be {want}")
-        system_create_account(ctx, acc.system_program, acc.payer, acc.offer, otc.OFFER_ACCOUNT_SIZE, OTC_PROGRAM_ID,
-                              seeds + [bytes([bump])])
+        bump = create_pda(ctx, acc, acc.offer, [b"offer", bytes(acc.deal.key), bytes(acc.create_key.key)],
+                          otc.OFFER_ACCOUNT_SIZE, "offer")
         store(acc.offer, "OfferAccount", {
             "deal": acc.deal.key, "create_key": acc.create_key.key, "payer": acc.payer.key,
             "controller": args["controller"], "encryption_pubkey": args["encryption_pubkey"], "nonce": args["nonce"],
