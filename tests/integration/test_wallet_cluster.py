@@ -21,6 +21,14 @@ from wallet.core.keystore import KdfParams, Keystore
 PHRASE = "travel corn search rail abuse nominee ticket captain such garden club climb"
 
 
+async def stop_started_cluster(root: Path, port: int) -> None:
+    """ensure_local_cluster starts the cluster detached (it outlives a wallet by design): stop it
+    and its side services here, or they would outlive the test run."""
+    pid_file = root / f"localnet-{port}.pid"
+    if pid_file.exists():
+        await asyncio.to_thread(stop_process_tree, int(pid_file.read_text()))
+
+
 def profile_for(node: LocalnetProcess) -> ClusterProfile:
     return ClusterProfile("test", node.rpc_url, node.ws_url).validated()
 
@@ -105,11 +113,7 @@ async def test_ensure_local_cluster_starts_one_shared_cluster(tmp_path: Path) ->
         info = await fetch_cluster_info(profile.rpc_url)
         assert info is not None and info["usdcMint"]
     finally:
-        # the cluster was started detached (it outlives a wallet by design): stop it and its
-        # side services here, or they would outlive the test run
-        pid_file = root / f"localnet-{port}.pid"
-        if pid_file.exists():
-            await asyncio.to_thread(stop_process_tree, int(pid_file.read_text()))
+        await stop_started_cluster(root, port)
 
 
 async def test_remote_profile_is_never_started(tmp_path: Path) -> None:
@@ -150,6 +154,4 @@ async def test_a_refused_ledger_says_why_and_reset_recreates_it(tmp_path: Path) 
         info = await fetch_cluster_info(profile.rpc_url)
         assert info is not None and info["usdcMint"]
     finally:
-        pid_file = root / f"localnet-{port}.pid"
-        if pid_file.exists():
-            await asyncio.to_thread(stop_process_tree, int(pid_file.read_text()))
+        await stop_started_cluster(root, port)
