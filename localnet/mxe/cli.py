@@ -9,7 +9,9 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
+import sys
 from pathlib import Path
 
 READY_LINE = "mxe: ready"
@@ -24,23 +26,45 @@ def _ledger(args: argparse.Namespace) -> Path:
     return ledger
 
 
+STOP_GRACE_SECONDS = 8.0
+
+
 async def _serve(node) -> None:
-    ready = asyncio.Event()
-    task = asyncio.create_task(node.run(ready))
+    """Run the node until SIGTERM/SIGINT.
+
+    A signal sets ``stop`` (checked by the node's loop) and cancels the task so an RPC call in
+    flight ends at once. If the node is still not done after a grace period, it is abandoned:
+    the node is stateless (the chain is the only truth), so leaving mid-callback is safe, and a
+    process that ignores SIGTERM would hang `localnet up`'s shutdown."""
+    ready, stop = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(node.run(ready, stop))
+
+    def on_signal() -> None:
+        stop.set()
+        task.cancel()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, on_signal)
     waiter = asyncio.create_task(ready.wait())
     done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
     if task in done:
         waiter.cancel()
-        task.result()  # re-raise the start-up error
+        if not stop.is_set():
+            task.result()  # re-raise the start-up error
         return
     print(f"{READY_LINE} mxe_x25519={node.keys.x25519_public.hex()} node={node.keys.node.pubkey()}", flush=True)
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
+    await asyncio.wait({task, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
+    deadline = loop.time() + STOP_GRACE_SECONDS
+    while not task.done() and loop.time() < deadline:
+        await asyncio.wait({task}, timeout=1.5)
+        if not task.done():
+            task.cancel()  # again: a cancel can be swallowed by library code mid-request
+    if not task.done():
+        print(f"mxe: did not stop within {STOP_GRACE_SECONDS:.0f}s; exiting anyway", file=sys.stderr, flush=True)
+        os._exit(1)  # asyncio.run would wait on the stuck task again
+    if task.done() and not task.cancelled() and task.exception() is not None:
+        raise task.exception()
 
 
 def _up(args: argparse.Namespace) -> int:

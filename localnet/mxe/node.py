@@ -21,6 +21,7 @@ Why it works the way it does:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -155,7 +156,7 @@ class MxeNode:
                                                              "bytes": b58encode(ac.COMPUTATION_DISCRIMINATOR)}}]}]}
         while True:
             try:
-                async with websockets.connect(self.ws_url, max_size=None) as ws:
+                async with websockets.connect(self.ws_url, max_size=None, close_timeout=1) as ws:
                     await ws.send(json.dumps(req))
                     self.wake.set()
                     async for _ in ws:
@@ -164,22 +165,33 @@ class MxeNode:
                 log.info("PubSub connection lost (%s); reconnecting", exc)
             await asyncio.sleep(0.5)
 
-    async def run(self, ready: asyncio.Event | None = None) -> None:
+    async def run(self, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
+        """Serve until ``stop`` is set (or the task is cancelled).
+
+        The loop checks ``stop`` itself rather than relying on cancellation alone: on Python 3.11
+        ``asyncio.wait_for`` returns normally when it is cancelled in the same loop iteration its
+        inner future completes (a PubSub wake-up racing SIGTERM), and a swallowed cancel left the
+        node running forever. Waiting uses ``asyncio.timeout``, which never swallows a cancel."""
+        stop = stop or asyncio.Event()
         await self.check_registration()
         watcher = asyncio.create_task(self.watch())
         if ready is not None:
             ready.set()
         try:
-            while True:
+            while not stop.is_set():
                 try:
                     await self.drain()
                 except Exception as exc:  # RPC hiccup: log and retry on the next wake-up
                     log.warning("drain failed: %s: %s", type(exc).__name__, exc)
                 try:
-                    await asyncio.wait_for(self.wake.wait(), POLL_SECONDS)
-                except asyncio.TimeoutError:
+                    async with asyncio.timeout(POLL_SECONDS):
+                        await self.wake.wait()
+                except TimeoutError:
                     pass
                 self.wake.clear()
         finally:
             watcher.cancel()
-            await self.client.close()
+            await asyncio.wait({watcher}, timeout=2)
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                async with asyncio.timeout(2):
+                    await self.client.close()

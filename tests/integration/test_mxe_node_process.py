@@ -1,6 +1,7 @@
 """The MXE node as a process: foreign-key callbacks refused, resume after restart, never twice."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import signal
@@ -16,6 +17,7 @@ from solders.pubkey import Pubkey
 from localnet.mxe import keys as node_keys
 from localnet.mxe import worker
 from localnet.mxe.keys import NodeKeys
+from localnet.mxe.node import MxeNode
 from localnet.rpc.child_guard import guarded
 from protocol import arcium_codec as ac
 from protocol import otc_codec as otc
@@ -190,3 +192,29 @@ def custom_error(err) -> int | None:
         inner = err["InstructionError"][1]
         return inner.get("Custom") if isinstance(inner, dict) else None
     return None
+
+
+def test_stop_ends_the_node_while_wakeups_race_it(cluster):
+    """SIGTERM sets ``stop``; the loop must end even when a PubSub wake-up lands in the same
+    iteration (on Python 3.11 that race made ``wait_for`` swallow the cancel and the node ran on,
+    hanging shutdown). No cancel is sent here at all: the stop flag alone has to end the node."""
+    node, _ = cluster
+
+    async def scenario() -> None:
+        mxe = MxeNode(node_keys.load(node.ledger_dir), node.rpc_url, node.ws_url)
+        ready, stop = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(mxe.run(ready, stop))
+        async with asyncio.timeout(60):
+            await ready.wait()
+        for _ in range(20):
+            mxe.wake.set()
+            await asyncio.sleep(0.01)
+        mxe.wake.set()
+        stop.set()
+        done, _ = await asyncio.wait({task}, timeout=10)
+        if not done:
+            task.cancel()
+        assert done, "the node kept running after stop was set"
+        assert task.exception() is None
+
+    asyncio.run(scenario())

@@ -123,8 +123,10 @@ class BalanceService:
             except Exception:  # noqa: BLE001 - keep polling whatever a reply looked like
                 log.exception("balance refresh failed")
             self._refresh_now.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._refresh_now.wait(), self.poll_interval)
+            # asyncio.timeout, not wait_for: 3.11's wait_for swallows a cancel that races the event.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_interval):
+                    await self._refresh_now.wait()
 
     async def _stream_loop(self) -> None:
         """PubSub: slot ticks are published directly; account changes trigger a refresh."""
