@@ -17,6 +17,7 @@ import qasync
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from tests.integration.localnet_process import LocalnetProcess, running_localnet, start_localnet  # noqa: E402
+from wallet.gui.gc_guard import MainThreadCollector  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -34,8 +35,18 @@ def gui_warp_localnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loca
         yield node
 
 
+@pytest.fixture(autouse=True)
+def gui_thread_gc(qapp) -> Iterator[MainThreadCollector]:
+    """As in the app: cyclic GC only on the GUI thread, so a prover or executor thread never
+    destroys an earlier test's windows (that segfaulted the GUI thread under load)."""
+    collector = MainThreadCollector()
+    collector.start()
+    yield collector
+    collector.stop()
+
+
 @pytest.fixture
-def loop(qapp):
+def loop(qapp, gui_thread_gc):
     """One qasync loop per test, as the app runs: Qt and asyncio on the GUI thread."""
     qapp.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(qapp, already_running=False)

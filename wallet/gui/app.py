@@ -29,6 +29,7 @@ from wallet.core.keystore import Keystore, KeystoreError
 
 from .bridge import CoreBridge
 from .cluster_dialog import ask_to_reset, await_dialog
+from .gc_guard import MainThreadCollector
 from .main_window import MainWindow
 from .session import USER_ERRORS, GuiSession
 from .unlock_dialog import UnlockDialog
@@ -211,8 +212,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     quit_event = asyncio.Event()
     app.aboutToQuit.connect(quit_event.set)
     app.setQuitOnLastWindowClosed(False)  # closing the unlock dialog must not end the app
-    with loop:
-        return loop.run_until_complete(run(args, quit_event))
+    collector = MainThreadCollector(parent=app)  # worker threads must never destroy Qt objects
+    collector.start()
+    try:
+        with loop:
+            return loop.run_until_complete(run(args, quit_event))
+    finally:
+        collector.stop()
 
 
 if __name__ == "__main__":
