@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -22,6 +23,7 @@ from localnet.rails.credentials import CredentialChecker, hash_credential
 from localnet.rails.errors import RailError
 from localnet.rails.notary import Notary, public_key_json
 from localnet.rails.storage import Payment, RailStore
+from localnet.rails.throttle import LoginThrottle
 
 # BN254 scalar field order: commitment salts are field elements so the circuits can take them.
 BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
@@ -33,7 +35,7 @@ class Rail:
     """One rail instance over one data directory."""
 
     def __init__(self, data_dir: Path, *, sandbox: bool = True,
-                 clock: RailClock | None = None) -> None:
+                 clock: RailClock | None = None, throttle: LoginThrottle | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.sandbox = sandbox
@@ -41,6 +43,7 @@ class Rail:
         self.store = RailStore(self.data_dir / DB_FILE, clock=self.clock.now)
         self.notary = Notary(self.data_dir)
         self.checker = CredentialChecker()
+        self.throttle = throttle or LoginThrottle()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rail-db")
         self._cpu = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rail-cpu")
         self._commitments: dict[str, int] = {}
@@ -74,12 +77,20 @@ class Rail:
                 "balance_paisa": 0, "created_at": account.created_at}
 
     async def authenticate(self, handle: str, credential: str) -> str:
-        """Return the handle if the credential is right; one error for every failure."""
+        """Return the handle if the credential is right; one error for every failure.
+
+        A handle with too many consecutive failures is refused before any hashing (throttle.py)."""
+        wait = self.throttle.seconds_locked(handle)
+        if wait > 0:
+            raise RailError("too_many_attempts", f"too many wrong credentials for {handle}; "
+                                                 f"try again in {math.ceil(wait)} s", retry_after=math.ceil(wait))
         account = await self._on_db(self.store.account, handle)
         stored = account.credential_hash if account is not None else _DUMMY_HASH
         ok = await self._on_cpu(self.checker.verify, handle, credential, stored)
         if account is None or not ok:
+            self.throttle.failed(handle)
             raise RailError("unauthorized", "unknown handle or wrong credential")
+        self.throttle.succeeded(handle)
         return handle
 
     async def _account(self, handle: str):

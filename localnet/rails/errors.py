@@ -26,6 +26,7 @@ ERROR_STATUS: dict[str, int] = {
     "balance_limit": 409,        # a credit would push a balance over the sandbox cap
     "body_too_large": 413,
     "unsupported_media_type": 415,
+    "too_many_attempts": 429,    # the handle is locked after repeated wrong credentials (Retry-After)
     "internal": 500,
 }
 
@@ -33,13 +34,15 @@ ERROR_STATUS: dict[str, int] = {
 class RailError(Exception):
     """A refusal with a stable machine code, an HTTP status and a human message."""
 
-    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+    def __init__(self, code: str, message: str, *, field: str | None = None,
+                 retry_after: int | None = None) -> None:
         if code not in ERROR_STATUS:
             raise ValueError(f"unregistered rail error code {code!r}")
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        self.retry_after = retry_after
 
     @property
     def status(self) -> int:
@@ -49,4 +52,6 @@ class RailError(Exception):
         err: dict = {"code": self.code, "message": self.message}
         if self.field is not None:
             err["field"] = self.field
+        if self.retry_after is not None:
+            err["retry_after"] = self.retry_after
         return {"error": err}

@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import time
+import urllib.error
+import urllib.request
 
 import pytest
 from solders.keypair import Keypair
@@ -216,3 +219,31 @@ def test_protocol_errors_are_json(client):
 def test_second_rail_on_same_data_dir_is_refused(rail):
     with pytest.raises(RuntimeError, match="another rail is already running"):
         RailProcess(rail.data_dir)
+
+
+def test_credential_guessing_locks_the_handle_and_a_right_credential_clears_it(client):
+    """Five wrong guesses are answered 401; the sixth locks the handle: 429 with Retry-After, even
+    for the right credential, and the balance is untouched. After the lockout the right
+    credential works again and clears the count. An unknown handle locks the same way."""
+    auth = make_account(client, balance=5_000)
+    for _ in range(5):
+        refused("unauthorized", 401, client.balance, (auth[0], "guess-guess"))
+    refused("unauthorized", 401, client.balance, (auth[0], "guess-guess"))  # 6th: counted, locks 1 s
+    token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    request = urllib.request.Request(f"http://{client.host}:{client.port}/v1/balance", headers={"Authorization": f"Basic {token}"})
+    with pytest.raises(urllib.error.HTTPError) as locked:
+        urllib.request.urlopen(request, timeout=10)
+    body = json.loads(locked.value.read())
+    assert locked.value.code == 429 and body["error"]["code"] == "too_many_attempts", body
+    assert locked.value.headers["Retry-After"] == "1" and body["error"]["retry_after"] == 1
+    assert "try again in 1 s" in body["error"]["message"]
+    time.sleep(1.1)
+    assert client.balance(auth) == 5_000   # the right credential after the lockout: cleared
+    for _ in range(5):                     # a fresh count: five more wrong guesses are only 401
+        refused("unauthorized", 401, client.balance, (auth[0], "guess-guess"))
+    assert client.balance(auth) == 5_000
+
+    ghost = (new_handle(), "no-such-account")
+    for _ in range(6):
+        refused("unauthorized", 401, client.balance, ghost)
+    refused("too_many_attempts", 429, client.balance, ghost)
