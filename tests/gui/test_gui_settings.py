@@ -3,6 +3,7 @@ next start; identities are added, renamed and rotated (the retired one kept); th
 key is shown with its attester-registry status; the Activity tab starts empty."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -61,6 +62,15 @@ def test_profile_identities_and_notary(qtbot, loop, gui_localnet, tmp_path: Path
                     what="notary shown")
         assert "in the market's attester registry" in s.notary_label.text()
         assert "NOT" not in s.notary_label.text()
+        assert "profile pins no notary" in s.notary_label.text()
+        rail_hash = s.notary_label.text().split("key hash ")[1].split("\n")[0]
+        for pin, verdict in ((f"{int(rail_hash):064x}", "profile pins this notary"),
+                             ("11" * 32, "profile pins a DIFFERENT notary")):
+            w.session.profile = dataclasses.replace(w.session.profile, notary_key=pin)
+            s.notary_label.setText("-")
+            s.notary_button.click()
+            await until(lambda: "key hash" in s.notary_label.text(), what=f"notary re-checked ({verdict})")
+            assert verdict in s.notary_label.text(), s.notary_label.text()
         assert w.window.activity.table.rowCount() == 0
         await w.stop()
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget)
 
 from protocol.attestation import notary_key_hash
+from wallet.core.trader import pinned_notary
 from wallet.core.config import LOCALNET, ClusterProfile, WalletConfig
 from wallet.core.identities import IdentityBook
 
@@ -167,10 +168,20 @@ class SettingsView(QWidget):
             return
         finally:
             self.notary_button.setEnabled(True)
-        pinned = self.session.profile.notary_key
         self.notary_label.setText(
             f"{doc.get('scheme', 'eddsa-poseidon')} key x={doc['x']}, y={doc['y']}\n"
             f"key hash {notary_key_hash(key)}\n"
             + ("in the market's attester registry" if registered else "NOT in the market's attester registry: "
                "its attestations cannot be used here")
-            + (f"\nprofile pins notary key {pinned}" if pinned else ""))
+            + "\n" + self._pin_verdict(notary_key_hash(key)))
+
+    def _pin_verdict(self, rail_key_hash: int) -> str:
+        """Whether the profile's pinned notary is the rail's: a mismatch means every proof from
+        this rail's attestations would be refused before proving, so say so here, up front."""
+        pinned = pinned_notary(self.session.profile)
+        if pinned is None:
+            return "profile pins no notary: any notary in the registry is accepted"
+        if pinned == rail_key_hash:
+            return "profile pins this notary"
+        return (f"profile pins a DIFFERENT notary ({pinned:064x}): this rail's attestations and "
+                "receipts will be refused; fix the rail URL or the pin")
