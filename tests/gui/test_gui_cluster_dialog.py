@@ -57,3 +57,26 @@ def test_other_failures_are_shown_without_a_reset(qapp, loop) -> None:
     answer_box(None, seen)
     assert loop.run_until_complete(asyncio.wait_for(ask_to_reset(parent, PORT_TAKEN), 10)) is False
     assert seen == [PORT_TAKEN.splitlines()[0]]
+
+
+def test_a_refused_embedded_cluster_leaves_the_window_saying_why(qtbot, loop, tmp_path, monkeypatch) -> None:
+    """A real `anomi localnet up` refuses a stale default ledger; declining the reset (here: a
+    non-interactive start) leaves the balance panel offline with the cluster's own reason."""
+    from tests.gui.gui_trading import GuiWallet
+    from tests.integration.localnet_process import free_port_block
+    from tests.integration.test_wallet_cluster import _make_stale_ledger
+    from wallet.core.config import localnet_profile
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # the cluster's default ledger lives here
+    from localnet.cli import default_ledger_dir
+    _make_stale_ledger(default_ledger_dir())
+    w = GuiWallet(tmp_path, "refused", localnet_profile(free_port_block()), qtbot)
+    w.controller.interactive = False
+
+    async def scenario() -> None:
+        await w.controller.start()
+        label = w.window.balances.connection_label.text()
+        assert label.startswith("offline: the embedded cluster did not start") and "older ANOMI" in label, label
+        await w.stop()
+
+    loop.run_until_complete(scenario())

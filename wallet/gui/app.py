@@ -115,6 +115,8 @@ class WalletController:
                 message = str(exc)
                 self.bridge.statusMessage.emit(message.splitlines()[0])
                 if not self.interactive or reset or not await ask_to_reset(self.window, message):
+                    # the balance panel would otherwise sit on "connecting..." for ever
+                    self.bridge.connectionChanged.emit(False, message.splitlines()[0])
                     return None
                 reset = True
                 self.bridge.statusMessage.emit("Recreating the local test ledger...")
