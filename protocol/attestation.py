@@ -49,13 +49,14 @@ class AttestationError(ValueError):
 
 
 def handle_to_field(handle: str) -> int:
-    """An Easypaisa-style handle `03XX-XXXXXXX` as the integer of its 11 digits.
+    """An Easypaisa-style handle (`03`, 2 digits, `-`, 7 digits: `0345-1234567`) as the integer of its 11 digits.
 
     Example: "0345-1234567" -> 3451234567. The leading 0 is always there, so the map is
     one-to-one on valid handles.
     """
     if not isinstance(handle, str) or not _HANDLE_RE.match(handle):
-        raise AttestationError(f"not a mobile account handle of the form 03XX-XXXXXXX: {handle!r}")
+        raise AttestationError(
+            f"not a mobile account handle like 0345-1234567 (03, two digits, a dash, seven digits): {handle!r}")
     return int(handle.replace("-", ""))
 
 

@@ -49,7 +49,8 @@ def parse_object(raw: bytes, *, required: set[str], optional: set[str] = frozens
 
 
 def canonical_handle(value: Any, field: str = "handle") -> str:
-    """Return the canonical ``03XX-XXXXXXX`` form; ``03XXXXXXXXX`` (no dash) is accepted too."""
+    """Return the canonical dashed form (``0345-1234567``: 03, two digits, a dash, seven digits);
+    the same digits without the dash (``03451234567``) are accepted too."""
     if isinstance(value, str):
         if _HANDLE_DASHED.fullmatch(value):
             return value

@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rail = subparsers.add_parser("rail", help="the wallet's fiat-rail (Easypaisa sandbox) account")
     sub = rail.add_subparsers(dest="rail_command", metavar="SUBCOMMAND", required=True)
     p = trade_command(sub, "open", "open a rail account operated by this wallet", cmd_open)
-    p.add_argument("--handle", required=True, help="mobile account handle 03XX-XXXXXXX")
+    p.add_argument("--handle", required=True, help="mobile account handle such as 0345-1234567")
     p.add_argument("--name", required=True, help="display name shown to payers")
     trade_command(sub, "balance", "PKR balance of the wallet's rail account", cmd_balance)
     p = trade_command(sub, "topup", "sandbox top-up (test PKR)", cmd_topup)

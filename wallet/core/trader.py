@@ -138,7 +138,7 @@ class TradeContext:
     def rail_login(self) -> RailLogin:
         note = self.keystore.notes("rail")
         if not note.get("handle"):
-            raise RailError("this wallet has no rail account yet: `anomi rail open --handle 03XX-XXXXXXX`",
+            raise RailError("this wallet has no rail account yet: `anomi rail open --handle <your handle, e.g. 0345-1234567>`",
                             "no_account")
         return RailLogin(note["handle"], note["credential"])
 
@@ -169,7 +169,7 @@ class TradeContext:
         note = self.keystore.notes("rail")
         if not note.get("handle"):
             raise RailError("an ask needs a rail account to be paid into: "
-                            "`anomi rail open --handle 03XX-XXXXXXX` first", "no_account")
+                            "`anomi rail open --handle <your handle, e.g. 0345-1234567>` first", "no_account")
         held = await self.chain.token_balance(await self.market.usdc_account(self.owner))
         if held < size:
             raise MarketError(f"the ask escrows {size} USDC base units but this account holds {held}")

@@ -22,7 +22,7 @@ class RailPanel(QGroupBox):
         self.bridge = bridge
         self.session = session
         self.handle_edit = QLineEdit()
-        self.handle_edit.setPlaceholderText("03XX-XXXXXXX")
+        self.handle_edit.setPlaceholderText("e.g. 0345-1234567")
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("name shown to the payer")
         self.open_button = QPushButton("Open rail account")
@@ -71,7 +71,7 @@ class RailPanel(QGroupBox):
     async def on_open(self) -> None:
         handle, name = self.handle_edit.text().strip(), self.name_edit.text().strip()
         if not handle or not name:
-            self.message.error("enter the account's handle (03XX-XXXXXXX) and a display name")
+            self.message.error("enter the account's handle (e.g. 0345-1234567) and a display name")
             return
         self.open_button.setEnabled(False)
         try:
