@@ -115,9 +115,10 @@ class TxExecution:
             self.stack.pop()
         if not builtin:
             logs.log(f"Program {pid_str} consumed {available - meter.remaining} of {available} compute units")
-            if error is None and self.return_data is not None and self.return_data[1]:
-                rd_pid, rd = self.return_data
-                logs.log(f"Program return: {rd_pid} {base64.b64encode(rd).decode()}")
+            # As Agave's BPF loader: right after the consumed line, whatever the result, and under
+            # the id of the program that just ran (even when a callee set the data).
+            if self.return_data is not None and self.return_data[1]:
+                logs.log(f"Program return: {pid_str} {base64.b64encode(self.return_data[1]).decode()}")
         if error is None:
             logs.log(f"Program {pid_str} success")
             return

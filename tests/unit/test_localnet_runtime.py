@@ -193,6 +193,11 @@ def test_caller_program_id_return_data_and_reentrancy(env):
     metas = [AccountMeta(PROG_B, False, False)]
     r = call(bank, payer, bytes([10, 0]), metas)
     assert r.err is None, r.logs
+    # B set the data; A returns without touching it: A's line carries B's data under A's id
+    data = base64.b64encode(bytes(PROG_A)).decode()
+    assert [line for line in r.logs if line.startswith("Program return:")] == [
+        f"Program return: {PROG_B} {data}", f"Program return: {PROG_A} {data}"]
+    assert r.return_data == (PROG_B, bytes(PROG_A))
     r = call(bank, payer, bytes([10, 1]), metas)
     assert ix_err(r) == "ReentrancyNotAllowed"
     r = call(bank, payer, bytes([12]), [])
@@ -211,7 +216,9 @@ def test_logs_events_return_data_and_custom_error(env):
     r = call(bank, payer, b"\x09\x01", [])
     assert r.err == {"InstructionError": [1, {"Custom": 6001}]}
     assert r.logs[-1] == f"Program {PROG_A} failed: custom program error: 0x1771"
-    assert r.logs[-2].startswith(f"Program {PROG_A} consumed ")
+    # Agave logs the return data after the consumed line even when the instruction fails
+    assert r.logs[-2] == f"Program return: {PROG_A} {base64.b64encode(b'ret').decode()}"
+    assert r.logs[-3].startswith(f"Program {PROG_A} consumed ")
     r = call(bank, payer, b"\x0b", [])
     assert ix_err(r) == "ProgramFailedToComplete"
     assert any("panicked" in line and "ZeroDivisionError" in line for line in r.logs)
