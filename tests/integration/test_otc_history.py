@@ -10,12 +10,17 @@ controller's wallet never learns A's figures.
 """
 from __future__ import annotations
 
+import json
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.integration.cli_wallets import CliWallet
 from tests.integration.localnet_process import LocalnetProcess
+from wallet.core.config import WalletConfig
+from wallet.core.deal_service import SYNC_NOTES
+from wallet.core.keystore import Keystore
 
 
 @pytest.fixture
@@ -25,7 +30,7 @@ def env(localnet: LocalnetProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     return tmp_path
 
 
-def test_offer_cranked_by_someone_else_is_recovered_from_history(env: Path,
+def test_offer_cranked_by_someone_else_is_recovered_from_history(env: Path, localnet: LocalnetProcess,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     controller, a = CliWallet("controller", env), CliWallet("offeror-a", env)
     controller.ok("wallet", "create", "--words", "12")
@@ -48,6 +53,14 @@ def test_offer_cranked_by_someone_else_is_recovered_from_history(env: Path,
     assert mine["settled"] == {"outcome": "EXECUTED", "executed_amt": 700, "refund_amt": 0}
     assert (mine["role"], mine["amount"], mine["deal"]) == ("offeror", 700, deal)
     assert a.ok("deal", "show", deal)["mine"] == shown["mine"]   # idempotent: nothing new on a re-read
+    # how far the history was read is kept (encrypted, in the keystore): the next `show` in a new
+    # process reads only newer transactions
+    request = {"jsonrpc": "2.0", "id": 1, "method": "getSignaturesForAddress", "params": [deal, {"limit": 1}]}
+    with urllib.request.urlopen(urllib.request.Request(
+            localnet.rpc_url, json.dumps(request).encode(), {"Content-Type": "application/json"}), timeout=30) as r:
+        newest = json.loads(r.read())["result"][0]["signature"]
+    keystore = Keystore.unlock(WalletConfig.load(a.data_dir).wallet_path(None), "otc history pw")
+    assert keystore.notes(SYNC_NOTES)[deal]["signature"] == newest
     # nothing of A's reached the controller's wallet
     assert set(controller.ok("deal", "show", deal)["mine"]) == {deal}
 

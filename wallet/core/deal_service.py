@@ -18,6 +18,7 @@ Amounts are the mints' base units (u64); prices are X64.64.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,7 @@ SEALED_EVENTS = {"DealCreated": (2, otc.DEAL_CREATED_BLOB), "OfferCreated": (2, 
 # identities past the highest recorded index that recovery also tries (a restored wallet has none
 # recorded, yet its results were sealed to identities derived from the same phrase)
 RECOVERY_LOOKAHEAD = 5
+SYNC_NOTES = "deal_sync"  # deal -> how far its chain history has been read, and with which identities
 
 
 def sealed_note(name: str, fields: dict[str, Any], opened: list[Any]) -> tuple[str, dict[str, Any]]:
@@ -97,7 +99,6 @@ class DealService:
         self.ctx = ctx
         self.otc = OtcClient(ctx.chain)
         self.history = ChainHistory(ctx.chain)
-        self._synced: dict[str, str] = {}   # deal -> newest signature recovery has read
         self._locks: dict[str, asyncio.Lock] = {}
 
     # ------------------------------------------------------------------ identities + notes
@@ -298,13 +299,18 @@ class DealService:
             return await self._recover(deal)
 
     async def _recover(self, deal: Pubkey) -> int:
-        cursor = self._synced.get(str(deal))
+        identities = self._identity_keys()
+        fingerprint = hashlib.sha256(b"".join(sorted(identities))).hexdigest()[:32]
+        synced = self.ctx.keystore.notes(SYNC_NOTES).get(str(deal), {})
+        # The cursor holds only for the identities it was read with: an identity imported or
+        # derived since may open results the earlier walk had to skip, so then walk it all again.
+        cursor = synced.get("signature") if synced.get("identities") == fingerprint else None
         signatures = await self.history.since(deal, until=cursor)
         if not signatures:
             return 0
-        identities: dict[bytes, tuple[str, bytes]] | None = None
         mxe: bytes | None = None
         new = 0
+        read_up_to = cursor
         for info in reversed(signatures):        # oldest first: a settlement after its creation
             if info.err is None:
                 tx = await self.history.transaction(info.signature)
@@ -313,7 +319,6 @@ class DealService:
                 for name, fields in otc.OTC_IDL.parse_events(tx.logs) if tx.err is None else ():
                     if name not in SEALED_EVENTS or fields.get("deal") != deal:
                         continue
-                    identities = identities if identities is not None else self._identity_keys()
                     mine = identities.get(bytes(fields["encryption_key"]))
                     if mine is None:
                         continue                 # sealed to someone else
@@ -328,7 +333,10 @@ class DealService:
                     if "role" in update:
                         update["identity"] = mine[0]
                     new += self._note_if_new(key, update)
-            self._synced[str(deal)] = info.signature
+            read_up_to = info.signature
+        if read_up_to != cursor:  # one keystore write per walk: the next `show` reads only what is newer
+            self.ctx.keystore.update_notes(SYNC_NOTES, lambda notes: notes.__setitem__(
+                str(deal), {"signature": read_up_to, "identities": fingerprint}))
         return new
 
     # ------------------------------------------------------------------ views
