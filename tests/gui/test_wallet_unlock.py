@@ -96,3 +96,23 @@ def test_window_follows_core_events(qtbot, tmp_path: Path) -> None:
     assert sig.args == [ADDR[1]] and view.sol_label.text() == "-"
     bus.publish(BalanceChanged(ADDR[1], 0, None, None, 1235))
     assert view.usdc_label.text() == "unknown mint"
+
+
+def test_a_screenshot_run_that_cannot_unlock_says_why_instead_of_waiting(tmp_path: Path) -> None:
+    """`anomi-wallet --screenshot` has nobody to answer the unlock dialog: no wallet, or a wrong
+    ANOMI_PASSWORD, ends the run at once with the reason (it used to wait for ever)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ANOMI_DATA_DIR": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("ANOMI_PASSWORD", None)
+    argv = [sys.executable, "-m", "wallet.gui.app", "--screenshot", str(tmp_path / "shot.png")]
+    run = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert run.returncode == 1 and "no wallet at" in run.stderr and "anomi wallet create" in run.stderr, run.stderr
+    Keystore.create(tmp_path / "wallets" / "default.keystore", "the right password", mnemonic=PHRASE,
+                    kdf=KdfParams.fresh(1, 8 << 20))
+    run = subprocess.run(argv, env={**env, "ANOMI_PASSWORD": "a wrong password"}, capture_output=True, text=True,
+                         timeout=120, stdin=subprocess.DEVNULL)
+    assert run.returncode == 1 and "does not unlock the wallet" in run.stderr, run.stderr
+    assert not (tmp_path / "shot.png").exists()

@@ -143,7 +143,11 @@ class WalletController:
         self.bridge.detach()
 
 
-async def unlock(path: Path, keyring_cache: bool = False) -> Keystore | None:
+async def unlock(path: Path, keyring_cache: bool = False, *, interactive: bool = True) -> Keystore | None:
+    """The keyring cache, then ANOMI_PASSWORD, then (interactive only) the unlock dialog.
+
+    A non-interactive run (``--screenshot``) has nobody to answer a dialog: it says why it
+    cannot unlock and returns None instead of waiting for ever."""
     cache = UnlockCache() if keyring_cache and path.exists() else None
     if cache is not None:
         key = await asyncio.to_thread(cache.get, Keystore.wallet_id_of(path))
@@ -158,6 +162,11 @@ async def unlock(path: Path, keyring_cache: bool = False) -> Keystore | None:
             return await asyncio.to_thread(Keystore.unlock, path, password)
         except KeystoreError:
             pass  # fall through to the dialog, which explains the error on retry
+    if not interactive:
+        why = (f"no wallet at {path} (create one with `anomi wallet create`)" if not path.exists()
+               else "ANOMI_PASSWORD is not set or does not unlock the wallet")
+        print(f"anomi-wallet: cannot unlock without a dialog: {why}", file=sys.stderr)
+        return None
     dialog = UnlockDialog(path)
     if await await_dialog(dialog) != QDialog.DialogCode.Accepted:
         return None
@@ -175,7 +184,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     except ConfigError as exc:
         print(f"anomi-wallet: {exc}", file=sys.stderr)
         return 2
-    keystore = await unlock(path, cfg.keyring_cache)
+    keystore = await unlock(path, cfg.keyring_cache, interactive=args.screenshot is None)
     if keystore is None:
         return 1
     controller = WalletController(cfg, profile, keystore)
