@@ -63,7 +63,7 @@ async def _serve(node) -> None:
     if not task.done():
         print(f"mxe: did not stop within {STOP_GRACE_SECONDS:.0f}s; exiting anyway", file=sys.stderr, flush=True)
         os._exit(1)  # asyncio.run would wait on the stuck task again
-    if task.done() and not task.cancelled() and task.exception() is not None:
+    if not task.cancelled() and task.exception() is not None:
         raise task.exception()
 
 
