@@ -80,10 +80,10 @@ class Rail:
         """Return the handle if the credential is right; one error for every failure.
 
         A handle with too many consecutive failures is refused before any hashing (throttle.py)."""
-        wait = self.throttle.seconds_locked(handle)
+        wait = math.ceil(self.throttle.seconds_locked(handle))
         if wait > 0:
-            raise RailError("too_many_attempts", f"too many wrong credentials for {handle}; "
-                                                 f"try again in {math.ceil(wait)} s", retry_after=math.ceil(wait))
+            raise RailError("too_many_attempts", f"too many wrong credentials for {handle}; try again in {wait} s",
+                            retry_after=wait)
         account = await self._on_db(self.store.account, handle)
         stored = account.credential_hash if account is not None else _DUMMY_HASH
         ok = await self._on_cpu(self.checker.verify, handle, credential, stored)

@@ -22,6 +22,11 @@ class RailHttpError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+def basic_auth(auth: tuple[str, str]) -> dict[str, str]:
+    """The rail's HTTP Basic header for (handle, credential)."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()}
+
+
 class RailClient:
     def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
         parts = urlsplit(base_url)
@@ -65,10 +70,7 @@ class RailClient:
     def call(self, method: str, path: str, body: Any = None,
              auth: tuple[str, str] | None = None) -> Any:
         """JSON in, JSON out; raises RailHttpError for any status >= 400."""
-        headers = {"Content-Type": "application/json"}
-        if auth is not None:
-            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
+        headers = {"Content-Type": "application/json", **(basic_auth(auth) if auth is not None else {})}
         payload = None if body is None else json.dumps(body).encode()
         status, data = self.raw(method, path, payload, headers)
         if status >= 400:

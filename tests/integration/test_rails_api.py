@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from solders.keypair import Keypair
 
-from localnet.rails.client import RailClient, RailHttpError
+from localnet.rails.client import RailClient, RailHttpError, basic_auth
 from protocol.attestation import SignedAttestation, SignedReceipt, account_commitment
 from tests.integration.rails_process import RailProcess
 
@@ -229,8 +229,7 @@ def test_credential_guessing_locks_the_handle_and_a_right_credential_clears_it(c
     for _ in range(5):
         refused("unauthorized", 401, client.balance, (auth[0], "guess-guess"))
     refused("unauthorized", 401, client.balance, (auth[0], "guess-guess"))  # 6th: counted, locks 1 s
-    token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-    request = urllib.request.Request(f"http://{client.host}:{client.port}/v1/balance", headers={"Authorization": f"Basic {token}"})
+    request = urllib.request.Request(f"http://{client.host}:{client.port}/v1/balance", headers=basic_auth(auth))
     with pytest.raises(urllib.error.HTTPError) as locked:
         urllib.request.urlopen(request, timeout=10)
     body = json.loads(locked.value.read())

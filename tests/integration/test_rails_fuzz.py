@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from localnet.rails.client import RailClient
+from localnet.rails.client import RailClient, basic_auth
 from localnet.rails.errors import ERROR_STATUS
 from tests.integration.rails_process import RailProcess
 
@@ -91,10 +91,6 @@ def near_miss(draw, path: str) -> bytes:
     return json.dumps(body).encode()
 
 
-def basic(auth: tuple[str, str]) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()}
-
-
 @pytest.fixture(scope="module")
 def rail(tmp_path_factory):
     proc = RailProcess(tmp_path_factory.mktemp("rail-fuzz") / "data")
@@ -134,7 +130,7 @@ def test_malformed_bodies_change_nothing(client, path):
     @given(body=near_miss(path))
     def run(body: bytes) -> None:
         status, reply = client.raw("POST", path, body, {"Content-Type": "application/json",
-                                                        **basic(PAYER)})
+                                                        **basic_auth(PAYER)})
         assert_refused(status, reply)
 
     run()
@@ -159,7 +155,7 @@ def test_malformed_auth_is_refused(client, header):
 @given(segment=st.text(min_size=1, max_size=100))
 def test_malformed_receipt_ids_are_refused(client, segment):
     status, reply = client.raw("GET", "/v1/receipts/" + quote(segment, safe=""), None,
-                               basic(PAYER))
+                               basic_auth(PAYER))
     assert_refused(status, reply)
 
 
