@@ -5,9 +5,9 @@ generation's threshold is crossed. The wallet has worker threads that allocate a
 prover's witness and proof buffers, argon2id unlocks, executor jobs). If such a thread
 collects a reference cycle that holds a Qt wrapper (a closed window, a view whose slots
 capture ``self``), the C++ QObject is destroyed on that thread while the GUI thread may be
-painting or delivering an event to it: a segfault in the GUI thread some time later. The
-suite hit exactly that under load (a proof running while an earlier test's window was
-collected).
+painting or delivering an event to it: a segfault in the GUI thread some time later. That is
+the most likely reading of a GUI-thread segfault the suite hit under load while a proof ran
+(diagnosed from the trace, not reproduced on demand).
 
 The cure is the one pyqtgraph ships (``pyqtgraph.util.garbage_collector``): disable
 automatic collection and collect from a QTimer on the GUI thread, generation by generation
