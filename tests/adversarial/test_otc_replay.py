@@ -13,7 +13,8 @@ The audit's two attacks, against `anomi localnet up` with its real MXE node proc
    deal's encrypted state exactly as it was, so nothing the thief can ever get sealed depends on
    the copied amount.
 
-Variants: the same deal from another signer; the owner replaying its own tuple
+Variants: the copy submitted *before* the victim's transaction lands (refused, and the victim's
+transaction still succeeds); the same deal from another signer; the owner replaying its own tuple
 (``InputAlreadyUsed`` / ``InputNotBound``); copying a deal's Enc<Mxe> state into a computation
 the thief controls (raw arcium.queue_computation: ``UnauthorizedCaller``; mixing accounts:
 ``WrongDeal`` / ``EncryptionKeyMismatch``). Every refusal asserts the named error and that
@@ -208,6 +209,42 @@ def test_replayed_create_deal_cannot_build_a_probe_replica(h):
         thief.wallet.pubkey(), probe_ck.pubkey(), replica, probe.encryption_pubkey, probe.nonce, offset))],
         [thief.wallet, probe_ck])
     assert_refused(h, err, fee, "DealAborted", before, thief)
+
+
+def test_copy_front_running_the_victim_is_refused_and_does_not_block_it(h):
+    """The thief sees the victim's signed create_deal before it lands (a mempool, a relayer) and
+    submits its copy first: refused all the same, and the victim's own transaction still works
+    (a first-come input record alone would have let the thief burn the victim's input)."""
+    victim, thief = funded(h), funded(h)
+    ck = Keypair()
+    victim_deal = otc.deal_pda(ck.pubkey())[0]
+    bound = otc.deal_input(victim.secret, h.mxe_pub, victim.wallet.pubkey(), victim_deal, 4321, 3 * P1 + 99)
+    offset = otc.random_computation_offset()
+    args = {"computation_offset": offset, "controller": victim.wallet.pubkey(),
+            "encryption_pubkey": bound.encryption_pubkey, "nonce": bound.nonce, "nonce_salt": bound.nonce_salt,
+            "expires_at": now(h) + 3600, "allow_partial": False, "encrypted_amount": bound.ciphertexts[0],
+            "encrypted_price": bound.ciphertexts[1]}
+    bh = Hash.from_string(h.rpc.call("getLatestBlockhash", {"commitment": "confirmed"})["value"]["blockhash"])
+    victim_tx = VersionedTransaction(MessageV0.try_compile(victim.wallet.pubkey(), [raw_ix(
+        "create_deal", args, create_deal_accounts(victim.wallet.pubkey(), ck.pubkey(), h.usdc,
+                                                  bound.encryption_pubkey, bound.nonce, offset))], [], bh),
+        [victim.wallet, ck])
+    # what the thief sees: the signed bytes
+    msg = VersionedTransaction.from_bytes(bytes(victim_tx)).message
+    _, seen = otc.OTC_IDL.decode_instruction(bytes(msg.instructions[0].data))
+    thief_ck, thief_offset = Keypair(), otc.random_computation_offset()
+    record = otc.input_record_pda(seen["encryption_pubkey"], seen["nonce"])[0]
+    before = snapshot(h, [victim_deal, record], [victim.wallet.pubkey(), thief.wallet.pubkey()])
+    err, fee = send_raw(h, [raw_ix("create_deal", {**seen, "computation_offset": thief_offset,
+                                                   "controller": thief.wallet.pubkey()}, create_deal_accounts(
+        thief.wallet.pubkey(), thief_ck.pubkey(), h.usdc, seen["encryption_pubkey"], seen["nonce"], thief_offset))],
+        [thief.wallet, thief_ck])
+    assert_refused(h, err, fee, "InputNotBound", before, thief)
+    assert before.accounts[str(record)] is None             # the victim's input is still unused
+    sig = h.rpc.call("sendTransaction", base64.b64encode(bytes(victim_tx)).decode(), {"encoding": "base64"})
+    assert h.rpc.confirm(sig)[0] is None
+    _, ev = h.events.wait("DealCreated", lambda f: f["deal"] == victim_deal)
+    assert h.open_sealed(ev, 2, victim, otc.DEAL_CREATED_BLOB) == [4321, 3 * P1 + 99]
 
 
 # -- attack 2: the victim's offer in the thief's own deal, to read its amount -------------------------
