@@ -7,9 +7,7 @@
    then creates that record. Both checks run before anything is queued.
 2. Sealed outputs: ``check_sealed`` refuses a result whose output nonce is not
    ``sealed_nonce(circuit, account, computation)`` (``MalformedOutput``).
-3. A submit_offer result is bound to the deal state it was computed from (below).
-
-Binding a submit_offer result to the deal state it was computed from.
+3. A submit_offer result is bound to the deal state it was computed from:
 
 Why: submit_offer reads the deal's ``Enc<Mxe, DealState>`` by reference when the MXE node runs
 it, not when it is queued, and the new deal state it returns replaces the stored one. FIFO fills
