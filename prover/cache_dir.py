@@ -63,12 +63,15 @@ def ensure_private_cache_dir() -> Path | None:
 
 
 def trusted_entry(path: Path) -> bool:
-    """True if ``path`` is a regular file we own that only we can write (tightened to 0600)."""
+    """True if ``path`` is a regular file we own that nobody else could have written.
+
+    A readable entry of ours (an older 0644 cache) is tightened to 0600 and used; one that
+    group or others may write is not trusted at all (the caller recompiles and replaces it)."""
     try:
         st = path.lstat()
     except FileNotFoundError:
         return False
-    if not stat.S_ISREG(st.st_mode):
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) & 0o022:
         return False
     return _tighten(path, PRIVATE_FILE_MODE)
 
