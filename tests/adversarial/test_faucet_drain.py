@@ -17,6 +17,7 @@ import pytest
 from solana.rpc.async_api import AsyncClient
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
+from solders.signature import Signature
 from spl.token.instructions import get_associated_token_address
 
 from localnet.rpc.faucet_limits import (DEFAULT_SOL_PER_REQUEST, DEFAULT_SOL_PER_WINDOW, DEFAULT_USDC_PER_REQUEST,
@@ -51,7 +52,6 @@ async def _usdc(node, owner: Pubkey) -> int:
 
 async def _confirm(node, sig: str) -> None:
     async with AsyncClient(node.rpc_url) as client:
-        from solders.signature import Signature
         await client.confirm_transaction(Signature.from_string(sig), "confirmed")
 
 

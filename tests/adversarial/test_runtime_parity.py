@@ -17,8 +17,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import struct
 
 import pytest
 from solana.rpc.async_api import AsyncClient
