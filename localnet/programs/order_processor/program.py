@@ -12,10 +12,10 @@ from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
 from localnet.programs.groth16.verifier import require_valid_proof
-from localnet.programs.anchor_framework import AnchorProgram, Named, emit, expect_key, fail, field_bytes, load, system_create_account
+from localnet.programs.anchor_framework import AnchorProgram, Named, emit, expect_key, fail, field_bytes, system_create_account
 from localnet.runtime.program_api import InvokeContext
 from protocol import market_codec as mc
-from protocol.idl import load_idl
+from protocol.idl import IdlError, load_idl
 from protocol.market_pdas import NULLIFIER_SEED, PROCESSOR_AUTHORITY_SEED, payment_verifying_key, processor_authority
 from protocol.program_ids import MARKET_PROGRAM_ID, ORDER_PROCESSOR_PROGRAM_ID, ORDER_STORE_PROGRAM_ID
 
@@ -26,6 +26,21 @@ PROCESSOR_AUTHORITY, PROCESSOR_BUMP = processor_authority()
 PAYMENT_VK = payment_verifying_key()[0]
 NULLIFIER_LEN = 8 + 32 + 32 + 8 + 8
 CU_BASE = 3_000
+
+
+def load_market_account(ctx: InvokeContext, account, type_name: str) -> dict:
+    """A Market-owned account decoded with the Market's IDL, refused with *this* program's error.
+
+    Why not ``load(ctx, MARKET_IDL, ...)``: that raises the Market's AccountMismatch (6016) from
+    the OrderProcessor, a code the OrderProcessor's IDL does not have (its own is 6008), so
+    anyone decoding the error by the failing program would name the wrong error.
+    """
+    if account.owner != MARKET_PROGRAM_ID:
+        raise fail(ctx, IDL, "AccountMismatch", f"{account.key} is not owned by {MARKET_PROGRAM_ID}")
+    try:
+        return MARKET_IDL.decode_account(type_name, bytes(account.data))
+    except IdlError as exc:
+        raise fail(ctx, IDL, "AccountMismatch", f"{account.key}: {exc}") from None
 
 
 def _seeds() -> list[list[bytes]]:
@@ -52,7 +67,7 @@ def set_status(ctx: InvokeContext, acc: Named, order_id: int, status: str) -> No
 def finalize_trade(ctx: InvokeContext, acc: Named, args: dict) -> None:
     if not acc.payer.is_signer:
         raise fail(ctx, IDL, "AccountMismatch", "payer must sign")
-    market = load(ctx, MARKET_IDL, acc.market, "Market", MARKET_PROGRAM_ID, "AccountMismatch")
+    market = load_market_account(ctx, acc.market, "Market")
     order_id = args["order_id"]
     record = read_record(ctx, acc, market, order_id)
     if record["status"] != "Pending":
@@ -63,7 +78,7 @@ def finalize_trade(ctx: InvokeContext, acc: Named, args: dict) -> None:
     expect_key(ctx, IDL, acc.processor_authority, PROCESSOR_AUTHORITY, "processor_authority")
     expect_key(ctx, IDL, acc.payment_vk, PAYMENT_VK, "payment_vk")
     expect_key(ctx, IDL, acc.attester_registry, market["attester_registry"], "attester_registry")
-    registry = load(ctx, MARKET_IDL, acc.attester_registry, "AttesterRegistry", MARKET_PROGRAM_ID, "AccountMismatch")
+    registry = load_market_account(ctx, acc.attester_registry, "AttesterRegistry")
     if args["attester_index"] >= len(registry["attesters"]):
         raise fail(ctx, IDL, "UnknownAttester", f"index {args['attester_index']}")
     key_hash = field_bytes(bytes(registry["attesters"][args["attester_index"]]["key_hash"]))
@@ -101,7 +116,7 @@ def expire_matched_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
     """Called by Market.reclaim_expired only (checked by caller id and the market authority's signature)."""
     if ctx.caller_program_id() != MARKET_PROGRAM_ID or not acc.market_authority.is_signer:
         raise fail(ctx, IDL, "UnauthorizedCaller", f"caller {ctx.caller_program_id()}")
-    market = load(ctx, MARKET_IDL, acc.market, "Market", MARKET_PROGRAM_ID, "AccountMismatch")
+    market = load_market_account(ctx, acc.market, "Market")
     authority = ctx.create_program_address(
         [b"market_authority", bytes(acc.market.key), bytes([market["authority_bump"]])], MARKET_PROGRAM_ID)
     if acc.market_authority.key != authority:
