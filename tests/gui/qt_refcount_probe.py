@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QProgressBar, QTableWidget, 
 
 from wallet.gui.event_loop import WalletEventLoop  # noqa: E402
 from wallet.gui.health import singleton_refcounts  # noqa: E402
+from wallet.gui.table_widgets import fill_table  # noqa: E402
 
 
 class Emitter(QObject):
@@ -99,6 +100,12 @@ def main() -> int:
         std.appendRow([QStandardItem("x"), QStandardItem("y")])
         std.removeRow(0)
     measure("widgets and models", widgets, 2000, results)
+    queue_like = QTableWidget(0, 7)
+    rows = [[f"#{i}", "buyer", "Pending", "10", "285", "2,850", "23:59:59"] for i in range(5)]
+    fill_table(queue_like, rows, list(range(5)), align_right=(3, 4, 5, 6))
+    queue_like.selectRow(2)  # as in the app: a record is selected while the queue refreshes
+    measure("fill_table (queue/book refresh, a row selected)",
+            lambda: fill_table(queue_like, rows, list(range(5)), align_right=(3, 4, 5, 6)), 500, results)
 
     async def loop_paths(n: int) -> None:
         a, b = socket.socketpair()

@@ -4,7 +4,8 @@ Why: PySide6-Essentials 6.12.0 dropped a reference to None on each ``killTimer``
 True/False on each ``Signal.emit(bool)``; the wallet died with "deallocating None" four minutes
 after its window opened, and no short GUI test noticed. 6.11.3 instead *keeps* a reference to
 None per signal ``connect``/``disconnect``, which qasync did per socket wait (see
-wallet/gui/event_loop.py). The probe runs in a child process so that a binding that aborts the
+wallet/gui/event_loop.py), and per ``setTextAlignment`` on a new table item (see
+wallet/gui/table_widgets.py). The probe runs in a child process so that a binding that aborts the
 interpreter fails this test with its output instead of killing the suite.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ def test_singleton_refcounts_stay_flat_on_every_qt_path() -> None:
     drifting = {path: drift for path, drift in report["drift"].items()
                 if any(abs(d) > NOISE for d in drift.values())}
     assert not drifting, f"PySide6 {report['pyside']} leaks or drops singleton references: {drifting}"
-    assert len(report["drift"]) == 7
+    assert len(report["drift"]) == 8
 
 
 def run_probe(**env: str) -> dict:
