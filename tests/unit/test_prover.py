@@ -230,6 +230,11 @@ def test_offline_request_and_proof_files(tmp_path, payment_proof) -> None:
     imported = load_proof_file(out.read_text())
     assert imported.statement == PAYMENT and imported.proof.circuit == "payment"
     assert main(["prover", "verify", str(out)]) == 0
+    # the wallet names the order from the verified statement (the proof itself carries only
+    # the order's reference)
+    from wallet.core.events import EventBus
+    from wallet.core.proof_jobs import ProofJobService
+    assert ProofJobService(EventBus()).payment_order_id(out) == 41
 
     good = json.loads(out.read_text())
 
