@@ -22,7 +22,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import json
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import pytest
@@ -36,12 +39,16 @@ from solders.pubkey import Pubkey
 from spl.token.instructions import create_idempotent_associated_token_account, get_associated_token_address
 
 from localnet.rails.client import RailClient
+from localnet.rails.notary import KEY_FILE
 from prover.circuits_registry import spec
 from prover.engine import Prover, ProverError
 from prover.proof import Proof
 from prover.statements import CircuitInputs, PaymentStatement, SolvencyStatement, StatementError
 from protocol import market_codec as mc
-from protocol.attestation import SignedAttestation, SignedReceipt, notary_key_hash, order_reference
+from protocol.attestation import (
+    DOMAIN_RECEIPT, PaymentReceipt, SignedAttestation, SignedReceipt, notary_key_hash, order_reference)
+from protocol.eddsa_poseidon import babyjub_public_key, eddsa_poseidon_sign
+from protocol.poseidon import poseidon
 from protocol.idl import load_idl
 from protocol.market_pdas import nullifier as nullifier_pda
 from protocol.units import fiat_due
@@ -519,3 +526,69 @@ async def _only_genuine_settlements(c: Cluster, s: Scenario) -> None:
         assert settled == (spent is not None), order["order_id"]
         if spent is not None:
             assert PROCESSOR.decode_account("NullifierRecord", spent)["order_id"] == order["order_id"]
+
+
+# ==================================================================== the old format
+PRE_BINDING_COMMIT = "883a40a"  # the last commit whose payment key took a bare order id
+OLD_PAYMENT_VK_SHA256 = "fc6ff2579b1cfe29303a8799f0545d6ec1ed3ceee3cc03e10cb6033932f41319"
+
+
+def old_artifacts(dest: Path) -> Path:
+    """resources/circuits as it was before receipts named an order (from git history): the
+    artifacts an attacker holding an old proof or an old prover would use."""
+    repo = Path(__file__).resolve().parents[2]
+    dest.mkdir(parents=True, exist_ok=True)
+    for rel in ("manifest.json", *(f"{c}/{c}.{ext}" for c in ("payment", "solvency")
+                                   for ext in ("r1cs", "wasm", "zkey")),
+                "payment/verification_key.json", "solvency/verification_key.json"):
+        out = dest / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        blob = subprocess.run(["git", "show", f"{PRE_BINDING_COMMIT}:resources/circuits/{rel}"], cwd=repo,
+                              capture_output=True, check=False)
+        if blob.returncode != 0:
+            pytest.fail(f"git history with {PRE_BINDING_COMMIT} is needed for the old keys: "
+                        f"{blob.stderr.decode(errors='replace')}")
+        out.write_bytes(blob.stdout)
+    manifest = json.loads((dest / "manifest.json").read_text())
+    assert manifest["circuits"]["payment"]["verifying_key_sha256"] == OLD_PAYMENT_VK_SHA256
+    assert manifest["circuits"]["payment"]["public_inputs"][1] == "orderId"
+    return dest
+
+
+def test_an_old_format_proof_is_refused_on_chain(cluster: Cluster, tmp_path: Path) -> None:
+    cluster.run(_old_format(cluster, tmp_path))
+
+
+async def _old_format(c: Cluster, tmp_path: Path) -> None:
+    """A version 1 receipt (no order named) really signed by the cluster's notary, proven with
+    the old payment key for the public inputs the old program used (bare order id): the new
+    program refuses it with InvalidPaymentProof and nothing moves; the prover refuses the old
+    receipt outright."""
+    seller = await c.party("old-seller", usdc=1_000_000)
+    buyer = await c.party("old-buyer")
+    c.rail.top_up(buyer.auth, 100_000)
+    await c.ask(seller, REAL_PRICE, 1_000_000, payee=seller)
+    rec = await c.bid(buyer, REAL_PRICE, 1_000_000, rail_account=buyer)
+    paid = c.rail.transfer(buyer.auth, seller.handle, rec["fiat_due"], "old-pay", "ANOMI order")
+    # what the rail would have signed before the upgrade: version 1, no order reference
+    notary_key = bytes.fromhex((c.node.ledger_dir / "rails" / KEY_FILE).read_text().strip())
+    payer_c = int(c.rail.commitment(buyer.auth)["commitment"])
+    payee_c = int.from_bytes(rec["payee_commitment"], "big")
+    payment_id, ts = int(paid["payment_id"]), int(paid["timestamp"])
+    message = poseidon([DOMAIN_RECEIPT, 1, payer_c, payee_c, rec["fiat_due"], payment_id, ts])
+    ax, ay = babyjub_public_key(notary_key)
+    r8x, r8y, s = eddsa_poseidon_sign(notary_key, message)
+    old = PaymentReceipt(payer_c, payee_c, rec["fiat_due"], payment_id, ts, version=1)
+    with pytest.raises(StatementError, match="receipt format version 1 is not accepted"):
+        c.prover.prove_payment(SignedReceipt(old, (ax, ay), (r8x, r8y, s)), statement(rec))
+    nullifier = poseidon([payment_id])
+    inputs = {"notaryKeyHash": c.key_hash, "orderId": rec["order_id"], "payeeCommitment": payee_c,
+              "fiatDue": rec["fiat_due"], "matchedAt": rec["matched_at"], "nullifier": nullifier,
+              "notaryAx": ax, "notaryAy": ay, "payerCommitment": payer_c, "amount": rec["fiat_due"],
+              "paymentId": payment_id, "timestamp": ts, "sigR8x": r8x, "sigR8y": r8y, "sigS": s}
+    public = (c.key_hash, rec["order_id"], payee_c, rec["fiat_due"], rec["matched_at"], nullifier)
+    old_prover = Prover(old_artifacts(tmp_path / "old-circuits"))
+    proof = await asyncio.to_thread(old_prover.start(CircuitInputs("payment", inputs, public)).result, 120)
+    assert proof.vk_sha256 == OLD_PAYMENT_VK_SHA256  # a valid proof under the old key
+    await c.refused([c.finalize_ix(buyer, rec["order_id"], proof, c.ata(buyer))], buyer,
+                    PROCESSOR, "InvalidPaymentProof", nullifier)
