@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from solana.rpc.async_api import AsyncClient
 from solders.compute_budget import set_compute_unit_limit
@@ -87,6 +87,7 @@ class Cluster:
     parties: dict[str, Party] = field(default_factory=dict)
     handles: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     sent: int = 0
+    other_markets: list[dict] = field(default_factory=list)  # markets made by init_market in a test
 
     def run(self, coro):
         return self.loop.run_until_complete(coro)
@@ -94,8 +95,8 @@ class Cluster:
     def ata(self, who: Party) -> Pubkey:
         return self.ata_of(who.wallet.pubkey())
 
-    def ata_of(self, owner: Pubkey) -> Pubkey:
-        return get_associated_token_address(owner, self.mint)
+    def ata_of(self, owner: Pubkey, mint: Pubkey | None = None) -> Pubkey:
+        return get_associated_token_address(owner, mint or self.mint)
 
     # ------------------------------------------------------------ chain (raw RPC, raw txs)
     async def send(self, ixs: Sequence[Instruction], signers: Sequence[Keypair]) -> dict[str, Any]:
@@ -124,24 +125,30 @@ class Cluster:
         data = await self.data(key)
         return 0 if data is None else int.from_bytes(data[64:72], "little")
 
-    async def records(self) -> list[dict]:
-        return mc.decode_queue(await self.data(self.addr["settlement_queue"]))["records"]
+    async def records(self, m: dict | None = None) -> list[dict]:
+        return mc.decode_queue(await self.data((m or self.addr)["settlement_queue"]))["records"]
 
     async def snapshot(self) -> dict[str, Any]:
-        """Everything a refused finalize must leave as it was."""
+        """Everything a refused finalize must leave as it was (on every market of the test)."""
         usdc = {p.name: await self.usdc(self.ata(p)) for p in self.parties.values()}
         usdc["vault"] = await self.usdc(self.addr["vault"])
         pkr = {p.name: self.rail.balance(p.auth) for p in self.parties.values() if p.handle}
-        return {"usdc": usdc, "pkr": pkr, "queue": await self.records()}
+        snap = {"usdc": usdc, "pkr": pkr, "queue": await self.records()}
+        for i, m in enumerate(self.other_markets):
+            snap[f"market{i}"] = {
+                "vault": await self.usdc(m["vault"]), "queue": await self.records(m),
+                **{p.name: await self.usdc(self.ata_of(p.wallet.pubkey(), m["base_mint"]))
+                   for p in self.parties.values()}}
+        return snap
 
-    def ix(self, idl, name: str, args: dict, **accounts: Pubkey) -> Instruction:
-        merged = {**self.addr, **accounts}
+    def ix(self, idl, name: str, args: dict, m: dict | None = None, **accounts: Pubkey) -> Instruction:
+        merged = {**(m or self.addr), **accounts}
         return idl.instruction(name, args, {n: merged[n] for n in idl.account_names(name) if n in merged})
 
     def finalize_ix(self, submitter: Party, order_id: int, proof: Proof,
-                    destination: Pubkey) -> Instruction:
+                    destination: Pubkey, m: dict | None = None) -> Instruction:
         nullifier = proof.public_inputs[5].to_bytes(32, "big")
-        return self.ix(PROCESSOR, "finalize_trade", {
+        return self.ix(PROCESSOR, "finalize_trade", m=m, args={
             "order_id": order_id, "attester_index": 0, "nullifier": nullifier,
             "proof": split(proof.solana_proof())},
             payer=submitter.wallet.pubkey(), nullifier_record=nullifier_pda(nullifier)[0],
@@ -163,15 +170,18 @@ class Cluster:
         self.parties[name] = who
         return who
 
-    async def ask(self, seller: Party, price: int, size: int, payee: Party) -> None:
+    async def ask(self, seller: Party, price: int, size: int, payee: Party, m: dict | None = None) -> None:
         """An ask paid into `payee`'s rail account (its commitment, read from the rail)."""
         commitment = int(self.rail.commitment(payee.auth)["commitment"])
+        m = m or self.addr
         meta = await self.send([self.ix(MARKET, "place_ask_order", {
-            "price": price, "size": size, "payee_commitment": commitment.to_bytes(32, "big")},
-            seller=seller.wallet.pubkey(), seller_token=self.ata(seller))], [seller.wallet])
+            "price": price, "size": size, "payee_commitment": commitment.to_bytes(32, "big")}, m,
+            seller=seller.wallet.pubkey(), seller_token=self.ata_of(seller.wallet.pubkey(), m["base_mint"]))],
+            [seller.wallet])
         assert meta["err"] is None, meta["logMessages"][-5:]
 
-    async def bid(self, bidder: Party, price: int, size: int, rail_account: Party) -> dict:
+    async def bid(self, bidder: Party, price: int, size: int, rail_account: Party,
+                  m: dict | None = None) -> dict:
         """A bid whose solvency attestation comes from `rail_account` (the thief's second wallet
         uses the thief's own rail account); returns the one MatchedOrder it makes."""
         doc = self.rail.balance_attestation(rail_account.auth, str(bidder.wallet.pubkey()))
@@ -180,12 +190,12 @@ class Cluster:
         stmt = SolvencyStatement(bytes(bidder.wallet.pubkey()), fiat_due(size, price), min_ts)
         job = self.prover.prove_solvency(signed, stmt, registered_notaries=[self.key_hash])
         proof = await asyncio.to_thread(job.result, 120)
-        count = len(await self.records())
+        count = len(await self.records(m))
         meta = await self.send([self.ix(MARKET, "place_bid_order", {
             "price": price, "size": size, "attester_index": 0, "min_timestamp": min_ts,
-            "proof": split(proof.solana_proof())}, bidder=bidder.wallet.pubkey())], [bidder.wallet])
+            "proof": split(proof.solana_proof())}, m, bidder=bidder.wallet.pubkey())], [bidder.wallet])
         assert meta["err"] is None, meta["logMessages"][-5:]
-        records = await self.records()
+        records = await self.records(m)
         assert len(records) == count + 1, "the bid must make exactly one MatchedOrder"
         rec = records[-1]
         assert rec["buyer"] == bidder.wallet.pubkey() and rec["status"] == "Pending"
@@ -438,58 +448,66 @@ async def _third_party(c: Cluster) -> None:
 @dataclass
 class Scenario:
     parties: list[Party]
-    orders: list[dict]          # as matched
-    receipts: list[SignedReceipt]  # receipts[i] pays orders[i]
+    orders: list[dict]             # as matched
+    receipts: list[SignedReceipt]  # receipts[i] pays orders[i], fetched by the payee
     proofs: dict[tuple[int, int, str], Proof] = field(default_factory=dict)
 
 
+N_ORDERS = 8
 _SCENARIO: dict[str, Scenario] = {}
 
 
 async def _scenario(c: Cluster) -> Scenario:
-    """Three buyers, two sellers, five orders (two of them with identical price, size, seller
-    and buyer), each paid by its own buyer with its own reference."""
+    """Three buyers, two sellers, eight orders (twins among them: same seller, buyer, price and
+    size), each paid by its own buyer with its own reference; the receipts are the payees'
+    copies, since the design must hold when the seller holds the receipt."""
     if "s" in _SCENARIO:
         return _SCENARIO["s"]
-    s1 = await c.party("p-seller-1", usdc=20_000_000)
-    s2 = await c.party("p-seller-2", usdc=20_000_000)
+    s1 = await c.party("p-seller-1", usdc=40_000_000)
+    s2 = await c.party("p-seller-2", usdc=40_000_000)
     buyers = [await c.party(f"p-buyer-{i}") for i in range(3)]
     third = await c.party("p-third")
     for b in buyers:
-        c.rail.top_up(b.auth, 2_000_000)
-    plan = [(s1, buyers[0], 1_000_000), (s1, buyers[1], 2_000_000), (s2, buyers[0], 3_000_000),
-            (s1, buyers[0], 1_000_000), (s2, buyers[2], 1_500_000)]
+        c.rail.top_up(b.auth, 5_000_000)
+    b0, b1, b2 = buyers
+    plan = [(s1, b0, 1_000_000), (s1, b1, 2_000_000), (s2, b0, 3_000_000), (s1, b0, 1_000_000),
+            (s2, b2, 1_500_000), (s2, b2, 1_500_000), (s1, b2, 2_000_000), (s2, b1, 1_000_000)]
+    assert len(plan) == N_ORDERS
     orders, receipts = [], []
     for seller, buyer, size in plan:
         await c.ask(seller, REAL_PRICE, size, payee=seller)
         orders.append(await c.bid(buyer, REAL_PRICE, size, rail_account=buyer))
     for i, (seller, buyer, _size) in enumerate(plan):
         payment_id = c.pay(buyer, seller, orders[i], f"prop-{i}")
-        # the payee's copy: the design must hold even when the seller holds the receipt
         receipts.append(SignedReceipt.from_json(c.rail.receipt(seller.auth, payment_id)["receipt"]))
     _SCENARIO["s"] = Scenario([s1, s2, *buyers, third], orders, receipts)
     return _SCENARIO["s"]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-# explicit draws first: three genuine settlements, by a third party (5), by the payee holding the
-# receipt (0) and by the buyer (2); then order 0's payment against its twin order 3 (same seller,
-# buyer, price and size), proven by the seller. Orders 3 and 4 stay open for the random draws.
-@example(target=0, paid=0, mode="genuine", submitter=5, destination="target-buyer")
-@example(target=1, paid=1, mode="genuine", submitter=0, destination="target-buyer")
-@example(target=2, paid=2, mode="crafted", submitter=2, destination="target-buyer")
-@example(target=3, paid=0, mode="crafted", submitter=0, destination="target-buyer")
-@example(target=3, paid=0, mode="genuine", submitter=2, destination="paid-buyer")
-@given(target=st.integers(0, 4), paid=st.integers(0, 4), mode=st.sampled_from(["genuine", "crafted"]),
-       submitter=st.integers(0, 5), destination=st.sampled_from(["target-buyer", "submitter", "paid-buyer"]))
-def test_only_a_payment_and_its_own_order_ever_finalize(cluster: Cluster, target: int, paid: int,
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# `pick` chooses among the orders still Pending (mod their number), so most draws test a live
+# order. Explicit draws first: order 0 settled by a third party (submitter 5) with the genuine
+# proof; order 0's payment against its twin order 3 (then pending[2]), proven by the seller (0);
+# order 1 settled by its payee (seller 0) holding the receipt.
+@example(pick=0, paid=0, mode="genuine", submitter=5, destination="target-buyer")
+@example(pick=2, paid=0, mode="crafted", submitter=0, destination="target-buyer")
+@example(pick=2, paid=0, mode="genuine", submitter=2, destination="paid-buyer")
+@example(pick=0, paid=1, mode="genuine", submitter=0, destination="target-buyer")
+@given(pick=st.integers(0, N_ORDERS - 1), paid=st.sampled_from([*range(N_ORDERS), -1]),  # -1: the target's own
+       mode=st.sampled_from(["genuine", "crafted"]), submitter=st.integers(0, 5),
+       destination=st.sampled_from(["target-buyer", "submitter", "paid-buyer"]))
+def test_only_a_payment_and_its_own_order_ever_finalize(cluster: Cluster, pick: int, paid: int,
                                                         mode: str, submitter: int, destination: str) -> None:
-    cluster.run(_one_draw(cluster, target, paid, mode, submitter, destination))
+    cluster.run(_one_draw(cluster, pick, paid, mode, submitter, destination))
 
 
-async def _one_draw(c: Cluster, target: int, paid: int, mode: str, submitter_index: int,
+async def _one_draw(c: Cluster, pick: int, paid: int, mode: str, submitter_index: int,
                     destination: str) -> None:
     s = await _scenario(c)
+    status = {r["order_id"]: r["status"] for r in await c.records()}
+    pending = [i for i, o in enumerate(s.orders) if status[o["order_id"]] == "Pending"]
+    target = pending[pick % len(pending)] if pending else pick
+    paid = target if paid == -1 else paid
     order, receipt, who = s.orders[target], s.receipts[paid], s.parties[submitter_index]
     key = (paid, target if mode == "crafted" else paid, mode)
     if key not in s.proofs:
@@ -499,16 +517,19 @@ async def _one_draw(c: Cluster, target: int, paid: int, mode: str, submitter_ind
     owner_of = {"target-buyer": order["buyer"], "submitter": who.wallet.pubkey(),
                 "paid-buyer": s.orders[paid]["buyer"]}[destination]
     dest = get_associated_token_address(owner_of, c.mint)
-    status = {r["order_id"]: r["status"] for r in await c.records()}[order["order_id"]]
     nullifier = receipt.receipt.nullifier()
     ix = c.finalize_ix(who, order["order_id"], proof, dest)
-    if status != "Pending":
+    if status[order["order_id"]] != "Pending":
+        event("refused: OrderNotPending")
         await c.refused([ix], who, PROCESSOR, "OrderNotPending", nullifier)
     elif paid != target:
+        event("refused: InvalidPaymentProof")
         await c.refused([ix], who, PROCESSOR, "InvalidPaymentProof", nullifier)
     elif owner_of != order["buyer"]:
+        event("refused: WrongDestination")
         await c.refused([ix], who, MARKET, "WrongDestination", nullifier)
     else:
+        event("settled")
         before = await c.usdc(c.ata_of(order["buyer"]))
         meta = await c.send([ix], [who.wallet])
         assert meta["err"] is None, meta["logMessages"][-5:]
@@ -519,13 +540,17 @@ async def _one_draw(c: Cluster, target: int, paid: int, mode: str, submitter_ind
 async def _only_genuine_settlements(c: Cluster, s: Scenario) -> None:
     """Every settled order of the scenario was settled by its own payment, and only those
     payments' nullifiers are spent; the vault still holds every unsettled order's base."""
-    status = {r["order_id"]: r["status"] for r in await c.records()}
+    records = await c.records()
+    status = {r["order_id"]: r["status"] for r in records}
     for order, receipt in zip(s.orders, s.receipts):
         spent = await c.data(nullifier_pda(receipt.receipt.nullifier().to_bytes(32, "big"))[0])
         settled = status[order["order_id"]] == "Settled"
         assert settled == (spent is not None), order["order_id"]
         if spent is not None:
             assert PROCESSOR.decode_account("NullifierRecord", spent)["order_id"] == order["order_id"]
+    # every ask of this module was filled at once, so the vault holds exactly the open orders' base
+    assert await c.usdc(c.addr["vault"]) == sum(r["base_amount"] for r in records
+                                                if r["status"] in ("Pending", "PaymentConfirmed"))
 
 
 # ==================================================================== the old format
@@ -592,3 +617,90 @@ async def _old_format(c: Cluster, tmp_path: Path) -> None:
     assert proof.vk_sha256 == OLD_PAYMENT_VK_SHA256  # a valid proof under the old key
     await c.refused([c.finalize_ix(buyer, rec["order_id"], proof, c.ata(buyer))], buyer,
                     PROCESSOR, "InvalidPaymentProof", nullifier)
+
+
+# ==================================================================== another market
+async def new_market(c: Cluster, admin: Party, holders: Sequence[tuple[Party, int]]) -> dict:
+    """A second zk-p2p market, made as anyone can make one: a fresh SPL mint (admin is its
+    mint authority), two zeroed Market-owned book accounts, init_market (it reuses genesis's
+    attester registry and verifying keys); then `holders` get base tokens."""
+    from solders.system_program import CreateAccountParams, create_account
+    from spl.token.instructions import initialize_mint2, mint_to
+    from spl.token.models import InitializeMint2Params, MintToParams
+
+    from protocol.program_ids import MARKET_PROGRAM_ID, ORDER_STORE_PROGRAM_ID, SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID
+
+    async def rent(size: int) -> int:
+        return (await raw_rpc(c.node.rpc_url, "getMinimumBalanceForRentExemption", [size]))["result"]
+
+    mint, bids, asks = Keypair(), Keypair(), Keypair()
+    m = {**mc.market_addresses(mint.pubkey()), "bids": bids.pubkey(), "asks": asks.pubkey()}
+    book_len = len(mc.new_book(m["market"], mc.SIDE_BID, 8))
+    payer = admin.wallet.pubkey()
+    mint_rent, book_rent = await rent(82), await rent(book_len)
+    meta = await c.send([
+        create_account(CreateAccountParams(from_pubkey=payer, to_pubkey=mint.pubkey(), lamports=mint_rent,
+                                           space=82, owner=TOKEN_PROGRAM_ID)),
+        initialize_mint2(InitializeMint2Params(decimals=6, program_id=TOKEN_PROGRAM_ID, mint=mint.pubkey(),
+                                               mint_authority=payer)),
+        *(create_account(CreateAccountParams(from_pubkey=payer, to_pubkey=book.pubkey(), lamports=book_rent,
+                                             space=book_len, owner=MARKET_PROGRAM_ID)) for book in (bids, asks))],
+        [admin.wallet, mint, bids, asks])
+    assert meta["err"] is None, meta["logMessages"][-5:]
+    meta = await c.send([c.ix(MARKET, "init_market", {"tick_size": 1, "min_size": 10_000,
+                                                       "max_attestation_age": 24 * 3600}, m,
+                              admin=payer, order_store_program=ORDER_STORE_PROGRAM_ID,
+                              token_program=TOKEN_PROGRAM_ID, system_program=SYSTEM_PROGRAM_ID)],
+                        [admin.wallet])
+    assert meta["err"] is None, meta["logMessages"][-5:]
+    for who, amount in holders:
+        ata = c.ata_of(who.wallet.pubkey(), mint.pubkey())
+        ixs = [create_idempotent_associated_token_account(payer, who.wallet.pubkey(), mint.pubkey())]
+        if amount:
+            ixs.append(mint_to(MintToParams(program_id=TOKEN_PROGRAM_ID, mint=mint.pubkey(), dest=ata,
+                                            mint_authority=payer, amount=amount)))
+        meta = await c.send(ixs, [admin.wallet])
+        assert meta["err"] is None, meta["logMessages"][-5:]
+    c.other_markets.append(m)
+    return m
+
+
+def test_receipt_is_not_replayed_on_another_market(cluster: Cluster) -> None:
+    cluster.run(_other_market(cluster))
+
+
+async def _other_market(c: Cluster) -> None:
+    """Two fresh markets, each with its order 0 between the same seller and buyer at the same
+    price, size and payee: every public value but the market is equal, so only the market in
+    the order reference tells them apart. A payment for market 1's order 0 never settles
+    market 2's order 0."""
+    seller = await c.party("mk-seller")
+    buyer = await c.party("mk-buyer")
+    c.rail.top_up(buyer.auth, 1_000_000)
+    m1 = await new_market(c, seller, [(seller, 2_000_000), (buyer, 0)])
+    m2 = await new_market(c, seller, [(seller, 2_000_000), (buyer, 0)])
+    recs = []
+    for m in (m1, m2):
+        await c.ask(seller, REAL_PRICE, 2_000_000, payee=seller, m=m)
+        recs.append(await c.bid(buyer, REAL_PRICE, 2_000_000, rail_account=buyer, m=m))
+    r1, r2 = recs
+    assert (r1["order_id"], r1["buyer"], r1["fiat_due"], r1["payee_commitment"]) == \
+        (r2["order_id"], r2["buyer"], r2["fiat_due"], r2["payee_commitment"]) == \
+        (0, buyer.wallet.pubkey(), r1["fiat_due"], r1["payee_commitment"])
+    payment_id = c.pay(buyer, seller, r1, "market-1-order-0")
+    receipt = SignedReceipt.from_json(c.rail.receipt(seller.auth, payment_id)["receipt"])
+    nullifier = receipt.receipt.nullifier()
+    with pytest.raises(StatementError, match="the receipt pays for another order"):
+        c.prover.prove_payment(receipt, statement(r2), registered_notaries=[c.key_hash])
+    genuine = await c.genuine_proof(receipt, r1)
+    for proof in (genuine, await c.crafted_proof(receipt, r2)):
+        await c.refused([c.finalize_ix(seller, 0, proof, c.ata_of(buyer.wallet.pubkey(), m2["base_mint"]), m2)],
+                        seller, PROCESSOR, "InvalidPaymentProof", nullifier)
+    # on its own market the payment settles its own order, to the buyer
+    meta = await c.send([c.finalize_ix(buyer, 0, genuine, c.ata_of(buyer.wallet.pubkey(), m1["base_mint"]), m1)],
+                        [buyer.wallet])
+    assert meta["err"] is None, meta["logMessages"][-5:]
+    assert await c.usdc(c.ata_of(buyer.wallet.pubkey(), m1["base_mint"])) == 2_000_000
+    assert (await c.records(m1))[0]["status"] == "Settled" and (await c.records(m2))[0]["status"] == "Pending"
+    await c.refused([c.finalize_ix(seller, 0, genuine, c.ata_of(buyer.wallet.pubkey(), m2["base_mint"]), m2)],
+                    seller, PROCESSOR, "InvalidPaymentProof", nullifier)
