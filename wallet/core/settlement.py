@@ -17,7 +17,7 @@ from solders.pubkey import Pubkey
 from prover.files import ProofRequest, proof_file_json
 from prover.proof import Proof
 from prover.statements import PaymentStatement
-from protocol.attestation import notary_key_hash, order_reference
+from protocol.attestation import notary_key_hash
 
 from .market_client import FINALIZE_COMPUTE_UNITS, MatchedOrderView, MarketError
 from .payee_directory import PayeeDetails
