@@ -208,3 +208,36 @@ def test_unexpected_error_rolls_back_the_whole_batch(store):
     assert not store._db.in_transaction
     # the key "ok" was not consumed by the rolled-back batch
     assert store.transfer(A, B, 10, "", "ok")[1] is False
+
+
+def test_a_cached_version_1_receipt_is_signed_again_in_version_2(tmp_path):
+    """A ledger from before order-bound receipts may hold a cached version 1 receipt; the next
+    fetch serves a version 2 receipt (order_ref "0" for such a payment: it settles no order),
+    and every later fetch serves that same signed receipt."""
+    import asyncio
+    import json
+
+    from localnet.rails.accounts import Rail
+    from protocol.attestation import SignedReceipt
+
+    async def scenario() -> None:
+        rail = Rail(tmp_path / "rail")
+        try:
+            await rail.open_account(A, "A", "credential-a")
+            await rail.open_account(B, "B", "credential-b")
+            await rail.top_up(A, 100)
+            paid, _ = await rail.transfer(A, B, 10, "", "k")
+            pid = int(paid["payment_id"])
+            first = (await rail.receipt(A, pid))["receipt"]
+            old = dict(first, version=1)
+            old.pop("order_ref")
+            rail.store._db.execute("UPDATE payments SET receipt_json = ? WHERE payment_id = ?",
+                                   (json.dumps(old), str(pid)))
+            again = (await rail.receipt(B, pid))["receipt"]
+            signed = SignedReceipt.from_json(again)
+            assert again["version"] == 2 and signed.verify() and signed.receipt.order_ref == 0
+            assert (await rail.receipt(A, pid))["receipt"] == again
+        finally:
+            rail.close()
+
+    asyncio.run(scenario())
