@@ -337,6 +337,7 @@ async def _decoy_attack(c: Cluster) -> None:
         await c.refused([c.finalize_ix(submitter, decoy["order_id"], genuine, c.ata(second))],
                         submitter, PROCESSOR, "InvalidPaymentProof", nullifier)
     assert [r["status"] for r in await c.records()][-2:] == ["Pending", "Pending"]
+    assert await c.data(nullifier_pda(nullifier.to_bytes(32, "big"))[0]) is None  # never spent
 
     # (3) the honest buyer still finalizes, with a proof from its own copy of the receipt
     own = SignedReceipt.from_json(c.rail.receipt(buyer.auth, payment_id)["receipt"])
