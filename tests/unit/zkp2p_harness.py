@@ -211,8 +211,11 @@ class Ledger:
         return [self.key_hash() if key_hash is None else key_hash, hi, lo, min_timestamp, fiat_due(size, price)]
 
     def payment_inputs(self, order_id: int, nullifier: int, key_hash: int | None = None) -> list[int]:
+        from protocol.attestation import order_reference
+
         rec = self.queue()["records"][order_id]
-        return [self.key_hash() if key_hash is None else key_hash, order_id,
+        ref = order_reference(bytes(rec["market"]), order_id, bytes(rec["buyer"]))
+        return [self.key_hash() if key_hash is None else key_hash, ref,
                 int.from_bytes(rec["payee_commitment"], "big"), rec["fiat_due"], rec["matched_at"], nullifier]
 
 
@@ -346,8 +349,9 @@ class CircuitProofs:
 
         rec = ledger.queue()["records"][order_id]
         payee = int.from_bytes(rec["payee_commitment"], "big")
+        stmt = PaymentStatement(bytes(rec["market"]), order_id, bytes(rec["buyer"]), payee,
+                                rec["fiat_due"], rec["matched_at"])
         receipt = PaymentReceipt(account_commitment("0300-7654321", 999), payee, rec["fiat_due"], payment_id,
-                                 rec["matched_at"] + 1)
-        stmt = PaymentStatement(order_id, payee, rec["fiat_due"], rec["matched_at"])
+                                 rec["matched_at"] + 1, stmt.order_ref)
         proof = self.prover.prove_now(payment_inputs(sign_payment_receipt(self.NOTARY_KEY, receipt), stmt))
         return proof.public_inputs[5].to_bytes(32, "big"), self.split(proof.solana_proof())

@@ -1,7 +1,11 @@
 """The OrderProcessor program: one payment proof settles one MatchedOrder, in one transaction.
 
 Why this order of steps (seed 000, phase 4): verify the Groth16 payment proof against the
-order's own public data (id, payee commitment, fiat due, match time) and a registered notary;
+order's own public data (its reference, payee commitment, fiat due, match time) and a registered
+notary -- the reference Poseidon([DOMAIN_ORDER_REF, market, order id, record buyer]) is
+recomputed here from the record, so a receipt (which the notary signed with the reference the
+buyer paid with) settles this order only, whoever submits it, and the escrow goes to the record's
+buyer whoever pays the fee;
 spend the payment's nullifier by creating its PDA (so the same payment can never settle a
 second order); mark PaymentConfirmed before any asset moves (no race with expiry); make the
 permissioned CPI that releases the escrow to the buyer; mark Settled. Any failure aborts all of it.
@@ -15,6 +19,7 @@ from localnet.programs.groth16.verifier import require_valid_proof
 from localnet.programs.anchor_framework import AnchorProgram, Named, emit, expect_key, fail, field_bytes, system_create_account
 from localnet.runtime.program_api import InvokeContext
 from protocol import market_codec as mc
+from protocol.attestation import DOMAIN_ORDER_REF
 from protocol.idl import IdlError, load_idl
 from protocol.market_pdas import NULLIFIER_SEED, PROCESSOR_AUTHORITY_SEED, payment_verifying_key, processor_authority
 from protocol.program_ids import MARKET_PROGRAM_ID, ORDER_PROCESSOR_PROGRAM_ID, ORDER_STORE_PROGRAM_ID
@@ -57,6 +62,15 @@ def read_record(ctx: InvokeContext, acc: Named, market: dict, order_id: int) -> 
     return mc.decode_record(queue.data, order_id)
 
 
+def order_ref(ctx: InvokeContext, market_key: Pubkey, order_id: int, buyer: Pubkey) -> int:
+    """protocol.attestation.order_reference, computed with the poseidon syscall (2,738 CU)."""
+    market, buyer_raw = bytes(market_key), bytes(buyer)
+    words = [DOMAIN_ORDER_REF.to_bytes(32, "big"), market[:16].rjust(32, b"\0"),
+             market[16:].rjust(32, b"\0"), order_id.to_bytes(32, "big"),
+             buyer_raw[:16].rjust(32, b"\0"), buyer_raw[16:].rjust(32, b"\0")]
+    return int.from_bytes(ctx.poseidon(words), "big")
+
+
 def set_status(ctx: InvokeContext, acc: Named, order_id: int, status: str) -> None:
     ix = Instruction(ORDER_STORE_PROGRAM_ID,
                      STORE_IDL.encode_instruction("update_status", {"order_id": order_id, "new_status": status}),
@@ -87,8 +101,9 @@ def finalize_trade(ctx: InvokeContext, acc: Named, args: dict) -> None:
     payee = field_bytes(bytes(record["payee_commitment"]))
     if nullifier_value < 0 or payee < 0:
         raise fail(ctx, IDL, "MalformedProof", "nullifier or payee commitment is not a BN254 scalar")
+    reference = order_ref(ctx, acc.market.key, order_id, record["buyer"])
     require_valid_proof(ctx, IDL, acc.payment_vk, ORDER_PROCESSOR_PROGRAM_ID, args["proof"],
-                        [key_hash, order_id, payee, record["fiat_due"], record["matched_at"], nullifier_value],
+                        [key_hash, reference, payee, record["fiat_due"], record["matched_at"], nullifier_value],
                         "InvalidPaymentProof")
     # spend the nullifier: its PDA exists from now on
     null_key, bump = ctx.find_program_address([NULLIFIER_SEED, nullifier], ORDER_PROCESSOR_PROGRAM_ID)
