@@ -117,6 +117,30 @@ class Kit:
         return self.rpc("getMinimumBalanceForRentExemption", [size])["result"]
 
 
+def solvency_proof(kit: Kit, bidder: Keypair, due: int, balance: int | None = None) -> tuple[bytes, int]:
+    """A real Groth16 solvency proof (the cluster's rail and notary, the installed circuit) that
+    ``bidder`` can pay ``due`` paisa: (256-byte Solana proof, min_timestamp). A bid with the same
+    price and size may reuse it."""
+    import secrets
+
+    from prover.engine import Prover
+    from prover.statements import SolvencyStatement
+    from protocol.attestation import notary_key_hash
+    from wallet.core.rail_client import RailClient, RailLogin   # the rail's HTTP client; not the attacker's code
+
+    rail = RailClient(kit.rpc("anomi_clusterInfo")["result"]["railUrl"])
+    handle = f"03{secrets.randbelow(100):02d}-{secrets.randbelow(10 ** 7):07d}"
+    login = RailLogin(handle, RailLogin.new_credential())
+    kit.run(rail.open_account(handle, "Thief", login.credential))
+    kit.run(rail.top_up(login, balance or due))
+    signed = kit.run(rail.balance_attestation(login, str(bidder.pubkey())))
+    notary = kit.run(rail.notary())
+    min_ts = min(signed.attestation.timestamp, kit.now())
+    job = Prover().prove_solvency(signed, SolvencyStatement(bytes(bidder.pubkey()), due, min_ts),
+                                  registered_notaries=[notary_key_hash((int(notary["x"]), int(notary["y"])))])
+    return job.result(180).solana_proof(), min_ts
+
+
 @dataclass
 class ThiefMarket:
     """A market on a mint the creator controls (books of ``capacity`` orders per side)."""
