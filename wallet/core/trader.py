@@ -238,5 +238,16 @@ class TradeContext:
         return {"signature": str(sent.signature), "order_id": str(order_id), "side": order.side,
                 "unfilled": order.quantity}
 
+    async def prune_queue(self, limit: int = 64) -> list[int]:
+        """Move up to ``limit`` Settled/Expired records out of the live settlement queue into their
+        ArchivedOrder accounts (anyone may; this account funds their rent and gets it back when
+        they are closed after the retention period). Keeps the queue bounded so matching never
+        stops for queue space; ids and records stay readable (MarketClient.record)."""
+        done = [r.order_id for r in await self.market.queue() if r.status in ("Settled", "Expired")][:limit]
+        for chunk in range(0, len(done), 8):
+            ixs = [await self.market.archive_ix(self.owner, i) for i in done[chunk:chunk + 8]]
+            await self.sender.send(ixs, [self.keypair])
+        return done
+
     def identities(self) -> IdentityBook:
         return IdentityBook(self.keystore)
