@@ -196,3 +196,11 @@ def test_depth_does_not_grow_path_length() -> None:
     asks.steps = 0
     place(SIDE_ASK, B, 30_000, 10, seq(), 1, PAYEE, asks, bids)
     assert asks.steps <= 2 * 128  # bounded by the key width, not the depth
+
+
+def test_idl_constants_match_the_engine() -> None:
+    from protocol.idl import load_idl
+    from localnet.programs.market.matching import MAX_FILLS_PER_INSTRUCTION
+    consts = {c["name"]: int(c["value"]) for c in load_idl("market").raw["constants"]}
+    assert consts["MAX_ORDERS_PER_OWNER"] == MAX_ORDERS_PER_OWNER
+    assert consts["MAX_FILLS_PER_INSTRUCTION"] == MAX_FILLS_PER_INSTRUCTION

@@ -35,7 +35,7 @@ CU_PER_BOOK_STEP = 60
 CU_PER_FILL = 1_500
 # An order must be worth at least this much fiat (100 PKR) as well as min_size USDC: together
 # they put a floor under what each resting slot of the book costs its owner (security issue 10).
-MIN_ORDER_VALUE_PAISA = 10_000
+MIN_ORDER_VALUE_PAISA = int(IDL.constants["MIN_ORDER_VALUE_PAISA"]["value"])
 
 
 # ---------------------------------------------------------------- helpers
