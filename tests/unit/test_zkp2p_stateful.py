@@ -15,7 +15,7 @@ from tests.unit.zkp2p_harness import Ledger
 USERS = 4
 START = 500_000_000
 PRICES = [28_400, 28_450, 28_500, 28_550, 28_600]
-SIZES = [10_000, 1_000_000, 5_000_000, 25_000_000]
+SIZES = [1_000_000, 2_000_000, 5_000_000, 25_000_000]   # from the 1 USDC minimum up
 TOTAL_STEPS = {"n": 0}
 
 
