@@ -66,6 +66,13 @@ def test_two_asks_of_one_seller_carry_unlinkable_commitments(localnet: LocalnetP
     a, b = (int.from_bytes(o.payee_commitment, "big") for o in asks)
     assert a != b, "two asks of one seller carry the same payee commitment: linkable"
     assert int(opened["commitment"]) not in (a, b), "an ask reuses the rail account's own commitment"
+    # write-ahead: the wallet kept each ask's opening (handle, salt) in its encrypted keystore
+    from protocol.attestation import account_commitment as opens
+    from wallet.core.keystore import Keystore
+    salts = Keystore.unlock(tmp_path / "link-seller" / "wallets" / "default.keystore", "linkability pw").notes("ask_salts")
+    for commitment in (a, b):
+        note = salts[str(commitment)]
+        assert opens(note["handle"], int(note["salt"])) == commitment and note["handle"] == "0345-7000222"
 
 
 def kit_mint(kit: Kit):
