@@ -41,7 +41,9 @@ def dispatch(ctx: InvokeContext, idl: Idl, accounts: Sequence[AccountInfo], data
     if len(accounts) < len(names):
         ctx.log(f"{idl.name}.{name} needs {len(names)} accounts, got {len(accounts)}")
         raise ProgramError("NotEnoughAccountKeys")
-    return name, args, Named(zip(names, accounts))
+    named = Named(zip(names, accounts))
+    named.remaining = list(accounts[len(names):])   # Anchor's remaining_accounts
+    return name, args, named
 
 
 Handler = Callable[[InvokeContext, Named, dict], None]

@@ -185,12 +185,27 @@ class Rail:
             self.clock.now(),
         )
 
-    async def receipt(self, handle: str, payment_id: int) -> dict:
+    async def receipt(self, handle: str, payment_id: int, payee_salt: int | None = None) -> dict:
+        """The notary-signed receipt of a payment (signed once, then served from the ledger).
+
+        ``payee_salt``: a seller commits to its handle with a fresh salt per ask (so its asks are
+        unlinkable on-chain); the payer, who learned (handle, salt) for its order, asks for a
+        receipt whose payee commitment uses that salt. The commitment still binds the handle the
+        money went to, so such a receipt is as true as the default one; it is signed on request
+        and not stored."""
         payment: Payment | None = await self._on_db(self.store.payment, payment_id)
         if payment is None or handle not in (payment.payer, payment.payee):
             raise RailError(
                 "payment_not_found", "no payment with this id involves your account"
             )
+        if payee_salt is not None:
+            payer = await self._account(payment.payer)
+            payee = await self._account(payment.payee)
+            signed = await self._on_cpu(
+                self.notary.sign_receipt, payer=(payer.handle, payer.salt), payee=(payee.handle, payee_salt),
+                amount_paisa=payment.amount, payment_id=payment.payment_id, timestamp=payment.created_at,
+                order_ref=payment.order_ref)
+            return {"payment": payment.to_json(), "receipt": signed}
         if payment.receipt_json is None or _receipt_version(payment.receipt_json) != RECEIPT_VERSION:
             payer = await self._account(payment.payer)
             payee = await self._account(payment.payee)

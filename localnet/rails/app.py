@@ -146,7 +146,9 @@ async def balance_attestation(request: web.Request) -> web.Response:
 async def receipt(request: web.Request) -> web.Response:
     handle = await _caller(request)
     payment_id = wire.payment_id(request.match_info["payment_id"])
-    return web.json_response(await _rail(request).receipt(handle, payment_id))
+    salt = request.query.get("payee_salt")
+    payee_salt = None if salt is None else wire.commitment_salt(salt, "payee_salt")
+    return web.json_response(await _rail(request).receipt(handle, payment_id, payee_salt))
 
 
 async def commitment(request: web.Request) -> web.Response:

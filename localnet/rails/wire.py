@@ -158,3 +158,13 @@ def int_query(value: str | None, field: str, *, default: int, minimum: int, maxi
             "invalid_field", f"{field} must be an integer in {minimum}..{maximum}", field=field
         )
     return int(value)
+
+
+BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+
+
+def commitment_salt(value: str, field: str) -> int:
+    """A payee-commitment salt (decimal query parameter): a non-zero BN254 scalar."""
+    if isinstance(value, str) and _DECIMAL.fullmatch(value) and 0 < int(value) < BN254_R:
+        return int(value)
+    raise RailError("invalid_field", f"{field} must be a decimal integer in 1..r-1 (BN254)", field=field)

@@ -270,3 +270,35 @@ def test_proofs_for_an_unregistered_notary_are_refused_at_a_valid_index() -> Non
     assert nullifier_pda(n.to_bytes(32, "big"))[0] not in L.accounts  # the nullifier was not spent
     assert L.send([L.finalize(buyer, 0, n.to_bytes(32, "big"), pay(L, 0, n), btok)], [buyer]).err is None
     assert L.token_balance(btok) == SIZE and vault(L) == 0
+
+
+def test_full_bid_side_evicts_its_worst_bid_for_a_better_one(L: Ledger) -> None:
+    """Bids hold no escrow: a better bid on a full side evicts the worst with no extra account."""
+    flooder, _ = L.new_user()
+    for i in range(8):
+        assert bid(L, flooder, 10_000 + i, SIZE).err is None       # 100 USDC at ~100 PKR: the floor
+    assert len(L.book("Bid")) == 8
+    late, _ = L.new_user()
+    mt = L.now - 60
+    proof = L.solvency_proof(L.solvency_inputs(late.pubkey(), 10_000, SIZE, mt))
+    refused(L, [L.bid(late, 10_000, SIZE, proof, mt)], [late], E["BookFull"])     # not strictly better
+    honest, _ = L.new_user()
+    r = bid(L, honest, PRICE - 100, SIZE)
+    assert r.err is None and [e[0] for e in r.events()] == ["OrderEvicted", "OrderPlaced"]
+    evicted = r.events()[0][1]
+    assert (evicted["price"], evicted["owner"], evicted["side"]) == (10_000, flooder.pubkey(), "Bid")
+    bids = L.book("Bid")
+    assert len(bids) == 8 and bids[0].price == PRICE - 100 and 10_000 not in [o.price for o in bids]
+
+
+def test_minimum_value_and_fill_cap_refusals_change_nothing() -> None:
+    L = Ledger(book_capacity=16)
+    seller, stok = L.new_user(SIZE)
+    refused(L, [L.ask(seller, stok, 1, 1_000_000, PAYEE)], [seller], E["OrderValueTooSmall"])
+    refused(L, [L.ask(seller, stok, PRICE, 999_999, PAYEE)], [seller], E["InvalidSize"])
+    buyer, _ = L.new_user()
+    for _ in range(8):
+        assert bid(L, buyer, PRICE, 1_000_000).err is None
+    assert bid(L, buyer, PRICE + 1, 1_000_000).err is None        # a 9th crossing bid
+    refused(L, [L.ask(seller, stok, PRICE, SIZE, PAYEE)], [seller], E["TooManyFills"])
+    assert L.token_balance(stok) == SIZE and vault(L) == 0

@@ -15,7 +15,7 @@ from tests.unit.zkp2p_harness import Ledger
 USERS = 4
 START = 500_000_000
 PRICES = [28_400, 28_450, 28_500, 28_550, 28_600]
-SIZES = [10_000, 1_000_000, 5_000_000, 25_000_000]
+SIZES = [1_000_000, 2_000_000, 5_000_000, 25_000_000]   # from the 1 USDC minimum up
 TOTAL_STEPS = {"n": 0}
 
 
@@ -108,13 +108,15 @@ class Zkp2pMachine(RuleBasedStateMachine):
     def warp(self, hours: int) -> None:
         self.L.warp(hours * 3600)
 
-    @rule(pick=st.integers(0, 1000), any_record=st.sampled_from([False, False, True]))
-    def reclaim(self, pick: int, any_record: bool) -> None:
+    @rule(pick=st.integers(0, 1000), any_record=st.sampled_from([False, False, True]), wait=st.booleans())
+    def reclaim(self, pick: int, any_record: bool, wait: bool) -> None:
         recs = self.L.queue()["records"]
         if not recs:
             return
         oid = self._pick(recs, pick, any_record)
         rec = recs[oid]
+        if wait and rec["status"] == "Pending" and self.L.now < rec["expires_at"]:
+            self.L.warp(rec["expires_at"] - self.L.now)   # the seller waited out the 24 h: reclaims happen whatever the draw
         seller_tok = next(t for k, t in self.users if k.pubkey() == rec["seller"])
         r = self.L.send([self.L.reclaim(oid, seller_tok)], [self.users[0][0]])
         assert (r.err is None) == (rec["status"] == "Pending" and self.L.now >= rec["expires_at"])

@@ -119,6 +119,15 @@ class Ledger:
     def queue(self) -> dict:
         return mc.decode_queue(self.data(self.addr["settlement_queue"]))
 
+    def record(self, order_id: int) -> dict:
+        """MatchedOrder ``order_id``, live or archived (protocol.market_codec.lookup_record)."""
+        queue = self.data(self.addr["settlement_queue"])
+        archive = self.accounts.get(mc.archived_order_address(self.addr["market"], order_id))
+        rec = mc.lookup_record(queue, order_id, bytes(archive.data) if archive else None)
+        if rec is None:
+            raise KeyError(f"no matched order {order_id}")
+        return rec
+
     def book(self, side: str) -> list[mc.RestingOrder]:
         return list(mc.iter_book(self.data(self.addr["bids" if side == "Bid" else "asks"])))
 
@@ -213,7 +222,7 @@ class Ledger:
     def payment_inputs(self, order_id: int, nullifier: int, key_hash: int | None = None) -> list[int]:
         from protocol.attestation import order_reference
 
-        rec = self.queue()["records"][order_id]
+        rec = self.record(order_id)
         ref = order_reference(bytes(rec["market"]), order_id, bytes(rec["buyer"]))
         return [self.key_hash() if key_hash is None else key_hash, ref,
                 int.from_bytes(rec["payee_commitment"], "big"), rec["fiat_due"], rec["matched_at"], nullifier]
@@ -347,7 +356,7 @@ class CircuitProofs:
         from prover.statements import PaymentStatement, payment_inputs
         from protocol.attestation import PaymentReceipt, account_commitment, sign_payment_receipt
 
-        rec = ledger.queue()["records"][order_id]
+        rec = ledger.record(order_id)
         payee = int.from_bytes(rec["payee_commitment"], "big")
         stmt = PaymentStatement(bytes(rec["market"]), order_id, bytes(rec["buyer"]), payee,
                                 rec["fiat_due"], rec["matched_at"])

@@ -110,8 +110,12 @@ class RailClient:
             raise RailError("the rail's balance attestation has an invalid notary signature", "bad_reply")
         return signed
 
-    async def receipt(self, login: RailLogin, payment_id: int) -> tuple[dict[str, Any], SignedReceipt]:
-        doc = await self._call("GET", f"/v1/receipts/{payment_id}", login=login)
+    async def receipt(self, login: RailLogin, payment_id: int,
+                      payee_salt: int | None = None) -> tuple[dict[str, Any], SignedReceipt]:
+        """The payment's signed receipt; with ``payee_salt`` its payee commitment uses that salt
+        (the one the seller committed to in the ask this payment settles)."""
+        query = "" if payee_salt is None else f"?payee_salt={payee_salt}"
+        doc = await self._call("GET", f"/v1/receipts/{payment_id}{query}", login=login)
         try:
             signed = SignedReceipt.from_json(doc["receipt"])
         except (AttestationError, KeyError, TypeError) as exc:

@@ -105,7 +105,8 @@ class Settlement:
             raise MarketError(f"no rail payment recorded for matched order #{order_id}: "
                               f"`anomi pay {order_id}` first")
         rail = await self.ctx.rail()
-        _payment, signed = await rail.receipt(self.ctx.rail_login(), int(payment["payment_id"]))
+        details = await self.payee(order_id)   # the ask's own salt: the receipt must commit like the order
+        _payment, signed = await rail.receipt(self.ctx.rail_login(), int(payment["payment_id"]), details.salt)
         check_notary(self.ctx.profile, notary_key_hash(signed.notary_public_key), "the rail's payment receipt")
         await self.ctx.market.attester_index(signed.notary_public_key)
         stmt = await self.statement(record)

@@ -57,7 +57,10 @@ def read_record(ctx: InvokeContext, acc: Named, market: dict, order_id: int) -> 
     queue = acc.settlement_queue
     if queue.owner != ORDER_STORE_PROGRAM_ID:
         raise fail(ctx, IDL, "AccountMismatch", "settlement_queue is not owned by the OrderStore")
-    if order_id >= mc.queue_count(queue.data):
+    where, _off = mc.locate_record(queue.data, order_id)
+    if where == mc.ARCHIVED:   # archived = already Settled or Expired
+        raise fail(ctx, IDL, "OrderNotPending", f"order {order_id} is archived")
+    if where != mc.LIVE:
         raise fail(ctx, IDL, "OrderNotFound", f"order {order_id}")
     return mc.decode_record(queue.data, order_id)
 
