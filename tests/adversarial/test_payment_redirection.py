@@ -1,7 +1,8 @@
 """Security issue 10, §1: a payment redirected to a decoy order. Written as the thief writes it.
 
 The attack (before receipts named an order): a dishonest seller matches a tiny decoy ask of its
-own (0.01 USDC at 1 PKR/USDC, fiat due 1 paisa) with a second wallet, under the same payee
+own (the audit's 0.01 USDC at 1 PKR/USDC; the book's minimum order value now makes the smallest
+decoy 1 USDC at 100 PKR/USDC, 100 PKR due, still far below the real payment) with a second wallet, under the same payee
 commitment as its real ask; sees the honest buyer's 28,500 PKR credit in its own rail
 statement, fetches that receipt as payee (the rail serves it to both parties), proves it against
 the decoy record and finalizes the decoy first, spending the payment's nullifier; the honest
@@ -58,7 +59,7 @@ from tests.integration.localnet_process import LocalnetProcess, start_localnet
 MARKET, PROCESSOR = load_idl("market"), load_idl("order_processor")
 CU_LIMIT = 400_000
 REAL_PRICE, REAL_SIZE = 28_500, 100_000_000          # 285 PKR/USDC, 100 USDC: 28,500 PKR due
-DECOY_PRICE, DECOY_SIZE = 100, 10_000                 # 1 PKR/USDC, 0.01 USDC: 1 paisa due
+DECOY_PRICE, DECOY_SIZE = 10_000, 1_000_000             # 100 PKR/USDC, 1 USDC: 100 PKR due (the smallest order the book takes)
 
 
 @dataclass
@@ -294,13 +295,13 @@ async def _decoy_attack(c: Cluster) -> None:
     seller = await c.party("seller", usdc=2 * REAL_SIZE)
     second = await c.party("seller-2nd-wallet", rail=False)   # the thief's second wallet
     buyer = await c.party("buyer")
-    c.rail.top_up(seller.auth, 100)                           # enough to be "solvent" for 1 paisa
+    c.rail.top_up(seller.auth, 10_000)                        # enough to be "solvent" for the 100 PKR decoy
     c.rail.top_up(buyer.auth, 3_000_000)
 
     # (1) earlier: a decoy ask of its own, matched by its second wallet, same payee commitment
     await c.ask(seller, DECOY_PRICE, DECOY_SIZE, payee=seller)
     decoy = await c.bid(second, DECOY_PRICE, DECOY_SIZE, rail_account=seller)
-    assert decoy["fiat_due"] == 1
+    assert decoy["fiat_due"] == 10_000                       # 100 PKR
     # the real ask, and the honest buyer's match
     await c.ask(seller, REAL_PRICE, REAL_SIZE, payee=seller)
     real = await c.bid(buyer, REAL_PRICE, REAL_SIZE, rail_account=buyer)
@@ -320,7 +321,7 @@ async def _decoy_attack(c: Cluster) -> None:
     with pytest.raises(StatementError, match="the receipt pays for another order"):
         c.prover.prove_payment(receipt, statement(decoy), registered_notaries=[c.key_hash])
     # ...and a modified one cannot claim the decoy's reference: the notary did not sign it
-    assert crafted_inputs(receipt, decoy)["fiatDue"] == 1
+    assert crafted_inputs(receipt, decoy)["fiatDue"] == 10_000
     lying = dict(crafted_inputs(receipt, decoy), orderRef=statement(decoy).order_ref)
     with pytest.raises(ProverError, match="notary signature is invalid"):
         await asyncio.to_thread(c.prover.start(CircuitInputs(
