@@ -18,16 +18,17 @@ from wallet.core.proof_jobs import ProofJobService
 from wallet.core.settlement import Settlement
 from wallet.core.trader import TradeContext
 
-from wallet.cli import CliError
+from protocol.cli_errors import CliError
 
 from .session import add_common, emit
+from .arg_types import order_id_arg
 from .trading_session import add_account, run_trade, trade_command, trade_guarded
 
 
 def _order_command(subparsers: argparse._SubParsersAction, name: str, help_text: str,
                    func) -> argparse.ArgumentParser:
     p = trade_command(subparsers, name, help_text, func)
-    p.add_argument("order_id", type=int, help="matched order number (see `anomi queue`)")
+    p.add_argument("order_id", type=order_id_arg, help="matched order number (see `anomi queue`)")
     return p
 
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QSpinBox, QVBoxLayout, QWidget)
 from solders.pubkey import Pubkey
 
+from wallet.core.amounts import AmountError, parse_whole_number
 from wallet.core.otc_client import format_price, parse_price
 
 from .bridge import CoreBridge
@@ -26,12 +27,9 @@ from .table_widgets import MessageLabel, fill_table, make_table, select_key, sel
 
 def parse_units(text: str, field: str) -> int:
     try:
-        value = int(text.strip().replace("_", "").replace(",", ""))
-    except ValueError:
-        raise InputError(f"{field}: enter a whole number of base units") from None
-    if not 0 < value < 2**64:
-        raise InputError(f"{field} must be a positive u64")
-    return value
+        return parse_whole_number(text, what=field, minimum=1)
+    except AmountError as exc:
+        raise InputError(f"{exc} (a whole number of base units)") from None
 
 
 def result_lines(mine: dict[str, dict[str, Any]]) -> list[str]:
