@@ -46,11 +46,11 @@ def split_decimal(text: str, what: str = "amount") -> tuple[str, str]:
     match = _PLAIN_DECIMAL.fullmatch(stripped)
     if match is None or not (match["whole"] or match["frac"]):
         if stripped.startswith("-"):
-            raise AmountError(f"the {what} cannot be negative: {_describe(text)}")
+            raise AmountError(f"the {what} {_describe(text)} is not a non-negative number")
         if "," in stripped:
             raise AmountError(f"the {what} {_describe(text)} has a comma: write a plain number "
                               "such as 1234.5 (a point for decimals, no thousands separators)")
-        raise AmountError(f"the {what} {_describe(text)} is not a plain decimal number "
+        raise AmountError(f"the {what} {_describe(text)} is not a number "
                           "(digits and at most one point, such as 100 or 0.5)")
     return match["whole"] or "0", (match["frac"] or "").rstrip("0")
 
@@ -69,13 +69,13 @@ def parse_decimal_amount(text: str, decimals: int, *, what: str = "amount", unit
     if len(frac) > decimals:
         if not decimals:
             raise AmountError(f"the {what} {_describe(text.strip())} must be a whole number")
-        places = f"{decimals} decimal place{'s' if decimals != 1 else ''}"
-        raise AmountError(f"the {what} {_describe(text.strip())}{suffix} has more than {places}")
+        raise AmountError(f"the {what} {_describe(text.strip())}{suffix} has too many decimals "
+                          f"(at most {decimals} decimals)")
     if len(whole.lstrip("0")) > 40:
         raise AmountError(f"the {what} {_describe(text.strip())}{suffix} is too large")
     units = int(whole) * 10**decimals + (int(frac.ljust(decimals, "0")) if frac else 0)
     if positive and units == 0:
-        raise AmountError(f"the {what} must be more than zero")
+        raise AmountError(f"the {what} must be positive (more than zero)")
     if units > max_units:
         largest = format_base_units(max_units, decimals)
         raise AmountError(f"the {what} {_describe(text.strip())}{suffix} is too large "
@@ -91,7 +91,7 @@ def parse_plain_decimal(text: str, *, what: str = "amount", positive: bool = Tru
         raise AmountError(f"the {what} {_describe(text.strip())} has too many digits")
     value = Decimal(f"{whole}.{frac or '0'}")
     if positive and value == 0:
-        raise AmountError(f"the {what} must be more than zero")
+        raise AmountError(f"the {what} must be positive (more than zero)")
     return value
 
 

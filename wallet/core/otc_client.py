@@ -43,7 +43,7 @@ def parse_price(text: str) -> int:
     try:
         value = parse_plain_decimal(text, what="price")
     except AmountError as exc:
-        raise DealError(str(exc)) from None
+        raise DealError(f"not a price: {exc}") from None
     fixed = int((value * otc.PRICE_ONE).to_integral_value(rounding=ROUND_FLOOR))
     if not 0 < fixed < 2**128:
         raise DealError(f"price {text.strip()} does not fit X64.64 (between 2^-64 and 2^64)")

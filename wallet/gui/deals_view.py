@@ -29,7 +29,7 @@ def parse_units(text: str, field: str) -> int:
     try:
         return parse_whole_number(text, what=field, minimum=1)
     except AmountError as exc:
-        raise InputError(f"{exc} (a whole number of base units)") from None
+        raise InputError(f"{exc}: enter a whole number of base units (a positive u64)") from None
 
 
 def result_lines(mine: dict[str, dict[str, Any]]) -> list[str]:
