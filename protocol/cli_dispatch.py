@@ -62,6 +62,16 @@ class CommandParser(argparse.ArgumentParser):
         raise SystemExit(USAGE_ERROR)
 
 
+def _command_words(argv: Sequence[str]) -> str:
+    """The subcommand words of a command line (no option values, which may be secrets)."""
+    words = []
+    for arg in argv:
+        if arg.startswith("-") or not arg.replace("-", "").isalpha():
+            break
+        words.append(arg)
+    return " ".join(words[:3])
+
+
 def dispatch(parser: argparse.ArgumentParser, argv: Sequence[str]) -> int:
     """Parse ``argv`` with ``parser`` and run the chosen command's ``func(args) -> int``."""
     argv = list(argv)
@@ -81,13 +91,14 @@ def dispatch(parser: argparse.ArgumentParser, argv: Sequence[str]) -> int:
     try:
         return int(func(args) or 0)
     except CliError as exc:
-        log.info("command refused: %s", exc)
+        # the message may name a rail handle or an address: the log (plaintext) gets the kind only
+        log.info("`anomi %s` refused (%s)", _command_words(argv), type(exc).__name__)
         report_error(str(exc), as_json=as_json)
         return USAGE_ERROR
     except KeyboardInterrupt:
         return INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, reported, not shown raw
-        log.exception("unexpected error in `anomi %s`", " ".join(argv[:2]))
+        log.exception("unexpected error in `anomi %s`", _command_words(argv))
         report_error(f"internal error: {type(exc).__name__}: {exc} (details in the log file)",
                      as_json=as_json, code=INTERNAL_ERROR)
         return INTERNAL_ERROR

@@ -69,8 +69,9 @@ def parse_decimal_amount(text: str, decimals: int, *, what: str = "amount", unit
     if len(frac) > decimals:
         if not decimals:
             raise AmountError(f"the {what} {_describe(text.strip())} must be a whole number")
-        raise AmountError(f"the {what} {_describe(text.strip())}{suffix} has too many decimals "
-                          f"(at most {decimals} decimals)")
+        places = "place" if decimals == 1 else "places"
+        raise AmountError(f"the {what} {_describe(text.strip())} has more than {decimals} decimal {places} "
+                          f"({unit or 'this unit'} allows at most {decimals} decimals)")
     if len(whole.lstrip("0")) > 40:
         raise AmountError(f"the {what} {_describe(text.strip())}{suffix} is too large")
     units = int(whole) * 10**decimals + (int(frac.ljust(decimals, "0")) if frac else 0)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -23,11 +22,8 @@ import aiohttp
 from protocol.entry_argv import anomi_argv
 
 from .config import ClusterProfile, data_dir
+from .process_locks import LockTimeout, async_file_lock
 
-try:
-    import fcntl
-except ImportError:  # Windows: fall back to exclusive creation of the lock file
-    fcntl = None  # type: ignore[assignment]
 
 
 
@@ -59,26 +55,12 @@ async def is_healthy(rpc_url: str, timeout: float = 2.0) -> bool:
 
 @contextlib.asynccontextmanager
 async def _machine_lock(path: Path, timeout: float) -> AsyncIterator[None]:
-    """An exclusive inter-process lock, awaited without blocking the event loop."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + timeout
+    """An exclusive inter-process lock (every OS), awaited without blocking the event loop."""
     try:
-        while True:
-            try:
-                if fcntl is not None:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise ClusterError(f"another wallet holds {path} for too long") from None
-                await asyncio.sleep(0.2)
-        yield
-    finally:
-        if fcntl is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        async with async_file_lock(path, timeout):
+            yield
+    except LockTimeout:
+        raise ClusterError(f"another wallet holds {path} for too long") from None
 
 
 def localnet_command(profile: ClusterProfile, ledger_dir: Path | None, *, reset: bool = False) -> list[str]:
