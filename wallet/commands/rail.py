@@ -1,6 +1,7 @@
 """`anomi rail open|balance|topup|attest|statement`: the wallet's fiat-rail account.
 
-The wallet opens the account with a random credential and keeps it, with the account's payee
+The wallet opens the account with a credential derived from its seed (docs/wallet.md "Rail
+credential") and keeps it, with the account's payee
 salt, encrypted in the keystore: the user never types it, and an ask uses the account's
 commitment automatically.
 """

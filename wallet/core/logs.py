@@ -16,6 +16,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 LOG_FILE_NAME = "anomi.log"
 MAX_BYTES = 1_000_000
@@ -49,11 +50,12 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
 
 class _LastProblem(logging.Handler):
-    """Keeps the last record at WARNING or above."""
+    """Keeps the last record at WARNING or above and tells the listeners (the GUI's status)."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.WARNING)
         self.problem: Problem | None = None
+        self.listeners: list[Callable[[Problem], None]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -61,6 +63,11 @@ class _LastProblem(logging.Handler):
         except Exception:  # noqa: BLE001 - a bad format string must not break logging
             message = str(record.msg)
         self.problem = Problem(record.levelname, record.name, message, record.created)
+        for listener in list(self.listeners):
+            try:
+                listener(self.problem)
+            except Exception:  # noqa: BLE001 - a closed window must not break logging
+                self.listeners.remove(listener)
 
 
 _last = _LastProblem()
@@ -116,3 +123,11 @@ def last_problem(since: float | None = None) -> Problem | None:
 
 def clear_last_problem() -> None:
     _last.problem = None
+
+
+def on_problem(listener: Callable[[Problem], None]) -> Callable[[], None]:
+    """Call ``listener`` with every new warning/error (from any thread); returns an unsubscribe.
+
+    The GUI shows it in its status bar; a listener must be quick and must not log."""
+    _last.listeners.append(listener)
+    return lambda: _last.listeners.remove(listener) if listener in _last.listeners else None
