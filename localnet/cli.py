@@ -149,13 +149,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     faucet.set_defaults(func=_faucet)
 
 
+# The cluster's side services, started by `localnet up` as `python -m localnet <service> up`.
+SERVICE_COMMAND_MODULES = ["localnet.rails.cli", "localnet.mxe.cli", "localnet.directory.cli"]
+
+
 def main(argv: list[str]) -> int:
-    """`anomi localnet <argv>` without the wallet's other commands (for `python -m localnet`)."""
+    """`python -m localnet …` without the wallet: `up|faucet …` as `anomi localnet up|faucet …`,
+    and `rails|mxe|directory …` as the same `anomi` commands (how the cluster starts its side
+    services, protocol/entry_argv.py). Errors are reported by protocol/cli_dispatch.py."""
+    import importlib
+
     from protocol.cli_dispatch import CommandParser, dispatch
 
     parser = CommandParser(prog="anomi", description="the embedded Solana-compatible local cluster")
-    register(parser.add_subparsers(dest="command", metavar="COMMAND"))
-    return dispatch(parser, ["localnet", *argv])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    register(sub)
+    services = []
+    for name in SERVICE_COMMAND_MODULES:
+        before = set(sub.choices)
+        importlib.import_module(name).register(sub)
+        services += sorted(set(sub.choices) - before)
+    return dispatch(parser, argv if argv and argv[0] in services else ["localnet", *argv])
 
 
 if __name__ == "__main__":  # pragma: no cover

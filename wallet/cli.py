@@ -18,8 +18,9 @@ from typing import Sequence
 
 from protocol.cli_dispatch import CommandParser, dispatch
 from protocol.cli_errors import CliError
+from protocol.entry_argv import bundled_anomi, is_frozen
 
-__all__ = ["COMMAND_MODULES", "CliError", "build_parser", "main"]
+__all__ = ["ANOMI_MAIN", "COMMAND_MODULES", "CliError", "anomi_argv", "build_parser", "main"]
 
 # Order is the order of `anomi --help`.
 COMMAND_MODULES: list[str] = [
@@ -51,6 +52,17 @@ def build_parser() -> CommandParser:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
+
+
+# `-c` rather than `-m wallet.cli`: under -m the dispatcher module would be loaded twice.
+ANOMI_MAIN = "import sys; from wallet.cli import main; sys.exit(main())"
+
+
+def anomi_argv(*args: str) -> list[str]:
+    """argv that runs `anomi <args>` with the same interpreter or bundle as this process."""
+    if is_frozen():
+        return [bundled_anomi(), *args]
+    return [sys.executable, "-c", ANOMI_MAIN, *args]
 
 
 def data_dir_option(argv: Sequence[str]) -> Path | None:

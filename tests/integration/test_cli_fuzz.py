@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import subprocess
-import sys
 from decimal import Decimal
 from typing import Callable
 
@@ -27,7 +26,7 @@ from hypothesis import strategies as st
 from solders.pubkey import Pubkey
 
 from protocol.decimal_amounts import U64_MAX, AmountError, parse_decimal_amount, parse_whole_number
-from protocol.entry_argv import anomi_argv
+from wallet.cli import anomi_argv
 from tests.integration.cli_wallets import CliWallet
 from tests.integration.localnet_process import REPO_ROOT, LocalnetProcess
 from wallet.core.otc_client import DealError, parse_price

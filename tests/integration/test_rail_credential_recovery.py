@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from protocol.entry_argv import anomi_argv
+from wallet.cli import anomi_argv
 from tests.integration.cli_wallets import CliWallet
 from tests.integration.localnet_process import REPO_ROOT, LocalnetProcess
 from wallet.core.crash_points import ENV as CRASH_ENV

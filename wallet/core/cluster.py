@@ -19,7 +19,7 @@ from typing import AsyncIterator
 
 import aiohttp
 
-from protocol.entry_argv import anomi_argv
+from protocol.entry_argv import localnet_argv
 
 from .config import ClusterProfile, data_dir
 from .process_locks import LockTimeout, async_file_lock
@@ -64,7 +64,7 @@ async def _machine_lock(path: Path, timeout: float) -> AsyncIterator[None]:
 
 
 def localnet_command(profile: ClusterProfile, ledger_dir: Path | None, *, reset: bool = False) -> list[str]:
-    argv = anomi_argv("localnet", "up", "--rpc-port", str(profile.rpc_port))
+    argv = localnet_argv("up", "--rpc-port", str(profile.rpc_port))
     if ledger_dir is not None:
         argv += ["--ledger", str(ledger_dir)]
     if reset:

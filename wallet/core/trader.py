@@ -161,7 +161,11 @@ class TradeContext:
         rail = await self.rail()
         login = RailLogin(handle, rail_credential(self.keystore, handle, str(self.owner)))
         pending = {"handle": handle, "credential": login.credential, "display_name": display_name}
-        self.keystore.update_notes("rail", lambda n: (n.clear(), n.update(pending)))
+
+        def write_ahead(n: dict[str, Any]) -> None:
+            n.clear()
+            n.update(pending)
+        self.keystore.update_notes("rail", write_ahead)
         crash_point("rail-open:credential-saved")
         try:
             opened = await rail.open_account(handle, display_name, login.credential)
