@@ -41,9 +41,17 @@ def base_units_arg(text: str) -> int:
     return _argument(lambda: parse_whole_number(text, what="amount of base units", minimum=1))
 
 
+U128_MAX = 2**128 - 1
+
+
 def order_id_arg(text: str) -> int:
-    """argparse type: an order number (u64)."""
+    """argparse type: a matched order's number (an index into the settlement queue, u64)."""
     return _argument(lambda: parse_whole_number(text, what="order id"))
+
+
+def resting_order_id_arg(text: str) -> int:
+    """argparse type: a resting order's id (the book's u128 key: price and sequence number)."""
+    return _argument(lambda: parse_whole_number(text, what="order id", maximum=U128_MAX))
 
 
 def count_arg(maximum: int) -> Callable[[str], int]:

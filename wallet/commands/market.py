@@ -9,7 +9,7 @@ from wallet.core.market_client import MatchedOrderView
 from wallet.core.trader import OrderResult, TradeContext
 
 from .session import emit
-from .arg_types import count_arg, order_id_arg, price_arg, usdc_arg
+from .arg_types import count_arg, price_arg, resting_order_id_arg, usdc_arg
 from .trading_session import run_trade, table, trade_command
 
 
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--price", required=True, type=price_arg, help="PKR per USDC, e.g. 285")
     trade_command(subparsers, "orders", "my resting orders and my matched orders", cmd_orders)
     p = trade_command(subparsers, "cancel", "cancel one of my resting orders (an ask's escrow returns)", cmd_cancel)
-    p.add_argument("order_id", type=order_id_arg, help="order id as shown by `anomi orders`")
+    p.add_argument("order_id", type=resting_order_id_arg, help="order id as shown by `anomi orders`")
     p = trade_command(subparsers, "queue", "the settlement queue: status and time left of matched orders", cmd_queue)
     p.add_argument("--all", action="store_true", help="every record, not only mine")
 
