@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import subprocess
 import time
 from pathlib import Path
@@ -25,6 +26,8 @@ from .config import ClusterProfile, data_dir
 from .process_locks import LockTimeout, async_file_lock
 
 
+
+log = logging.getLogger(__name__)
 
 
 class ClusterError(Exception):
@@ -109,9 +112,10 @@ async def ensure_local_cluster(profile: ClusterProfile, *, root: Path | None = N
         if await is_healthy(profile.rpc_url):
             return False  # another wallet started it while we waited for the lock
         log_path = root / f"localnet-{port}.log"
-        with open(log_path, "ab") as log:
+        log.info("starting the embedded cluster on port %d (its output: %s)", port, log_path)
+        with open(log_path, "ab") as out:
             proc = subprocess.Popen(
-                localnet_command(profile, ledger_dir, reset=reset), stdin=subprocess.DEVNULL, stdout=log,
+                localnet_command(profile, ledger_dir, reset=reset), stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
         (root / f"localnet-{port}.pid").write_text(f"{proc.pid}\n")
         deadline = time.monotonic() + timeout

@@ -11,6 +11,7 @@ anything is proved or signed, so a refusal changes nothing.
 from __future__ import annotations
 
 import copy
+import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -37,6 +38,7 @@ from .rail_credentials import rail_credential
 from .trade_events import OrderCancelled, OrderPlaced
 from .tx import SentTx, TxSender
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
 
@@ -174,8 +176,10 @@ class TradeContext:
                 raise
             try:  # ours (an interrupted open, or a restored wallet) if our credential logs in
                 opened = await rail.balance(login)
+                log.info("rail account exists and accepts this seed's credential: linked again")
             except RailError as denied:
                 if denied.code == "unauthorized":
+                    log.warning("rail account exists and refuses this seed's credential")
                     self.keystore.update_notes("rail", lambda n: n.clear())  # not ours: forget it
                     raise RailError(f"rail account {handle} exists and is not this wallet's "
                                     "(its credential is not the one this seed derives)", "account_exists") from None
