@@ -101,9 +101,9 @@ def cmd_payee(args: argparse.Namespace) -> int:
 
 def cmd_pay(args: argparse.Namespace) -> int:
     out = run_trade(args, lambda ctx: Settlement(ctx).pay(args.order_id), directory=True)
-    again = " (already paid earlier; nothing paid twice)" if out["replayed"] else ""
-    emit(args, out, f"Paid {format_pkr(out['amount_paisa'])} PKR to {out['payee_name']} "
-                    f"({out['payee']}) for matched order #{args.order_id}{again}")
+    again = " (already paid earlier; nothing paid twice)" if out.replayed else ""
+    emit(args, out.to_json(), f"Paid {format_pkr(out.amount_paisa)} PKR to {out.payee_name} "
+                              f"({out.payee}) for matched order #{args.order_id}{again}")
     return 0
 
 
@@ -138,13 +138,13 @@ def cmd_finalize(args: argparse.Namespace) -> int:
             await settle.import_proof(args.order_id, args.proof)
         return await settle.finalize(args.order_id)
     out = run_trade(args, action)
-    emit(args, out, f"finalized matched order #{args.order_id}: {format_usdc(out['amount'])} USDC "
-                    f"released to {out['buyer']}\n  {out['signature']}")
+    emit(args, out.to_json(), f"finalized matched order #{args.order_id}: {format_usdc(out.amount)} USDC "
+                              f"released to {out.buyer}\n  {out.signature}")
     return 0
 
 
 def cmd_reclaim(args: argparse.Namespace) -> int:
     out = run_trade(args, lambda ctx: Settlement(ctx).reclaim(args.order_id))
-    emit(args, out, f"reclaimed {format_usdc(out['amount'])} USDC for seller {out['seller']}\n"
-                    f"  {out['signature']}")
+    emit(args, out.to_json(), f"reclaimed {format_usdc(out.amount)} USDC for seller {out.seller}\n"
+                              f"  {out.signature}")
     return 0
