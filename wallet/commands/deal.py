@@ -65,8 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_create(args: argparse.Namespace) -> int:
     out = run_trade(args, lambda ctx: DealService(ctx).create(
         args.amount, args.price, args.expires_in, args.allow_partial, args.base_mint, args.quote_mint))
-    emit(args, out, f"deal {out['deal']} created: {out['amount']:,} at {out['price']} "
-                    f"(confirmed by the MXE, sealed to you); expires {when(out['expires_at'])}")
+    emit(args, out.to_json(), f"deal {out.deal} created: {out.amount:,} at {out.price} "
+                              f"(confirmed by the MXE, sealed to you); expires {when(out.expires_at)}")
     return 0
 
 
@@ -152,8 +152,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_offer(args: argparse.Namespace) -> int:
     out = run_trade(args, lambda ctx: DealService(ctx).offer(args.deal, args.amount, args.price))
-    emit(args, out, f"offer {out['offer']} submitted: {out['amount']:,} at {out['price']} "
-                    "(fill computed under encryption)")
+    emit(args, out.to_json(), f"offer {out.offer} submitted: {out.amount:,} at {out.price} "
+                              "(fill computed under encryption)")
     return 0
 
 
@@ -165,5 +165,5 @@ def cmd_crank(args: argparse.Namespace) -> int:
 
 def cmd_close(args: argparse.Namespace) -> int:
     out = run_trade(args, lambda ctx: DealService(ctx).close(args.deal))
-    emit(args, out, "closed " + ", ".join(out["closed"]))
+    emit(args, out.to_json(), "closed " + ", ".join(out.closed))
     return 0

@@ -33,6 +33,7 @@ from protocol import otc_codec as otc
 from .chain import ChainError
 from .chain_history import ChainHistory
 from .identities import Identity, IdentityBook, derive_identity_secret
+from .deal_results import ClosedAccounts, CreatedDeal, SubmittedOffer
 from .otc_client import DealError, OtcClient, format_price, otc_events
 from .trader import TradeContext
 
@@ -129,7 +130,7 @@ class DealService:
 
     # ------------------------------------------------------------------ actions
     async def create(self, amount: int, price: int, expires_in: int, allow_partial: bool,
-                     base_mint: Pubkey | None = None, quote_mint: Pubkey | None = None) -> dict[str, Any]:
+                     base_mint: Pubkey | None = None, quote_mint: Pubkey | None = None) -> CreatedDeal:
         if amount <= 0 or amount >= 2**64 or expires_in <= 0:
             raise DealError("amount must be a positive u64 and the deal must expire in the future")
         usdc = (await self.ctx.chain.cluster_info()).usdc_mint
@@ -156,10 +157,10 @@ class DealService:
             raise DealError("the MXE's confirmation does not match the deal that was sent")
         self._note(str(deal), {"role": "creator", "identity": ident.id, "amount": amount,
                                "price": str(price), "expires_at": expires_at})
-        return {"deal": str(deal), "signature": str(sent.signature), "amount": amount,
-                "price": format_price(price), "expires_at": expires_at, "allow_partial": allow_partial}
+        return CreatedDeal(str(deal), str(sent.signature), amount, format_price(price), expires_at,
+                           allow_partial)
 
-    async def offer(self, deal: Pubkey, amount: int, price: int) -> dict[str, Any]:
+    async def offer(self, deal: Pubkey, amount: int, price: int) -> SubmittedOffer:
         if amount <= 0 or amount >= 2**64:
             raise DealError("amount must be a positive u64")
         fields_deal = await self.otc.deal(deal)
@@ -188,8 +189,7 @@ class DealService:
             raise DealError("the MXE's confirmation does not match the offer that was sent")
         self._note(str(offer), {"role": "offeror", "deal": str(deal), "identity": ident.id,
                                 "amount": amount, "price": str(price)})
-        return {"offer": str(offer), "deal": str(deal), "signature": str(sent.signature),
-                "amount": amount, "price": format_price(price)}
+        return SubmittedOffer(str(offer), str(deal), str(sent.signature), amount, format_price(price))
 
     async def crank(self, deal: Pubkey, offers: str = "mine") -> dict[str, Any]:
         """Crank the deal if it is still OPEN, then its OPEN offers (`mine`, `all` or `none`);
@@ -253,7 +253,7 @@ class DealService:
             self._note(note_key, note)
         return result
 
-    async def close(self, deal: Pubkey) -> dict[str, Any]:
+    async def close(self, deal: Pubkey) -> ClosedAccounts:
         """Close my settled offers of the deal and, if I control it, the deal (rent back)."""
         me = self.ctx.owner
         closed = []
@@ -269,7 +269,7 @@ class DealService:
             closed.append(str(deal))
         if not closed:
             raise DealError(f"nothing of deal {deal} is controlled by this account")
-        return {"deal": str(deal), "closed": closed}
+        return ClosedAccounts(str(deal), closed)
 
     # ------------------------------------------------------------------ history recovery
     def _identity_keys(self) -> dict[bytes, tuple[str, bytes]]:

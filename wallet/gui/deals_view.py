@@ -197,10 +197,10 @@ class DealsView(QWidget):
             amount, price, self.expires_spin.value(), self.partial_box.isChecked()))
         if out is None:
             return
-        self.message.info(f"deal {out['deal']} created: {out['amount']} at {out['price']} "
+        self.message.info(f"deal {out.deal} created: {out.amount} at {out.price} "
                           "(confirmed by the MXE, sealed to you)")
         await self.on_refresh()
-        select_key(self.table, out["deal"])
+        select_key(self.table, out.deal)
 
     @action_slot()
     async def on_offer(self) -> None:
@@ -216,7 +216,7 @@ class DealsView(QWidget):
         out = await self._act(self.offer_button, "offer", lambda: self.session.deals.offer(
             Pubkey.from_string(deal), amount, price))
         if out is not None:
-            self.message.info(f"offer {out['offer'][:10]}… submitted: {out['amount']} at {out['price']} "
+            self.message.info(f"offer {out.offer[:10]}… submitted: {out.amount} at {out.price} "
                               "(fill computed under encryption)")
             await self.on_refresh()
 
@@ -246,5 +246,5 @@ class DealsView(QWidget):
         out = await self._act(self.close_button, "close",
                               lambda: self.session.deals.close(Pubkey.from_string(deal)))
         if out is not None:
-            self.message.info("closed " + ", ".join(k[:10] + "…" for k in out["closed"]))
+            self.message.info("closed " + ", ".join(k[:10] + "…" for k in out.closed))
             await self.on_refresh()
