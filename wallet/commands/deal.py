@@ -158,7 +158,7 @@ def cmd_offer(args: argparse.Namespace) -> int:
 
 
 def cmd_crank(args: argparse.Namespace) -> int:
-    out = run_trade(args, lambda ctx: DealService(ctx).crank(args.deal, args.offers))
+    out = run_trade(args, lambda ctx: DealService(ctx).crank(args.deal, args.offers)).to_json()
     emit(args, out, crank_text(out))
     return 0
 

@@ -33,7 +33,7 @@ from protocol import otc_codec as otc
 from .chain import ChainError
 from .chain_history import ChainHistory
 from .identities import Identity, IdentityBook, derive_identity_secret
-from .deal_results import ClosedAccounts, CreatedDeal, SubmittedOffer
+from .deal_results import ClosedAccounts, CrankResult, CreatedDeal, DealCrank, OfferCrank, SubmittedOffer
 from .otc_client import DealError, OtcClient, format_price, otc_events
 from .trader import TradeContext
 
@@ -191,15 +191,15 @@ class DealService:
                                 "amount": amount, "price": str(price)})
         return SubmittedOffer(str(offer), str(deal), str(sent.signature), amount, format_price(price))
 
-    async def crank(self, deal: Pubkey, offers: str = "mine") -> dict[str, Any]:
+    async def crank(self, deal: Pubkey, offers: str = "mine") -> CrankResult:
         """Crank the deal if it is still OPEN, then its OPEN offers (`mine`, `all` or `none`);
         returns the status and every result sealed to this wallet."""
         fields = await self.otc.deal(deal)
-        out: dict[str, Any] = {"deal": str(deal), "offers": []}
+        out = CrankResult(str(deal))
         if fields["status"] == otc.DEAL_OPEN:
-            out["deal_crank"] = await self._crank_deal(deal, fields)
+            out.deal_crank = await self._crank_deal(deal, fields)
             fields = await self.otc.deal(deal)
-        out["status"] = otc.DEAL_STATUS_NAMES[fields["status"]]
+        out.status = otc.DEAL_STATUS_NAMES[fields["status"]]
         if fields["status"] == otc.DEAL_OPEN or offers == "none":
             return out
         me = self.ctx.owner
@@ -208,10 +208,10 @@ class DealService:
                 continue
             if offers == "mine" and offer["controller"] != me:
                 continue
-            out["offers"].append(await self._crank_offer(deal, key, offer))
+            out.offers.append(await self._crank_offer(deal, key, offer))
         return out
 
-    async def _crank_deal(self, deal: Pubkey, fields: dict[str, Any]) -> dict[str, Any]:
+    async def _crank_deal(self, deal: Pubkey, fields: dict[str, Any]) -> DealCrank:
         now = await self.ctx.chain.unix_time()
         if now < fields["expires_at"] and fields["controller"] != self.ctx.owner:
             raise DealError(f"deal {deal} expires in {fields['expires_at'] - now} s; before that only "
@@ -224,18 +224,17 @@ class DealService:
             name, ev = await events.wait({"DealSettled", "EarlyCrankRejected", "ComputationAborted"},
                                          lambda f: deal in (f.get("deal"), f.get("account")))
         if name == "EarlyCrankRejected":
-            return {"result": "rejected", "detail": "not fully filled yet: crank again after expiry"}
+            return DealCrank("rejected", detail="not fully filled yet: crank again after expiry")
         if name == "ComputationAborted":
             raise DealError(f"the MXE aborted crank_deal for {deal} (reason {ev['reason']})")
-        result: dict[str, Any] = {"result": otc.DEAL_STATUS_NAMES[ev["status"]]}
         opened = await self._open(ev, 3, otc.DEAL_SETTLED_BLOB)
-        if opened is not None:
-            key, note = sealed_note("DealSettled", ev, opened)
-            result["settled"] = note["settled"]
-            self._note(key, note)
-        return result
+        if opened is None:
+            return DealCrank(otc.DEAL_STATUS_NAMES[ev["status"]])
+        key, note = sealed_note("DealSettled", ev, opened)
+        self._note(key, note)
+        return DealCrank(otc.DEAL_STATUS_NAMES[ev["status"]], settled=note["settled"])
 
-    async def _crank_offer(self, deal: Pubkey, key: Pubkey, offer: dict[str, Any]) -> dict[str, Any]:
+    async def _crank_offer(self, deal: Pubkey, key: Pubkey, offer: dict[str, Any]) -> OfferCrank:
         ix = otc.crank_offer_ix(payer=self.ctx.owner, deal=deal, offer=key,
                                 computation_offset=otc.random_computation_offset(),
                                 offeror_encryption_pubkey=offer["encryption_pubkey"])
@@ -245,13 +244,12 @@ class DealService:
                                          lambda f: key in (f.get("offer"), f.get("account")))
         if name == "ComputationAborted":
             raise DealError(f"the MXE aborted crank_offer for {key} (reason {ev['reason']})")
-        result: dict[str, Any] = {"offer": str(key), "settled": True}
         opened = await self._open(ev, 3, otc.OFFER_SETTLED_BLOB)
-        if opened is not None:
-            note_key, note = sealed_note("OfferSettled", ev, opened)
-            result["result"] = note["settled"]
-            self._note(note_key, note)
-        return result
+        if opened is None:
+            return OfferCrank(str(key))
+        note_key, note = sealed_note("OfferSettled", ev, opened)
+        self._note(note_key, note)
+        return OfferCrank(str(key), note["settled"])
 
     async def close(self, deal: Pubkey) -> ClosedAccounts:
         """Close my settled offers of the deal and, if I control it, the deal (rent back)."""

@@ -230,11 +230,11 @@ class DealsView(QWidget):
                               lambda: self.session.deals.crank(Pubkey.from_string(deal)))
         if out is None:
             return
-        text = f"deal {deal[:10]}…: {out['status']}"
-        if out.get("deal_crank", {}).get("result") == "rejected":
+        text = f"deal {deal[:10]}…: {out.status}"
+        if out.deal_crank is not None and out.deal_crank.result == "rejected":
             text += " (not fully filled yet: crank again after expiry)"
-        if out["offers"]:
-            text += f"; settled {len(out['offers'])} offer(s) of mine"
+        if out.offers:
+            text += f"; settled {len(out.offers)} offer(s) of mine"
         self.message.info(text)
         await self.on_refresh()
 
