@@ -72,8 +72,8 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     rows = run_trade(args, lambda ctx: DealService(ctx).list())
-    emit(args, {"deals": rows},
-         table([[r["deal"], r["status"], r["role"], r["num_offers"], when(r["expires_at"])] for r in rows],
+    emit(args, {"deals": [r.to_json() for r in rows]},
+         table([[r.deal, r.status, r.role, r.num_offers, when(r.expires_at)] for r in rows],
                ["deal", "status", "me", "offers", "expires"]) if rows else "No deals.")
     return 0
 

@@ -86,3 +86,17 @@ class CrankResult:
         if self.deal_crank is not None:
             out["deal_crank"] = self.deal_crank.to_json()
         return out
+
+
+@dataclass(frozen=True)
+class DealRow:
+    """One deal of the cluster as listed: ``role`` is this wallet's ("creator", "offeror", "-")."""
+    deal: str
+    status: str
+    role: str
+    num_offers: int
+    expires_at: int
+    allow_partial: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)

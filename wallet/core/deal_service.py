@@ -33,7 +33,8 @@ from protocol import otc_codec as otc
 from .chain import ChainError
 from .chain_history import ChainHistory
 from .identities import Identity, IdentityBook, derive_identity_secret
-from .deal_results import ClosedAccounts, CrankResult, CreatedDeal, DealCrank, OfferCrank, SubmittedOffer
+from .deal_results import (
+    ClosedAccounts, CrankResult, CreatedDeal, DealCrank, DealRow, OfferCrank, SubmittedOffer)
 from .otc_client import DealError, OtcClient, format_price, otc_events
 from .trader import TradeContext
 
@@ -351,14 +352,13 @@ class DealService:
         mine = {k: v for k, v in notes.items() if k == str(deal) or v.get("deal") == str(deal)}
         return DealView(str(deal), fields, offers, mine, history_error)
 
-    async def list(self) -> list[dict[str, Any]]:
+    async def list(self) -> list[DealRow]:
         notes = self.ctx.keystore.notes("deals")
         my_deals = {v.get("deal") for v in notes.values() if v.get("deal")}   # deals I offered on
         me = self.ctx.owner
         rows = []
         for key, d in sorted(await self.otc.deals(), key=lambda kv: kv[1]["created_at"]):
             role = "creator" if d["controller"] == me else "offeror" if str(key) in my_deals else "-"
-            rows.append({"deal": str(key), "status": otc.DEAL_STATUS_NAMES.get(d["status"], str(d["status"])),
-                         "role": role, "num_offers": d["num_offers"], "expires_at": d["expires_at"],
-                         "allow_partial": d["allow_partial"]})
+            rows.append(DealRow(str(key), otc.DEAL_STATUS_NAMES.get(d["status"], str(d["status"])), role,
+                                int(d["num_offers"]), int(d["expires_at"]), bool(d["allow_partial"])))
         return rows

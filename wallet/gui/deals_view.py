@@ -153,11 +153,11 @@ class DealsView(QWidget):
         except USER_ERRORS as exc:
             self.message.error(f"cannot list deals: {exc}")
             return
-        self.rows = {r["deal"]: r for r in rows}
+        self.rows = {r.deal: r.to_json() for r in rows}
         ordered = rows[::-1]
-        fill_table(self.table, [[r["deal"], r["status"], r["role"], r["num_offers"],
-                                 time.strftime("%Y-%m-%d %H:%M", time.gmtime(r["expires_at"]))] for r in ordered],
-                   [r["deal"] for r in ordered])
+        fill_table(self.table, [[r.deal, r.status, r.role, r.num_offers,
+                                 time.strftime("%Y-%m-%d %H:%M", time.gmtime(r.expires_at))] for r in ordered],
+                   [r.deal for r in ordered])
         await self.on_select()
 
     @action_slot()
