@@ -25,6 +25,7 @@ from protocol.attestation import account_commitment, notary_key_hash
 from protocol.poseidon import FIELD_MODULUS as BN254_R
 from protocol.units import fiat_due
 
+from . import offthread
 from .chain import Chain
 from .config import ClusterProfile
 from .events import EventBus
@@ -156,7 +157,7 @@ class TradeContext:
         com = await rail.commitment(login)
         note = {"handle": opened["handle"], "credential": login.credential,
                 "display_name": display_name, "salt": com["salt"], "commitment": com["commitment"]}
-        self.keystore.update_notes("rail", lambda n: n.update(note))
+        await offthread.update_notes(self.keystore, "rail", lambda n: n.update(note))
         return {"handle": opened["handle"], "display_name": display_name,
                 "commitment": com["commitment"], "balance_paisa": opened.get("balance_paisa", 0)}
 
@@ -178,7 +179,7 @@ class TradeContext:
             raise MarketError(f"the ask escrows {size} USDC base units but this account holds {held}")
         if self.directory is None:
             raise MarketError("no payee directory: the matched buyer could not learn where to pay")
-        salt = self.new_ask_salt(note["handle"])
+        salt = await offthread.keystore_write(self.keystore, self.new_ask_salt, note["handle"])
         commitment = await self.directory.deposit(self.keypair, note["handle"], salt,
                                                   note.get("display_name") or note["handle"])
         ix = await self.market.ask_ix(self.owner, price, size, commitment)
@@ -211,7 +212,8 @@ class TradeContext:
         stmt = SolvencyStatement(bytes(self.owner), fiat_due(size, price),
                                  min(signed.attestation.timestamp, now))
         notaries = tuple(await self.market.registered_notaries())
-        return self.proofs.request_for(ProofRequest("solvency", stmt, signed, "0" * 64, notaries))
+        return await offthread.blocking(   # hashes the circuit files
+            self.proofs.request_for, ProofRequest("solvency", stmt, signed, "0" * 64, notaries))
 
     async def place_bid(self, price: int, size: int) -> OrderResult:
         """Prove solvency for the bid's fiat due (progress: ProofProgress events), then bid."""

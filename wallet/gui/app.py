@@ -161,7 +161,7 @@ async def unlock(path: Path, keyring_cache: bool = False, *, interactive: bool =
             try:
                 return await asyncio.to_thread(Keystore.unlock_with_key, path, key)
             except KeystoreError:
-                cache.forget(Keystore.wallet_id_of(path))  # stale after a password change
+                await asyncio.to_thread(cache.forget, Keystore.wallet_id_of(path))  # stale after a password change
     password = os.environ.get("ANOMI_PASSWORD")
     if password is not None and path.exists():
         try:
@@ -177,7 +177,7 @@ async def unlock(path: Path, keyring_cache: bool = False, *, interactive: bool =
     if await await_dialog(dialog) != QDialog.DialogCode.Accepted:
         return None
     if cache is not None and dialog.keystore is not None:
-        cache.put(dialog.keystore.wallet_id, dialog.keystore.unlock_key)
+        await asyncio.to_thread(cache.put, dialog.keystore.wallet_id, dialog.keystore.unlock_key)
     return dialog.keystore
 
 

@@ -9,6 +9,7 @@ the cluster time of the last snapshot; the market service refreshes that snapsho
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -216,6 +217,7 @@ class QueueView(QWidget):
             return None
         finally:
             self.busy.discard(order_id)
+            self.session.notes_changed()
             self.update_details()
 
     @action_slot()
@@ -230,6 +232,7 @@ class QueueView(QWidget):
             return
         finally:
             self.revealing.discard(order_id)
+            self.session.notes_changed()
         self.update_details()
 
     @action_slot()
@@ -278,7 +281,7 @@ class QueueView(QWidget):
         if request is None:
             return
         try:
-            ProofJobService.export_request(request, Path(path))
+            await asyncio.to_thread(ProofJobService.export_request, request, Path(path))
         except OSError as exc:
             self.message.error(f"request not written: {exc}")
             return

@@ -81,6 +81,7 @@ class RailPanel(QGroupBox):
             return
         finally:
             self.open_button.setEnabled(True)
+            self.session.notes_changed()
         self.message.info(f"rail account {out['handle']} opened")
         self.bridge.statusMessage.emit(f"Rail account {out['handle']} opened")
         self.show_state()

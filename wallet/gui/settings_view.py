@@ -9,6 +9,7 @@ notary outside the registry would be refused by the programs.
 """
 from __future__ import annotations
 
+import asyncio
 import time
 
 from PySide6.QtWidgets import (
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 from protocol.attestation import notary_key_hash
 from wallet.core.trader import pinned_notary
 from wallet.core.config import LOCALNET, ClusterProfile, WalletConfig
+from wallet.core import offthread
 from wallet.core.identities import IdentityBook
 
 from .bridge import CoreBridge
@@ -95,7 +97,8 @@ class SettingsView(QWidget):
         self.refresh_identities()
 
     # ------------------------------------------------------------------ profile
-    def on_save_profile(self) -> None:
+    @action_slot()
+    async def on_save_profile(self) -> None:
         name = self.name_edit.text().strip()
         if name == LOCALNET:
             self.profile_message.error("the built-in localnet profile cannot be changed; "
@@ -107,7 +110,7 @@ class SettingsView(QWidget):
                                      directory_url=self.directory_edit.text().strip() or None).validated()
             assert self.config is not None
             self.config.set_profile(profile, activate=self.activate_box.isChecked())
-            self.config.save()
+            await asyncio.to_thread(self.config.save)   # fsync: off the GUI thread
         except USER_ERRORS as exc:
             self.profile_message.error(f"not saved: {exc}")
             return
@@ -124,9 +127,10 @@ class SettingsView(QWidget):
                                     time.strftime("%Y-%m-%d %H:%M", time.gmtime(i.created_at))] for i in items],
                    [i.id for i in items])
 
-    def _identity_action(self, what: str, action) -> None:
+    async def _identity_action(self, what: str, action, *args) -> None:
+        """An identity change: the keystore write (seal + fsync) runs on a worker thread."""
         try:
-            ident = action()
+            ident = await offthread.keystore_write(self.session.keystore, action, *args)
         except USER_ERRORS as exc:
             self.id_message.error(f"{what}: {exc}")
             return
@@ -134,23 +138,26 @@ class SettingsView(QWidget):
         self.label_edit.clear()
         self.refresh_identities()
 
-    def on_add(self) -> None:
+    @action_slot()
+    async def on_add(self) -> None:
         label = self.label_edit.text().strip() or None
-        self._identity_action("added", lambda: self.identities.create(label))
+        await self._identity_action("added", self.identities.create, label)
 
-    def on_relabel(self) -> None:
+    @action_slot()
+    async def on_relabel(self) -> None:
         ref, label = selected_key(self.id_table), self.label_edit.text().strip()
         if ref is None or not label:
             self.id_message.error("select an identity and type its new label")
             return
-        self._identity_action("renamed", lambda: self.identities.relabel(ref, label))
+        await self._identity_action("renamed", self.identities.relabel, ref, label)
 
-    def on_rotate(self) -> None:
+    @action_slot()
+    async def on_rotate(self) -> None:
         ref = selected_key(self.id_table)
         if ref is None:
             self.id_message.error("select the identity to rotate")
             return
-        self._identity_action("rotated", lambda: self.identities.rotate(ref, self.label_edit.text().strip() or None))
+        await self._identity_action("rotated", self.identities.rotate, ref, self.label_edit.text().strip() or None)
 
     # ------------------------------------------------------------------ notary
     @action_slot()
