@@ -17,6 +17,7 @@ from wallet.core.proof_jobs import ProofFinished, ProofProgress, ProofQueued
 from wallet.core.trader import OrderResult
 
 from .bridge import CoreBridge
+from .confirm import CANCELLED, Confirmation
 from .rail_panel import RailPanel
 from .session import USER_ERRORS, GuiSession, action_slot, parse_pkr, parse_usdc
 from .table_widgets import MessageLabel
@@ -32,6 +33,25 @@ def describe(side: str, result: OrderResult) -> str:
         parts.append("matched order " + ", ".join(f"#{m}" for m in result.matched_order_ids)
                      + " (see Settlement)")
     return "; ".join(parts)
+
+
+def ask_confirmation(size: int, price: int, handle: str | None) -> Confirmation:
+    return Confirmation(
+        "Place ask", f"Escrow {format_usdc(size)} USDC",
+        f"Escrow {format_usdc(size)} USDC behind an ask at {format_pkr(price)} PKR per USDC.",
+        f"A matched buyer pays {format_pkr(fiat_due(size, price))} PKR into your rail account "
+        f"{handle or ''}".rstrip() + ". Until it matches you can cancel it and the unfilled escrow "
+        "comes back; once matched, the USDC stays escrowed until the buyer proves payment or the "
+        "deadline passes.")
+
+
+def bid_confirmation(size: int, price: int) -> Confirmation:
+    due = format_pkr(fiat_due(size, price))
+    return Confirmation(
+        "Place bid", "Prove solvency and bid",
+        f"Bid for {format_usdc(size)} USDC at {format_pkr(price)} PKR per USDC ({due} PKR).",
+        f"A proof that your rail balance covers {due} PKR goes with the bid. If it matches, you must "
+        f"pay {due} PKR on the rail before the deadline to receive the USDC.")
 
 
 class OrderEntry(QWidget):
@@ -126,6 +146,9 @@ class OrderEntry(QWidget):
         if not self.rail.has_account():
             self.message.error("open a rail account first: the buyer pays the ask into it")
             return
+        if not await self.session.confirm(self, ask_confirmation(size, price, self.session.rail_note().get("handle"))):
+            self.message.info(CANCELLED)
+            return
         self.ask_button.setEnabled(False)
         self.message.info(f"escrowing {format_usdc(size)} USDC behind an ask at {format_pkr(price)} PKR...")
         try:
@@ -149,6 +172,9 @@ class OrderEntry(QWidget):
         size, price = parsed
         if not self.rail.has_account():
             self.message.error("open a rail account first: a bid proves solvency from its balance")
+            return
+        if not await self.session.confirm(self, bid_confirmation(size, price)):
+            self.message.info(CANCELLED)
             return
         self.bid_button.setEnabled(False)
         self.bid_job, self._bidding = None, True

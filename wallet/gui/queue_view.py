@@ -25,6 +25,7 @@ from wallet.core.market_service import QueueUpdated
 from wallet.core.proof_jobs import ProofFinished, ProofJobService, ProofProgress, ProofQueued
 
 from .bridge import CoreBridge
+from .confirm import CANCELLED, Confirmation
 from .file_choosers import choose_save_path
 from .session import USER_ERRORS, GuiSession, action_slot
 from .table_widgets import MessageLabel, fill_table, make_table, row_key, select_key, selected_key
@@ -235,10 +236,24 @@ class QueueView(QWidget):
             self.session.notes_changed()
         self.update_details()
 
+    async def _confirmed(self, what: Confirmation) -> bool:
+        if await self.session.confirm(self, what):
+            return True
+        self.message.info(CANCELLED)
+        return False
+
     @action_slot()
     async def on_pay(self) -> None:
         r = self.selected()
         if r is None:
+            return
+        payee = self.session.known_payee(r.order_id)
+        to = f"{payee['display_name']} (Easypaisa {payee['handle']})" if payee else "the seller's rail account"
+        if not await self._confirmed(Confirmation(
+                "Pay on the rail", f"Pay {format_pkr(r.fiat_due)} PKR",
+                f"Pay {format_pkr(r.fiat_due)} PKR to {to} for matched order #{r.order_id}.",
+                f"It buys {format_usdc(r.base_amount)} USDC at {format_pkr(r.price)} PKR per USDC. "
+                "A rail payment cannot be called back.")):
             return
         async def pay():
             await self.session.directory()
@@ -298,6 +313,13 @@ class QueueView(QWidget):
         r = self.selected()
         if r is None:
             return
+        if not await self._confirmed(Confirmation(
+                "Finalize", f"Release {format_usdc(r.base_amount)} USDC",
+                f"Finalize matched order #{r.order_id}: release the {format_usdc(r.base_amount)} USDC "
+                "escrow to your account.",
+                f"Your payment proof for {format_pkr(r.fiat_due)} PKR is submitted on chain; "
+                "the order is then settled for good.")):
+            return
         out = await self._run(r.order_id, "finalize", lambda: self.session.settlement.finalize(r.order_id))
         if out is not None:
             self.message.info(f"finalized #{r.order_id}: {format_usdc(out['amount'])} USDC released to you")
@@ -307,6 +329,13 @@ class QueueView(QWidget):
     async def on_reclaim(self) -> None:
         r = self.selected()
         if r is None:
+            return
+        mine = self.role(r) == "seller"
+        if not await self._confirmed(Confirmation(
+                "Reclaim escrow", f"Return {format_usdc(r.base_amount)} USDC",
+                f"Return the {format_usdc(r.base_amount)} USDC escrow of expired matched order "
+                f"#{r.order_id} to {'you' if mine else 'its seller'}.",
+                "The buyer can no longer finalize it afterwards.")):
             return
         out = await self._run(r.order_id, "reclaim", lambda: self.session.settlement.reclaim(r.order_id))
         if out is not None:

@@ -46,6 +46,8 @@ from wallet.core.trade_events import TRADE_EVENTS, TradingAccountChanged
 from wallet.core.trader import TradeContext
 from wallet.core.tx import TxError
 
+from .confirm import Confirmer, ask_user
+
 class WatchOnlyAccount(KeystoreError):
     """The selected account has no signing key: the views show it but cannot trade with it."""
 
@@ -119,6 +121,8 @@ class GuiSession:
                                     poll_interval=poll_interval)
         self.market_address: str | None = None
         self.tasks: set[asyncio.Task[Any]] = set()   # view actions in flight (action_slot)
+        # asked before anything moves funds or closes accounts (confirm.py); tests may answer
+        self.confirm: Confirmer = ask_user
         # the notes views read, copied once per change (not once per timer tick): the keystore's
         # `notes()` deep-copies, and the settlement view redraws every second
         self._notes_cache: dict[str, dict[str, Any]] = {}
