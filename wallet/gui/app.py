@@ -33,6 +33,7 @@ from .event_loop import WalletEventLoop
 from .gc_guard import MainThreadCollector
 from .health import HealthLog
 from .main_window import MainWindow
+from .platform_check import check_desktop
 from .session import USER_ERRORS, GuiSession
 from .unlock_dialog import UnlockDialog
 
@@ -228,6 +229,11 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if QApplication.instance() is None:
+        problem = check_desktop()   # before Qt aborts with a plugin message naming no package
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 1
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("ANOMI")
     loop = WalletEventLoop(app)
