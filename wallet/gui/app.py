@@ -28,6 +28,7 @@ from wallet.core.keyring_cache import UnlockCache
 from wallet.core.keystore import Keystore, KeystoreError
 
 from .bridge import CoreBridge
+from .cluster_lifecycle import StartedCluster
 from .cluster_dialog import ask_to_reset, await_dialog
 from .event_loop import WalletEventLoop
 from .gc_guard import MainThreadCollector
@@ -65,6 +66,7 @@ class WalletController:
         self.session: GuiSession | None = None
         self.interactive = True  # False for --screenshot: never wait on a dialog
         self.health: HealthLog | None = None  # set by --health-log
+        self.started_cluster: StartedCluster | None = None  # the embedded cluster this window started
         if any(acc.can_sign for acc in keystore.accounts()):
             self.session = GuiSession(profile, keystore, self.bus, root=cfg.root)
         self.window = MainWindow(self.bridge, keystore.path.stem, self.session, cfg)
@@ -99,6 +101,7 @@ class WalletController:
             if started is None:
                 return  # the cluster's reason stays on screen; nothing below could work offline
             if started:
+                self.started_cluster = StartedCluster.from_pid_file(self.cfg.root, self.profile.rpc_port)
                 self.bridge.statusMessage.emit("Started the embedded local cluster in the background")
         await self.balances.start(self.window.balances.current_address())
         if self.session is not None:
@@ -148,6 +151,15 @@ class WalletController:
         if self.session is not None:
             await self.session.stop()
         self.bridge.detach()
+        await self.stop_started_cluster()
+
+    async def stop_started_cluster(self) -> bool:
+        """The last window closes: stop the embedded cluster it started (cluster_lifecycle.py),
+        unless the settings keep it running; one another program started is never touched."""
+        if self.started_cluster is None or self.cfg.keep_cluster_running:
+            return False
+        cluster, self.started_cluster = self.started_cluster, None
+        return await cluster.stop_async()
 
 
 async def unlock(path: Path, keyring_cache: bool = False, *, interactive: bool = True) -> Keystore | None:

@@ -42,6 +42,11 @@ class SettingsView(QWidget):
         self.rail_edit = QLineEdit(p.rail_url or "")
         self.directory_edit = QLineEdit(p.directory_url or "")
         self.activate_box = QCheckBox("use this profile from the next start")
+        self.keep_cluster_box = QCheckBox("keep the local cluster running after the window closes")
+        self.keep_cluster_box.setToolTip("The cluster this window started is stopped when it closes unless "
+                                         "this is checked; a cluster started elsewhere is never stopped.")
+        self.keep_cluster_box.setChecked(bool(config and config.keep_cluster_running))
+        self.keep_cluster_box.setEnabled(config is not None)
         self.save_button = QPushButton("Save profile")
         self.save_button.setEnabled(config is not None)
         self.profile_message = MessageLabel()
@@ -68,6 +73,7 @@ class SettingsView(QWidget):
         row.addWidget(self.activate_box, 1)
         row.addWidget(self.save_button)
         cf.addRow(row)
+        cf.addRow(self.keep_cluster_box)
         cf.addRow(self.profile_message)
         ids = QGroupBox("Encryption identities (x25519, derived from the seed phrase)")
         il = QVBoxLayout(ids)
@@ -88,6 +94,7 @@ class SettingsView(QWidget):
         layout.addWidget(notary)
 
         self.save_button.clicked.connect(self.on_save_profile)
+        self.keep_cluster_box.toggled.connect(self.on_keep_cluster)
         self.add_button.clicked.connect(self.on_add)
         self.relabel_button.clicked.connect(self.on_relabel)
         self.rotate_button.clicked.connect(self.on_rotate)
@@ -119,6 +126,19 @@ class SettingsView(QWidget):
             return
         when = "; active from the next start" if self.activate_box.isChecked() else ""
         self.profile_message.info(f"profile {profile.name} saved{when}")
+
+    @action_slot(bool)
+    async def on_keep_cluster(self, keep: bool) -> None:
+        if self.config is None:
+            return
+        self.config.keep_cluster_running = keep
+        try:
+            await asyncio.to_thread(self.config.save)
+        except OSError as exc:
+            self.profile_message.error(f"not saved: cannot write the settings file ({exc})")
+            return
+        self.profile_message.info("the local cluster keeps running after the window closes" if keep
+                                  else "the local cluster this window started stops when it closes")
 
     # ------------------------------------------------------------------ identities
     def refresh_identities(self) -> None:
