@@ -92,6 +92,7 @@ class MarketService:
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: list[Callable[[], None]] = []
         self.subscribed = asyncio.Event()
+        self._publishing = asyncio.Lock()
 
     async def refresh(self) -> None:
         addr = await self.market.addresses()
@@ -101,7 +102,15 @@ class MarketService:
         await self._publish_all()
 
     async def _publish_all(self) -> None:
-        self.book = BookSnapshot(book_orders(self._raw.get("bids")), book_orders(self._raw.get("asks")))
+        # decoding a deep book (10,000 orders: tens of ms) runs on a worker thread, so the GUI's
+        # event loop (qasync runs this service on the GUI thread) keeps painting meanwhile; the
+        # lock publishes snapshots in the order they were taken
+        async with self._publishing:
+            bids, asks = self._raw.get("bids"), self._raw.get("asks")
+            self.book = await asyncio.to_thread(lambda: BookSnapshot(book_orders(bids), book_orders(asks)))
+            await self._publish_rest()
+
+    async def _publish_rest(self) -> None:
         self.bus.publish(BookUpdated(self.book))
         if self.owner is not None:
             self.bus.publish(MyOrdersUpdated(str(self.owner), self.my_orders()))

@@ -59,4 +59,6 @@ async def ask_user(parent: QWidget, what: Confirmation) -> bool:
     """Show the confirmation window-modal and wait (no nested event loop); True on the action."""
     box, ok, _cancel = confirmation_box(parent, what)
     await await_dialog(box)
-    return box.clickedButton() is ok
+    confirmed = box.clickedButton() is ok
+    box.deleteLater()
+    return confirmed

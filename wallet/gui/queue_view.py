@@ -242,13 +242,22 @@ class QueueView(QWidget):
         self.message.info(CANCELLED)
         return False
 
+    def _payee_details(self, order_id: int) -> Callable[[], Awaitable[Any]]:
+        async def reveal() -> Any:
+            await self.session.directory()
+            return await self.session.settlement.payee(order_id)
+        return reveal
+
     @action_slot()
     async def on_pay(self) -> None:
         r = self.selected()
         if r is None:
             return
-        payee = self.session.known_payee(r.order_id)
-        to = f"{payee['display_name']} (Easypaisa {payee['handle']})" if payee else "the seller's rail account"
+        # the dialog names who is paid: learn the payee first (from the wallet's notes once revealed)
+        details = await self._run(r.order_id, "pay", self._payee_details(r.order_id))
+        if details is None:
+            return
+        to = f"{details.display_name} (Easypaisa {details.handle})"
         if not await self._confirmed(Confirmation(
                 "Pay on the rail", f"Pay {format_pkr(r.fiat_due)} PKR",
                 f"Pay {format_pkr(r.fiat_due)} PKR to {to} for matched order #{r.order_id}.",
