@@ -81,13 +81,18 @@ class InputError(ValueError):
     """A form field that does not parse; the message names the field."""
 
 
+NON_FINITE = frozenset({"nan", "snan", "inf", "infinity"})
+
+
 def _parse_positive(text: str, field: str, unit: str, convert: Callable[[str], int]) -> int:
     """A form amount in ``unit`` -> base units; refuses empty, zero, negative and malformed input."""
     if not text.strip():
         raise InputError(f"enter a {field} in {unit}")
+    if text.strip().lstrip("+-").lower() in NON_FINITE:
+        raise InputError(f"the {field} must be a finite number of {unit}, not {text.strip()!r}")
     try:
         value = convert(text)
-    except ValueError as exc:
+    except (ValueError, ArithmeticError) as exc:   # decimal's own errors (e.g. "sNaN") included
         raise InputError(f"{field}: {exc}") from None
     if value <= 0:
         raise InputError(f"the {field} must be positive")
