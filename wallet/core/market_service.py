@@ -46,6 +46,20 @@ class QueueUpdated:
     mine: list[MatchedOrderView]
 
 
+BIG_MESSAGE = 64 * 1024
+SUBSCRIBED_POLL = 30.0   # seconds between safety-net polls while the live stream is up
+
+
+def _notification(raw: str | bytes, by_sub: dict[int, Pubkey]) -> tuple[Pubkey | None, bytes | None]:
+    msg = json.loads(raw)
+    params = msg.get("params") or {}
+    key = by_sub.get(params.get("subscription"))
+    value = (params.get("result") or {}).get("value")
+    if key is None or not value:
+        return None, None
+    return key, base64.b64decode(value["data"][0])
+
+
 async def subscribe_accounts(ws_url: str, keys: list[Pubkey],
                              on_data: Callable[[Pubkey, bytes], Awaitable[None] | None],
                              ready: asyncio.Event | None = None) -> None:
@@ -65,13 +79,14 @@ async def subscribe_accounts(ws_url: str, keys: list[Pubkey],
         if ready is not None:
             ready.set()
         async for raw in ws:
-            msg = json.loads(raw)
-            params = msg.get("params") or {}
-            key = by_sub.get(params.get("subscription"))
-            value = (params.get("result") or {}).get("value")
-            if key is None or not value:
+            # a book account is ~1.5 MB of base64: parse big notifications on a worker thread
+            if len(raw) > BIG_MESSAGE:
+                key, data = await asyncio.to_thread(_notification, raw, by_sub)
+            else:
+                key, data = _notification(raw, by_sub)
+            if key is None or data is None:
                 continue
-            result = on_data(key, base64.b64decode(value["data"][0]))
+            result = on_data(key, data)
             if asyncio.iscoroutine(result):
                 await result
 
@@ -93,6 +108,7 @@ class MarketService:
         self._unsubscribe: list[Callable[[], None]] = []
         self.subscribed = asyncio.Event()
         self._publishing = asyncio.Lock()
+        self._decoded: tuple[bytes | None, bytes | None] | None = None   # the raw books self.book is from
 
     async def refresh(self) -> None:
         addr = await self.market.addresses()
@@ -107,7 +123,9 @@ class MarketService:
         # lock publishes snapshots in the order they were taken
         async with self._publishing:
             bids, asks = self._raw.get("bids"), self._raw.get("asks")
-            self.book = await asyncio.to_thread(lambda: BookSnapshot(book_orders(bids), book_orders(asks)))
+            if (bids, asks) != self._decoded:   # a poll that finds the same bytes decodes nothing
+                self.book = await asyncio.to_thread(lambda: BookSnapshot(book_orders(bids), book_orders(asks)))
+                self._decoded = (bids, asks)
             await self._publish_rest()
 
     async def _publish_rest(self) -> None:
@@ -176,8 +194,15 @@ class MarketService:
             await asyncio.sleep(1.0)
 
     async def _poll_loop(self) -> None:
+        """A safety net under the live stream: every `poll_interval` while the stream is down,
+        every SUBSCRIBED_POLL s while it is up (a deep book is megabytes per read)."""
+        last = asyncio.get_running_loop().time()
         while True:
             await asyncio.sleep(self.poll_interval)
+            now = asyncio.get_running_loop().time()
+            if self.subscribed.is_set() and now - last < SUBSCRIBED_POLL:
+                continue
+            last = now
             try:
                 await self.refresh()
             except asyncio.CancelledError:
