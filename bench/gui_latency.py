@@ -12,7 +12,8 @@ Then the real wallet window (WalletController, offscreen, on the app's WalletEve
 with a 5 ms stall probe (wallet/gui/health.py:StallProbe) running throughout:
 
 1. unlock: the password typed into the unlock dialog (argon2id off the GUI thread);
-2. sync: start the window's services and show the whole book (every level in the table);
+2. build the window (every view's widgets, one-off), then sync: start the window's services and
+   show the whole book (every level in the table);
 3. bid: place a 100 USDC bid at 285 PKR from the order form (a real solvency proof);
 4. pay: reveal the payee, pay on the rail, export the payment proof request;
 5. prove offline: `anomi prove REQUEST -o PROOF` in another process (the window idles);
@@ -242,10 +243,12 @@ async def wallet_phases(loop: asyncio.AbstractEventLoop, buyer_dir: Path, path: 
     await until(lambda: dialog.keystore is not None, what="unlocked")
     keystore = dialog.keystore
     dialog.close()
-    # 2. the window and the whole book
-    phase("sync book")
+    # 2. the window (its widgets are built in one go) and the whole book
+    phase("build the window")
     profile = ClusterProfile("bench", rpc_url, ws_url).validated()
     controller = WalletController(WalletConfig.load(buyer_dir), profile, keystore)
+    await asyncio.sleep(0.05)
+    phase("sync book")
     controller.interactive = False
     session = controller.session
     assert session is not None
