@@ -12,7 +12,7 @@ Then the real wallet window (WalletController, offscreen, on the app's WalletEve
 with a 5 ms stall probe (wallet/gui/health.py:StallProbe) running throughout:
 
 1. unlock: the password typed into the unlock dialog (argon2id off the GUI thread);
-2. build the window (every view's widgets, one-off), then sync: start the window's services and
+2. build the window (as the app does: one view per event-loop turn), then sync: start the window's services and
    show the whole book (every level in the table);
 3. bid: place a 100 USDC bid at 285 PKR from the order form (a real solvency proof);
 4. pay: reveal the payee, pay on the rail, export the payment proof request;
@@ -243,10 +243,10 @@ async def wallet_phases(loop: asyncio.AbstractEventLoop, buyer_dir: Path, path: 
     await until(lambda: dialog.keystore is not None, what="unlocked")
     keystore = dialog.keystore
     dialog.close()
-    # 2. the window (its widgets are built in one go) and the whole book
+    # 2. the window (one view per event-loop turn, as the app builds it) and the whole book
     phase("build the window")
     profile = ClusterProfile("bench", rpc_url, ws_url).validated()
-    controller = WalletController(WalletConfig.load(buyer_dir), profile, keystore)
+    controller = await WalletController.open(WalletConfig.load(buyer_dir), profile, keystore)
     await asyncio.sleep(0.05)
     phase("sync book")
     controller.interactive = False

@@ -57,7 +57,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 class WalletController:
     """Owns the services of one unlocked wallet and wires them to the window."""
 
-    def __init__(self, cfg: WalletConfig, profile: ClusterProfile, keystore: Keystore):
+    def __init__(self, cfg: WalletConfig, profile: ClusterProfile, keystore: Keystore, *,
+                 deferred: bool = False):
+        """`deferred`: the trading views are built by `open()` (one per event-loop turn)."""
         self.cfg = cfg
         self.profile = profile
         self.keystore = keystore
@@ -69,7 +71,7 @@ class WalletController:
         self.started_cluster: StartedCluster | None = None  # the embedded cluster this window started
         if any(acc.can_sign for acc in keystore.accounts()):
             self.session = GuiSession(profile, keystore, self.bus, root=cfg.root)
-        self.window = MainWindow(self.bridge, keystore.path.stem, self.session, cfg)
+        self.window = MainWindow(self.bridge, keystore.path.stem, self.session, cfg, deferred=deferred)
         self.balances = BalanceService(profile, self.bus, poll_interval=1.0)
         view = self.window.balances
         view.set_cluster(profile.rpc_url)
@@ -80,6 +82,14 @@ class WalletController:
             view.accountSelected.connect(self.on_account_selected)
         view.accountSelected.connect(self.balances.watch)
         view.faucetRequested.connect(self.on_faucet)
+
+    @classmethod
+    async def open(cls, cfg: WalletConfig, profile: ClusterProfile, keystore: Keystore) -> "WalletController":
+        """The app's way in: the window's views are built without freezing the event loop,
+        before any service starts publishing (so no view misses a snapshot)."""
+        controller = cls(cfg, profile, keystore, deferred=True)
+        await controller.window.build_views()
+        return controller
 
     def on_account_selected(self, address: str) -> None:
         assert self.session is not None
@@ -206,7 +216,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     keystore = await unlock(path, cfg.keyring_cache, interactive=args.screenshot is None)
     if keystore is None:
         return 1
-    controller = WalletController(cfg, profile, keystore)
+    controller = await WalletController.open(cfg, profile, keystore)
     controller.interactive = args.screenshot is None
     controller.window.closed.connect(quit_event.set)
 
