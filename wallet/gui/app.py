@@ -9,6 +9,7 @@ when the profile is the local one and nothing answers) -> live balances.
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 import asyncio
 import os
 import sys
@@ -54,25 +55,42 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(list(argv) if argv is not None else sys.argv[1:])
 
 
+@dataclass
+class CoreServices:
+    """The window's non-Qt parts: the event bus, the trading session (signing wallets only) and
+    the live balances. No Qt object, so they may be built on a worker thread."""
+    bus: EventBus
+    session: GuiSession | None
+    balances: BalanceService
+
+    @classmethod
+    def build(cls, cfg: WalletConfig, profile: ClusterProfile, keystore: Keystore) -> "CoreServices":
+        bus = EventBus()
+        session = (GuiSession(profile, keystore, bus, root=cfg.root)
+                   if any(acc.can_sign for acc in keystore.accounts()) else None)
+        return cls(bus, session, BalanceService(profile, bus, poll_interval=1.0))
+
+
 class WalletController:
     """Owns the services of one unlocked wallet and wires them to the window."""
 
     def __init__(self, cfg: WalletConfig, profile: ClusterProfile, keystore: Keystore, *,
-                 deferred: bool = False):
-        """`deferred`: the trading views are built by `open()` (one per event-loop turn)."""
+                 deferred: bool = False, services: "CoreServices | None" = None):
+        """`deferred`: the trading views are built by `open()` (one per event-loop turn);
+        `services`: the core objects, already built (by `open()`, off the GUI thread)."""
         self.cfg = cfg
         self.profile = profile
         self.keystore = keystore
-        self.bus = EventBus()
+        services = services or CoreServices.build(cfg, profile, keystore)
+        self.bus = services.bus
         self.bridge = CoreBridge(self.bus)
         self.session: GuiSession | None = None
         self.interactive = True  # False for --screenshot: never wait on a dialog
         self.health: HealthLog | None = None  # set by --health-log
         self.started_cluster: StartedCluster | None = None  # the embedded cluster this window started
-        if any(acc.can_sign for acc in keystore.accounts()):
-            self.session = GuiSession(profile, keystore, self.bus, root=cfg.root)
+        self.session = services.session
         self.window = MainWindow(self.bridge, keystore.path.stem, self.session, cfg, deferred=deferred)
-        self.balances = BalanceService(profile, self.bus, poll_interval=1.0)
+        self.balances = services.balances
         view = self.window.balances
         view.set_cluster(profile.rpc_url)
         view.set_accounts(keystore.accounts())
@@ -87,7 +105,10 @@ class WalletController:
     async def open(cls, cfg: WalletConfig, profile: ClusterProfile, keystore: Keystore) -> "WalletController":
         """The app's way in: the window's views are built without freezing the event loop,
         before any service starts publishing (so no view misses a snapshot)."""
-        controller = cls(cfg, profile, keystore, deferred=True)
+        # the RPC clients cost ~150 ms to make (httpx's first import, one TLS context each) and
+        # hold no Qt object: built on a worker thread
+        services = await asyncio.to_thread(CoreServices.build, cfg, profile, keystore)
+        controller = cls(cfg, profile, keystore, deferred=True, services=services)
         await controller.window.build_views()
         return controller
 
