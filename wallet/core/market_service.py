@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
+import aiohttp
 import websockets
 from solders.pubkey import Pubkey
 
@@ -58,6 +59,13 @@ def _notification(raw: str | bytes, by_sub: dict[int, Pubkey]) -> tuple[Pubkey |
     if key is None or not value:
         return None, None
     return key, base64.b64decode(value["data"][0])
+
+
+def _multiple_accounts(raw: bytes) -> list[bytes | None]:
+    doc = json.loads(raw)
+    if "error" in doc:
+        raise ChainError(f"cannot read the market's accounts: {doc['error'].get('message', doc['error'])}")
+    return [None if v is None else base64.b64decode(v["data"][0]) for v in doc["result"]["value"]]
 
 
 async def subscribe_accounts(ws_url: str, keys: list[Pubkey],
@@ -108,14 +116,26 @@ class MarketService:
         self._unsubscribe: list[Callable[[], None]] = []
         self.subscribed = asyncio.Event()
         self._publishing = asyncio.Lock()
+        self._http: aiohttp.ClientSession | None = None   # the book reads (_read_accounts)
         self._decoded: tuple[bytes | None, bytes | None] | None = None   # the raw books self.book is from
 
     async def refresh(self) -> None:
         addr = await self.market.addresses()
-        bids, asks, queue = await self.chain.accounts_data(
-            [addr["bids"], addr["asks"], addr["settlement_queue"]])
+        bids, asks, queue = await self._read_accounts([addr["bids"], addr["asks"], addr["settlement_queue"]])
         self._raw = {"bids": bids, "asks": asks, "settlement_queue": queue}
         await self._publish_all()
+
+    async def _read_accounts(self, keys: list[Pubkey]) -> list[bytes | None]:
+        """getMultipleAccounts with the ~4 MB reply (two 12,288-order books in base64) decoded on a
+        worker thread: the JSON-RPC client would parse it on the event loop (tens of ms)."""
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        body = {"jsonrpc": "2.0", "id": 1, "method": "getMultipleAccounts",
+                "params": [[str(k) for k in keys], {"encoding": "base64", "commitment": "confirmed"}]}
+        async with self._http.post(self.chain.profile.rpc_url, json=body,
+                                   timeout=aiohttp.ClientTimeout(total=30)) as reply:
+            raw = await reply.read()
+        return await asyncio.to_thread(_multiple_accounts, raw)
 
     async def _publish_all(self) -> None:
         # decoding a deep book (10,000 orders: tens of ms) runs on a worker thread, so the GUI's
@@ -165,6 +185,9 @@ class MarketService:
         self._unsubscribe = []
         await cancel_and_wait(self._tasks)
         self._tasks = []
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
 
     async def _on_trade(self, _event: object) -> None:
         try:
