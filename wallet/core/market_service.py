@@ -117,6 +117,7 @@ class MarketService:
         self.subscribed = asyncio.Event()
         self._publishing = asyncio.Lock()
         self._http: aiohttp.ClientSession | None = None   # the book reads (_read_accounts)
+        self._refreshing: set[asyncio.Task[None]] = set()   # refreshes after this wallet's trades
         self._decoded: tuple[bytes | None, bytes | None] | None = None   # the raw books self.book is from
 
     async def refresh(self) -> None:
@@ -183,17 +184,22 @@ class MarketService:
         for off in self._unsubscribe:
             off()
         self._unsubscribe = []
-        await cancel_and_wait(self._tasks)
+        await cancel_and_wait(self._tasks + [t for t in self._refreshing if t is not asyncio.current_task()])
         self._tasks = []
         if self._http is not None:
             await self._http.close()
             self._http = None
 
     async def _on_trade(self, _event: object) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._refreshing.add(task)   # stop() waits for it: no refresh outlives the service
         try:
             await self.refresh()
         except NETWORK_ERRORS + (ChainError,) as exc:
             log.debug("market refresh after a trade failed: %s", exc)
+        finally:
+            self._refreshing.discard(task)
 
     async def _on_account(self, key: Pubkey, data: bytes) -> None:
         addr = await self.market.addresses()
