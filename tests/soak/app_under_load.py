@@ -86,6 +86,11 @@ def main() -> int:
 
     async def start_then_load(self: "wallet_app.WalletController") -> None:
         await original_start(self)
+
+        async def yes(_parent: object, _what: object) -> bool:   # the scripted user confirms each bid
+            return True
+        if self.session is not None:
+            self.session.confirm = yes
         self._soak_task = asyncio.ensure_future(scripted_user(self, args))
     wallet_app.WalletController.start = start_then_load  # type: ignore[method-assign]
     return wallet_app.main(app_argv)

@@ -31,6 +31,7 @@ from protocol import arcium_encoding as enc
 from protocol import otc_binding
 from protocol import otc_codec as otc
 
+from . import offthread
 from .chain import ChainError
 from .chain_history import ChainHistory
 from .identities import Identity, IdentityBook, derive_identity_secret
@@ -113,10 +114,10 @@ class DealService:
         self._locks: dict[str, asyncio.Lock] = {}
 
     # ------------------------------------------------------------------ identities + notes
-    def _identity(self) -> tuple[Identity, bytes]:
+    async def _identity(self) -> tuple[Identity, bytes]:
         book = IdentityBook(self.ctx.keystore)
         active = [i for i in book.list() if not i.retired]
-        ident = active[-1] if active else book.create("OTC")
+        ident = active[-1] if active else await offthread.keystore_write(self.ctx.keystore, book.create, "OTC")
         return ident, book.secret_key(ident.id)
 
     def _secret_for(self, public_key: bytes) -> bytes | None:
@@ -126,11 +127,12 @@ class DealService:
                 return book.secret_key(ident.id)
         return None
 
-    def _note(self, key: str, update: dict[str, Any]) -> None:
+    async def _note(self, key: str, update: dict[str, Any]) -> None:
         def change(notes: dict[str, Any]) -> dict[str, Any]:
             notes.setdefault(key, {}).update(update)
             return dict(notes[key])
-        self.ctx.bus.publish(DealResultStored(key, self.ctx.keystore.update_notes("deals", change)))
+        stored = await offthread.update_notes(self.ctx.keystore, "deals", change)   # fsync off the loop
+        self.ctx.bus.publish(DealResultStored(key, stored))
 
     async def _open(self, fields: dict[str, Any], n: int, types: list[str]) -> list[Any] | None:
         secret = self._secret_for(fields["encryption_key"])
@@ -144,7 +146,7 @@ class DealService:
         if amount <= 0 or amount >= 2**64 or expires_in <= 0:
             raise DealError("amount must be a positive u64 and the deal must expire in the future")
         usdc = (await self.ctx.chain.cluster_info()).usdc_mint
-        ident, secret = self._identity()
+        ident, secret = await self._identity()
         mxe = await self.otc.mxe_public_key()
         create_key = Keypair()
         expires_at = await self.ctx.chain.unix_time() + expires_in
@@ -168,7 +170,7 @@ class DealService:
         got = await self._open(fields, 2, otc.DEAL_CREATED_BLOB)
         if got != [amount, price]:
             raise DealError("the MXE's confirmation does not match the deal that was sent")
-        self._note(str(deal), {"role": "creator", "identity": ident.id, "amount": amount,
+        await self._note(str(deal), {"role": "creator", "identity": ident.id, "amount": amount,
                                "price": str(price), "expires_at": expires_at})
         return CreatedDeal(str(deal), str(sent.signature), amount, format_price(price), expires_at,
                            allow_partial)
@@ -181,7 +183,7 @@ class DealService:
             raise DealError(f"deal {deal} is {otc.DEAL_STATUS_NAMES[fields_deal['status']]}, not OPEN")
         if fields_deal["expires_at"] <= await self.ctx.chain.unix_time():
             raise DealError(f"deal {deal} has expired")
-        ident, secret = self._identity()
+        ident, secret = await self._identity()
         mxe = await self.otc.mxe_public_key()
         create_key = Keypair()
         offer = otc.offer_pda(deal, create_key.pubkey())[0]
@@ -203,7 +205,7 @@ class DealService:
         got = await self._open(fields, 2, otc.OFFER_CREATED_BLOB)
         if got != [price, amount]:
             raise DealError("the MXE's confirmation does not match the offer that was sent")
-        self._note(str(offer), {"role": "offeror", "deal": str(deal), "identity": ident.id,
+        await self._note(str(offer), {"role": "offeror", "deal": str(deal), "identity": ident.id,
                                 "amount": amount, "price": str(price)})
         return SubmittedOffer(str(offer), str(deal), str(sent.signature), amount, format_price(price))
 
@@ -248,7 +250,7 @@ class DealService:
         if opened is None:
             return DealCrank(otc.DEAL_STATUS_NAMES[ev["status"]])
         key, note = sealed_note("DealSettled", ev, opened)
-        self._note(key, note)
+        await self._note(key, note)
         return DealCrank(otc.DEAL_STATUS_NAMES[ev["status"]], settled=note["settled"])
 
     async def _crank_offer(self, deal: Pubkey, key: Pubkey, offer: dict[str, Any]) -> OfferCrank:
@@ -266,7 +268,7 @@ class DealService:
         if opened is None:
             return OfferCrank(str(key))
         note_key, note = sealed_note("OfferSettled", ev, opened)
-        self._note(note_key, note)
+        await self._note(note_key, note)
         return OfferCrank(str(key), note["settled"])
 
     async def close(self, deal: Pubkey) -> ClosedAccounts:
@@ -301,11 +303,11 @@ class DealService:
                 keys[crypto_scalarmult_base(secret)] = (f"i{seed_id}-{index}", secret)
         return keys
 
-    def _note_if_new(self, key: str, update: dict[str, Any]) -> bool:
+    async def _note_if_new(self, key: str, update: dict[str, Any]) -> bool:
         have = self.ctx.keystore.notes("deals").get(key, {})
         if all(have.get(k) == v for k, v in update.items()):
             return False
-        self._note(key, update)
+        await self._note(key, update)
         return True
 
     async def recover(self, deal: Pubkey) -> int:
@@ -348,10 +350,10 @@ class DealService:
                     key, update = sealed_note(name, fields, opened)
                     if "role" in update:
                         update["identity"] = mine[0]
-                    new += self._note_if_new(key, update)
+                    new += await self._note_if_new(key, update)
             read_up_to = info.signature
         if read_up_to != cursor:  # one keystore write per walk: the next `show` reads only what is newer
-            self.ctx.keystore.update_notes(SYNC_NOTES, lambda notes: notes.__setitem__(
+            await offthread.update_notes(self.ctx.keystore, SYNC_NOTES, lambda notes: notes.__setitem__(
                 str(deal), {"signature": read_up_to, "identities": fingerprint}))
         return new
 

@@ -26,6 +26,7 @@ from protocol.attestation import account_commitment, notary_key_hash
 from protocol.poseidon import FIELD_MODULUS as BN254_R
 from protocol.units import fiat_due
 
+from . import offthread
 from .chain import Chain
 from .crash_points import crash_point
 from .config import ClusterProfile
@@ -170,7 +171,7 @@ class TradeContext:
         def write_ahead(n: dict[str, Any]) -> None:
             n.clear()
             n.update(pending)
-        self.keystore.update_notes("rail", write_ahead)
+        await offthread.update_notes(self.keystore, "rail", write_ahead)
         crash_point("rail-open:credential-saved")
         try:
             opened = await rail.open_account(handle, display_name, login.credential)
@@ -183,7 +184,7 @@ class TradeContext:
             except RailError as denied:
                 if denied.code == "unauthorized":
                     log.warning("rail account exists and refuses this seed's credential")
-                    self.keystore.update_notes("rail", lambda n: n.clear())  # not ours: forget it
+                    await offthread.update_notes(self.keystore, "rail", lambda n: n.clear())  # not ours: forget it
                     raise RailError(f"rail account {handle} exists and is not this wallet's "
                                     "(its credential is not the one this seed derives)", "account_exists") from None
                 raise
@@ -194,7 +195,7 @@ class TradeContext:
         note = {"handle": opened["handle"], "credential": login.credential,
                 "display_name": opened.get("display_name") or display_name,
                 "salt": com["salt"], "commitment": com["commitment"]}
-        self.keystore.update_notes("rail", lambda n: n.update(note))
+        await offthread.update_notes(self.keystore, "rail", lambda n: n.update(note))
         return {"handle": opened["handle"], "display_name": note["display_name"],
                 "commitment": com["commitment"], "balance_paisa": opened.get("balance_paisa", 0)}
 
@@ -216,7 +217,7 @@ class TradeContext:
             raise MarketError(f"the ask escrows {size} USDC base units but this account holds {held}")
         if self.directory is None:
             raise MarketError("no payee directory: the matched buyer could not learn where to pay")
-        salt = self.new_ask_salt(note["handle"])
+        salt = await offthread.keystore_write(self.keystore, self.new_ask_salt, note["handle"])
         commitment = await self.directory.deposit(self.keypair, note["handle"], salt,
                                                   note.get("display_name") or note["handle"])
         ix = await self.market.ask_ix(self.owner, price, size, commitment)
@@ -249,7 +250,8 @@ class TradeContext:
         stmt = SolvencyStatement(bytes(self.owner), fiat_due(size, price),
                                  min(signed.attestation.timestamp, now))
         notaries = tuple(await self.market.registered_notaries())
-        return self.proofs.request_for(ProofRequest("solvency", stmt, signed, "0" * 64, notaries))
+        return await offthread.blocking(   # hashes the circuit files
+            self.proofs.request_for, ProofRequest("solvency", stmt, signed, "0" * 64, notaries))
 
     async def place_bid(self, price: int, size: int) -> OrderResult:
         """Prove solvency for the bid's fiat due (progress: ProofProgress events), then bid."""

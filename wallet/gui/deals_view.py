@@ -21,6 +21,7 @@ from wallet.core.amounts import AmountError, parse_whole_number
 from wallet.core.otc_client import format_price, parse_price
 
 from .bridge import CoreBridge
+from .confirm import CANCELLED, Confirmation
 from .session import USER_ERRORS, GuiSession, InputError, action_slot
 from .table_widgets import MessageLabel, fill_table, make_table, select_key, selected_key
 
@@ -242,6 +243,14 @@ class DealsView(QWidget):
     async def on_close(self) -> None:
         deal = self.selected_deal()
         if deal is None:
+            return
+        row = self.rows.get(deal, {})
+        if not await self.session.confirm(self, Confirmation(
+                "Close deal accounts", "Close my accounts",
+                f"Close your settled offers on deal {deal[:10]}…"
+                + (" and the deal itself" if row.get("role") in ("creator", "controller") else "") + ".",
+                "Their rent returns to you; closed accounts cannot be read on chain or reopened.")):
+            self.message.info(CANCELLED)
             return
         out = await self._act(self.close_button, "close",
                               lambda: self.session.deals.close(Pubkey.from_string(deal)))
