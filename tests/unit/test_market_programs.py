@@ -56,7 +56,7 @@ def test_seed_flow_events_and_record(L: Ledger) -> None:
     assert [e[0] for e in r.events()] == ["OrderPlaced"]
     r = bid(L, buyer)
     assert r.err is None
-    assert [e[0] for e in r.events()] == ["OrderMatched", "OrderPlaced"]
+    assert [e[0] for e in r.events()] == ["OrderMatched", "BondPosted", "OrderPlaced"]
     assert [e[0] for e in r.events(STORE)] == ["MatchedOrderStored"]
     [rec] = L.queue()["records"]
     assert (rec["buyer"], rec["seller"], rec["base_amount"], rec["price"], rec["fiat_due"], rec["status"]) == (
@@ -66,7 +66,7 @@ def test_seed_flow_events_and_record(L: Ledger) -> None:
     r = L.send([L.finalize(buyer, 0, b"\x01" * 32, L.payment_proof(L.payment_inputs(0, int.from_bytes(b"\x01" * 32, "big"))), btok)], [buyer])
     assert r.err is None, r.logs
     assert [(e[0], e[1].get("new_status")) for e in r.events(STORE)] == [("StatusChanged", "PaymentConfirmed"), ("StatusChanged", "Settled")]
-    assert [e[0] for e in r.events()] == ["FundsReleased"] and [e[0] for e in r.events(PROCESSOR)] == ["TradeFinalized"]
+    assert [e[0] for e in r.events()] == ["FundsReleased", "BondPaid"] and [e[0] for e in r.events(PROCESSOR)] == ["TradeFinalized"]
     assert L.token_balance(btok) == SIZE and vault(L) == 0 and L.queue()["records"][0]["status"] == "Settled"
 
 
@@ -121,7 +121,7 @@ def test_payment_attacks(L: Ledger) -> None:
     L.warp(86_400)
     refused(L, [L.finalize(buyer, 1, nb(n2), pay(L, 1, n2), btok)], [buyer], EP["OrderExpired"])
     r = L.send([L.reclaim(1, stok)], [buyer])
-    assert r.err is None and [e[0] for e in r.events()] == ["EscrowReclaimed"]
+    assert r.err is None and [e[0] for e in r.events()] == ["EscrowReclaimed", "BondPaid"]
     assert L.token_balance(stok) == SIZE and vault(L) == 0 and L.queue()["records"][1]["status"] == "Expired"
     refused(L, [L.reclaim(1, stok)], [buyer], E["OrderNotPending"])
     refused(L, [L.reclaim(0, stok)], [buyer], E["OrderNotPending"])

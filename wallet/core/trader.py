@@ -19,8 +19,9 @@ from solders.pubkey import Pubkey
 
 from prover.files import ProofRequest
 from prover.statements import SolvencyStatement
-from protocol.attestation import notary_key_hash
+from protocol.attestation import SignedAttestation, notary_key_hash
 from protocol.units import fiat_due
+from protocol.wallet_link import link_message
 
 from .chain import Chain
 from .config import ClusterProfile
@@ -151,11 +152,31 @@ class TradeContext:
         opened = await rail.open_account(handle, display_name, login.credential)
         login = RailLogin(opened["handle"], login.credential)
         com = await rail.commitment(login)
+        await self.link_wallet(rail, login)
         note = {"handle": opened["handle"], "credential": login.credential,
                 "display_name": display_name, "salt": com["salt"], "commitment": com["commitment"]}
         self.keystore.update_notes("rail", lambda n: n.update(note))
         return {"handle": opened["handle"], "display_name": display_name,
                 "commitment": com["commitment"], "balance_paisa": opened.get("balance_paisa", 0)}
+
+    async def link_wallet(self, rail: RailClient, login: RailLogin) -> dict[str, Any]:
+        """Prove to the rail that this signing account belongs to the account's owner (the
+        notary attests balances only for linked wallets)."""
+        notary = await rail.notary()
+        message = link_message(login.handle, str(self.owner), int(notary["key_hash"]))
+        return await rail.link_wallet(login, str(self.owner), bytes(self.keypair.sign_message(message)))
+
+    async def balance_attestation(self) -> SignedAttestation:
+        """A fresh notary attestation of the rail balance for this signing account; links the
+        account first when the rail does not know it yet (e.g. another account of this wallet)."""
+        rail, login = await self.rail(), self.rail_login()
+        try:
+            return await rail.balance_attestation(login, str(self.owner))
+        except RailError as exc:
+            if exc.code != "wallet_not_linked":
+                raise
+        await self.link_wallet(rail, login)
+        return await rail.balance_attestation(login, str(self.owner))
 
     # ------------------------------------------------------------------ orders
     async def my_orders(self) -> list[BookOrder]:
