@@ -17,7 +17,7 @@ BOND_FLOOR_LAMPORTS = 10_000_000           # 0.01 SOL
 BOND_BPS = 500                              # 5 % of the fiat due
 BOND_REFERENCE_LAMPORTS_PER_PAISA = 250     # 1 SOL = 4,000,000 paisa = 40,000 PKR
 MATCH_BOND_LEN = 8 + 32 + 8 + 32 + 32 + 32 + 8 + 8 + 8 + 1
-RESERVATION_LEN = 8 + 32 + 8 + 4 + 1
+RESERVATION_LEN = 8 + 32 + 8 + 4 + 8 + 1
 
 
 def bond_lamports(fiat_due_paisa: int) -> int:

@@ -40,7 +40,8 @@ class ProofFileError(ValueError):
 _NOUN = {REQUEST_TYPE: "request", PROOF_TYPE: "proof"}
 # the fields that say which circuit a file's content is for, whatever its tag says
 _EVIDENCE = {"solvency": "attestation", "payment": "receipt"}
-_STATEMENT_KEYS = {"solvency": {"wallet_pubkey", "fiat_due_paisa", "min_timestamp"},
+_STATEMENT_KEYS = {"solvency": {"wallet_pubkey", "fiat_due_paisa", "min_timestamp", "reserved_paisa",
+                                "account_tag"},
                    "payment": {"order_id", "payee_commitment", "fiat_due_paisa", "matched_at"}}
 
 
@@ -119,7 +120,8 @@ def _int(obj: dict, key: str, where: str) -> int:
 def statement_to_json(stmt: SolvencyStatement | PaymentStatement) -> dict:
     if isinstance(stmt, SolvencyStatement):
         return {"wallet_pubkey": str(Pubkey.from_bytes(bytes(stmt.wallet_pubkey))),
-                "fiat_due_paisa": stmt.fiat_due_paisa, "min_timestamp": stmt.min_timestamp}
+                "fiat_due_paisa": stmt.fiat_due_paisa, "min_timestamp": stmt.min_timestamp,
+                "reserved_paisa": stmt.reserved_paisa, "account_tag": str(stmt.account_tag)}
     return {"order_id": str(stmt.order_id), "payee_commitment": str(stmt.payee_commitment),
             "fiat_due_paisa": stmt.fiat_due_paisa, "matched_at": stmt.matched_at}
 
@@ -129,13 +131,13 @@ def statement_from_json(circuit: str, obj: object) -> SolvencyStatement | Paymen
     if not isinstance(obj, dict):
         raise ProofFileError("statement must be an object")
     if circuit == "solvency":
-        _keys(obj, {"wallet_pubkey", "fiat_due_paisa", "min_timestamp"}, w)
+        _keys(obj, _STATEMENT_KEYS["solvency"], w)
         try:
             wallet = bytes(Pubkey.from_string(obj["wallet_pubkey"]))
         except (ValueError, TypeError):
             raise ProofFileError("statement.wallet_pubkey is not a base58 public key") from None
-        return SolvencyStatement(wallet, _int(obj, "fiat_due_paisa", w),
-                                 _int(obj, "min_timestamp", w))
+        return SolvencyStatement(wallet, _int(obj, "fiat_due_paisa", w), _int(obj, "min_timestamp", w),
+                                 _int(obj, "reserved_paisa", w), _dec(obj, "account_tag", w))
     _keys(obj, {"order_id", "payee_commitment", "fiat_due_paisa", "matched_at"}, w)
     return PaymentStatement(_dec(obj, "order_id", w), _dec(obj, "payee_commitment", w),
                             _int(obj, "fiat_due_paisa", w), _int(obj, "matched_at", w))

@@ -166,3 +166,20 @@ def test_finalize_returns_the_bond_and_return_bond_is_processor_only(L: Ledger) 
     nullifier_rent = L.lamports(nullifier_pda(n)[0])
     assert L.lamports(buyer.pubkey()) - before == held - 5000 - nullifier_rent
     assert L.lamports(bond_key) == 0 and L.reserved(TAG) == 0 and L.token_balance(btok) == SIZE
+
+
+def test_attestations_from_before_a_settlement_no_longer_count(L: Ledger) -> None:
+    """The buyer paid (fiat left the account) and finalized: a proof from an older attestation
+    overstates the balance, even though the reservation is free again."""
+    asks(L, 2)
+    buyer, btok = L.new_user()
+    mt = L.now - 60
+    old = proof(L, buyer, 0)
+    assert L.send([L.bid(buyer, PRICE, SIZE, old, mt, tag=TAG)], [buyer]).err is None
+    n = (78).to_bytes(32, "big")
+    assert L.send([L.finalize(buyer, 0, n, L.payment_proof(L.payment_inputs(0, 78)), btok)], [buyer]).err is None
+    assert L.reserved(TAG) == 0
+    refused(L, [L.bid(buyer, PRICE, SIZE, old, mt, tag=TAG)], [buyer], E["AttestationPredatesSettlement"])
+    L.warp(1)
+    fresh = L.bid_proof(buyer.pubkey(), PRICE, SIZE, L.now, reserved=0, tag=TAG)
+    assert L.send([L.bid(buyer, PRICE, SIZE, fresh, L.now, tag=TAG)], [buyer]).err is None

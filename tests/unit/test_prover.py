@@ -10,7 +10,7 @@ import pytest
 
 from protocol.attestation import (
     BalanceAttestation, PaymentReceipt, SignedAttestation, account_commitment, notary_key_hash,
-    sign_balance_attestation, sign_payment_receipt)
+    reservation_tag, sign_balance_attestation, sign_payment_receipt)
 from prover.artifacts import load_keys
 from prover.engine import STAGES, ProofCancelled, Prover, ProverError, verify_proof
 from prover.files import (
@@ -44,7 +44,7 @@ def _receipt(**kw):
     return sign_payment_receipt(NOTARY, PaymentReceipt(**base))
 
 
-SOLVENCY = SolvencyStatement(WALLET, 2_850_000, T0)
+SOLVENCY = SolvencyStatement(WALLET, 2_850_000, T0, 0, reservation_tag(PAYER))
 PAYMENT = PaymentStatement(order_id=41, payee_commitment=PAYEE, fiat_due_paisa=2_850_000,
                            matched_at=T0)
 
@@ -121,7 +121,7 @@ def test_payment_proof_is_bound_to_its_order(payment_proof) -> None:
     assert not verify_with_py_ecc(vk, payment_proof.solana_proof(), other)
     # a payment proof is not a solvency proof
     keys = load_keys("solvency")
-    assert not keys.verifier.verify(payment_proof.proof, list(payment_proof.public_inputs[:5]))
+    assert not keys.verifier.verify(payment_proof.proof, list(payment_proof.public_inputs) + [0])
 
 
 @pytest.mark.parametrize("evidence, stmt, message", [
@@ -131,7 +131,9 @@ def test_payment_proof_is_bound_to_its_order(payment_proof) -> None:
     (lambda: replace(_attestation(), attestation=replace(_attestation().attestation,
                                                          balance_paisa=9_999_999)),
      SOLVENCY, "notary signature is invalid"),
-    (lambda: _attestation(), SolvencyStatement(WALLET, 2**64, T0), "fiat_due"),
+    (lambda: _attestation(), SolvencyStatement(WALLET, 2**64, T0, 0, reservation_tag(PAYER)), "fiat_due"),
+    (lambda: _attestation(), replace(SOLVENCY, reserved_paisa=150_001), "plus what is already reserved"),
+    (lambda: _attestation(), replace(SOLVENCY, account_tag=reservation_tag(PAYEE)), "another rail account"),
 ])
 def test_false_solvency_statements_are_refused_before_proving(prover, evidence, stmt,
                                                               message) -> None:
@@ -167,9 +169,16 @@ def test_circuit_rejects_inputs_that_skip_the_python_checks(prover) -> None:
     ci = solvency_inputs(_attestation(), SOLVENCY)
     lying = dict(ci.inputs, fiatDue=3_000_001)
     job = prover.start(CircuitInputs("solvency", lying, tuple(lying[n] for n in (
-        "notaryKeyHash", "walletHi", "walletLo", "minTimestamp", "fiatDue"))))
+        "notaryKeyHash", "walletHi", "walletLo", "minTimestamp", "fiatDue", "reservedSoFar", "accountTag"))))
     with pytest.raises(ProverError, match="rejected the inputs: balance is below the fiat due"):
         job.result(timeout=60)
+    for name, value, meaning in (("reservedSoFar", 150_001, "plus what is already reserved"),
+                                 ("accountTag", reservation_tag(PAYEE), "account tag is not the attested")):
+        lying = dict(ci.inputs, **{name: value})
+        job = prover.start(CircuitInputs("solvency", lying, tuple(lying[n] for n in (
+            "notaryKeyHash", "walletHi", "walletLo", "minTimestamp", "fiatDue", "reservedSoFar", "accountTag"))))
+        with pytest.raises(ProverError, match=meaning):
+            job.result(timeout=60)
     forged = dict(ci.inputs, balance=2_999_999)  # not what the notary signed
     job = prover.start(CircuitInputs("solvency", forged, ci.public_inputs))
     with pytest.raises(ProverError, match="notary signature is invalid"):

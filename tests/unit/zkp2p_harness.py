@@ -165,7 +165,8 @@ class Ledger:
         every crossing ask (at most 8) as remaining accounts unless ``bonds`` is given."""
         from protocol.market_pdas import reservation
 
-        tag = self.tag_for(bidder.pubkey()) if tag is None else tag
+        if tag is None:  # real circuit proofs attest one rail account (CircuitProofs)
+            tag = self.tag_for(bidder.pubkey()) if self.sim is not None else CircuitProofs.tag_bytes()
         ix = self.ix(MARKET, "place_bid_order", {
             "price": price, "size": size, "attester_index": attester_index,
             "min_timestamp": self.now - 60 if min_timestamp is None else min_timestamp, "proof": proof,

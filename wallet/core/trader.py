@@ -19,7 +19,7 @@ from solders.pubkey import Pubkey
 
 from prover.files import ProofRequest
 from prover.statements import SolvencyStatement
-from protocol.attestation import SignedAttestation, notary_key_hash
+from protocol.attestation import SignedAttestation, notary_key_hash, reservation_tag
 from protocol.units import fiat_due
 from protocol.wallet_link import link_message
 
@@ -76,11 +76,12 @@ class OrderResult:
     resting: int
     cancelled: int
     matched_order_ids: list[int]
+    bond_lamports: int = 0   # a bid's bonds posted for its matches (back on settlement, the seller's on expiry)
 
     def to_json(self) -> dict[str, Any]:
         return {"signature": self.signature, "order_id": str(self.order_id), "filled": self.filled,
                 "resting": self.resting, "cancelled": self.cancelled,
-                "matched_order_ids": self.matched_order_ids}
+                "matched_order_ids": self.matched_order_ids, "bond_lamports": self.bond_lamports}
 
 
 def order_result(sent: SentTx) -> OrderResult:
@@ -89,8 +90,9 @@ def order_result(sent: SentTx) -> OrderResult:
     if placed is None:
         raise MarketError(f"transaction {sent.signature} confirmed without an OrderPlaced event")
     matched = [int(f["matched_order_id"]) for n, f in events if n == "OrderMatched"]
+    bonds = sum(int(f["bond_lamports"]) for n, f in events if n == "BondPosted")
     return OrderResult(str(sent.signature), int(placed["order_id"]), int(placed["filled"]),
-                       int(placed["resting"]), int(placed["cancelled"]), matched)
+                       int(placed["resting"]), int(placed["cancelled"]), matched, bonds)
 
 
 class TradeContext:
@@ -209,13 +211,19 @@ class TradeContext:
     async def solvency_request(self, price: int, size: int) -> ProofRequest:
         """The solvency proof request for a bid: a fresh notary attestation of this wallet's
         rail balance, bound to this wallet's key."""
-        rail = await self.rail()
-        signed = await rail.balance_attestation(self.rail_login(), str(self.owner))
+        signed = await self.balance_attestation()
         check_notary(self.profile, notary_key_hash(signed.notary_public_key), "the rail's balance attestation")
         await self.market.attester_index(signed.notary_public_key)
         now = await self.chain.unix_time()
-        stmt = SolvencyStatement(bytes(self.owner), fiat_due(size, price),
-                                 min(signed.attestation.timestamp, now))
+        # the proof covers what this rail account already has reserved by open matches
+        tag = reservation_tag(signed.attestation.account_commitment)
+        reserved = await self.market.reserved(tag.to_bytes(32, "big"))
+        stmt = SolvencyStatement.for_attestation(signed, fiat_due(size, price),
+                                                 min(signed.attestation.timestamp, now), reserved)
+        if signed.attestation.balance_paisa < reserved + stmt.fiat_due_paisa:
+            raise MarketError(
+                f"the rail balance ({signed.attestation.balance_paisa} paisa) does not cover this bid's "
+                f"{stmt.fiat_due_paisa} paisa on top of the {reserved} paisa your open matches already reserve")
         notaries = tuple(await self.market.registered_notaries())
         return self.proofs.request_for(ProofRequest("solvency", stmt, signed, "0" * 64, notaries))
 
@@ -228,7 +236,8 @@ class TradeContext:
         stmt = request.statement
         index = await self.market.attester_index(request.signed.notary_public_key)
         ix = await self.market.bid_ix(self.owner, price, size, index, stmt.min_timestamp,  # type: ignore[union-attr]
-                                      proof.solana_proof())
+                                      proof.solana_proof(), stmt.reserved_paisa,  # type: ignore[union-attr]
+                                      stmt.account_tag.to_bytes(32, "big"))  # type: ignore[union-attr]
         return self._placed("Bid", order_result(await self.sender.send(
             [ix], [self.keypair], compute_unit_limit=BID_COMPUTE_UNITS)))
 

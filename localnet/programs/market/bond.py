@@ -81,7 +81,7 @@ def pay_out(ctx: InvokeContext, acc: Named, record: dict, order_id: int, recipie
     expected = record["seller"] if forfeited else record["buyer"]
     if recipient.key != expected or bond["buyer"] != record["buyer"] or bond["seller"] != record["seller"]:
         raise fail(ctx, IDL, "BondMismatch", f"the bond of order {order_id} goes to {expected}, not {recipient.key}")
-    reservations.release(ctx, acc.reservation, bytes(bond["account_tag"]), bond["fiat_due"])
+    reservations.release(ctx, acc.reservation, bytes(bond["account_tag"]), bond["fiat_due"], settled=not forfeited)
     lamports = acc.bond.lamports
     recipient.lamports += lamports
     acc.bond.lamports = 0

@@ -226,6 +226,7 @@ def place_bid_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
     tag_value = reservations.account_tag_value(ctx, tag)
     reservation = reservations.current(ctx, acc.reservation, tag)
     reservations.require_unchanged(ctx, reservation, args["reserved"])
+    reservations.require_after_settlement(ctx, reservation, min_ts)
     hi, lo = pubkey_to_fields(bytes(acc.bidder.key))
     require_valid_proof(ctx, IDL, acc.solvency_vk, MARKET_PROGRAM_ID, args["proof"],
                         [key_hash, hi, lo, min_ts, fiat_due(size, price), args["reserved"], tag_value],

@@ -36,7 +36,7 @@ def current(ctx: InvokeContext, info: AccountInfo, tag: bytes) -> dict:
     key, bump = _address(ctx, tag)
     expect_key(ctx, IDL, info, key, "reservation", "WrongReservationAccount")
     if info.owner != MARKET_PROGRAM_ID or not len(info.data):
-        return {"account_tag": tag, "reserved": 0, "open_matches": 0, "bump": bump}
+        return {"account_tag": tag, "reserved": 0, "open_matches": 0, "settled_at": 0, "bump": bump}
     return IDL.decode_account("Reservation", bytes(info.data))
 
 
@@ -46,6 +46,14 @@ def require_unchanged(ctx: InvokeContext, state: dict, claimed: int) -> None:
     if claimed != state["reserved"]:
         raise fail(ctx, IDL, "BalanceAlreadyReserved",
                    f"proof made against {claimed} paisa reserved; {state['reserved']} paisa are reserved now")
+
+
+def require_after_settlement(ctx: InvokeContext, state: dict, min_timestamp: int) -> None:
+    """A settlement means fiat left the account (the buyer paid); an attestation from before it
+    overstates the balance, so the proof's time bound must lie after the last settlement."""
+    if state["settled_at"] and min_timestamp <= state["settled_at"]:
+        raise fail(ctx, IDL, "AttestationPredatesSettlement",
+                   f"min_timestamp {min_timestamp} must be after the last settlement at {state['settled_at']}")
 
 
 def reserve(ctx: InvokeContext, acc: Named, payer: AccountInfo, state: dict, amount: int, matches: int) -> int:
@@ -60,12 +68,15 @@ def reserve(ctx: InvokeContext, acc: Named, payer: AccountInfo, state: dict, amo
     return state["reserved"]
 
 
-def release(ctx: InvokeContext, info: AccountInfo, tag: bytes, amount: int) -> None:
-    """Take one match's fiat due off its account's reservation (settled or expired)."""
+def release(ctx: InvokeContext, info: AccountInfo, tag: bytes, amount: int, settled: bool) -> None:
+    """Take one match's fiat due off its account's reservation (settled or expired); a settlement
+    also stamps ``settled_at`` (older attestations no longer count, require_after_settlement)."""
     expect_key(ctx, IDL, info, _address(ctx, tag)[0], "reservation", "WrongReservationAccount")
     if info.owner != MARKET_PROGRAM_ID or not len(info.data):
         raise fail(ctx, IDL, "WrongReservationAccount", "the reservation account does not exist")
     state = IDL.decode_account("Reservation", bytes(info.data))
     state["reserved"] = max(0, state["reserved"] - amount)
     state["open_matches"] = max(0, state["open_matches"] - 1)
+    if settled:
+        state["settled_at"] = ctx.clock().unix_timestamp
     info.data[:RESERVATION_LEN] = IDL.encode_account("Reservation", state)
