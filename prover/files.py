@@ -58,10 +58,18 @@ def _content_circuit(obj: dict, type_: str) -> str | None:
     return votes.pop() if len(votes) == 1 else None
 
 
+# the statement of the retired 5-input solvency circuit (before reservations, security issue 10)
+_RETIRED_SOLVENCY_KEYS = {"wallet_pubkey", "fiat_due_paisa", "min_timestamp"}
+
+
 def _check_circuit(obj: dict, type_: str, expected: str | None) -> None:
     """The circuit tag is checked before any other field, so a file for the other circuit (or
     one whose tag was changed) is named as such instead of as missing/unknown fields."""
     noun, tag = _NOUN[type_], obj["circuit"]
+    stmt = obj.get("statement")
+    if tag == "solvency" and isinstance(stmt, dict) and set(stmt) == _RETIRED_SOLVENCY_KEYS:
+        raise ProofFileError(f"this solvency {noun} is for the retired solvency circuit (no reserved total or "
+                             "account tag; the Market refuses such proofs): make a new one from a fresh attestation")
     if expected is not None and tag != expected:
         raise ProofFileError(f"this file is a {tag} {noun}, expected {expected}")
     content = _content_circuit(obj, type_)

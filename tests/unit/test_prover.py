@@ -283,3 +283,18 @@ def test_request_for_the_wrong_circuit_is_named(tmp_path, capsys) -> None:
     capsys.readouterr()
     assert main(["prove", str(path), "-o", str(out), "-q"]) == 2 and not out.exists()
     assert "this file is a payment request, expected solvency" in capsys.readouterr().err
+
+
+def test_proof_files_of_the_retired_solvency_circuit_are_refused_by_name(solvency_run) -> None:
+    """A solvency proof made before reservations (5 public inputs) names its problem on import."""
+    import json
+
+    from prover.files import ProofFileError, load_proof_file, proof_file_json
+    proof, _ = solvency_run
+    doc = json.loads(proof_file_json(proof, SOLVENCY))
+    assert load_proof_file(doc).statement == SOLVENCY
+    for key in ("reserved_paisa", "account_tag"):
+        del doc["statement"][key]
+    doc["public_inputs"] = doc["public_inputs"][:5]
+    with pytest.raises(ProofFileError, match="retired solvency circuit"):
+        load_proof_file(doc)
