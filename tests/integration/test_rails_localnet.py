@@ -12,7 +12,6 @@ import urllib.request
 import aiohttp
 from aiohttp import web
 from solders.keypair import Keypair
-from solders.pubkey import Pubkey
 
 from localnet.rails.client import RailClient
 from localnet.rails.clock import RailClock
