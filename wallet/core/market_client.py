@@ -154,7 +154,11 @@ class MarketClient:
     async def queue(self) -> list[MatchedOrderView]:
         addr = await self.addresses()
         data, = await self.chain.accounts_data([addr["settlement_queue"]])
-        records = queue_records(data, await self.chain.unix_time())
+        return await self.with_bonds(queue_records(data, await self.chain.unix_time()))
+
+    async def with_bonds(self, records: list[MatchedOrderView]) -> list[MatchedOrderView]:
+        """The records with the lamports of their open bonds (Pending orders only hold one)."""
+        addr = await self.addresses()
         pending = [r for r in records if r.status == "Pending"]
         if not pending:
             return records
