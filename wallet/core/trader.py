@@ -23,6 +23,7 @@ from protocol.attestation import SignedAttestation, notary_key_hash, reservation
 from protocol.units import fiat_due
 from protocol.wallet_link import link_message
 
+from .amounts import format_amount
 from .chain import Chain
 from .config import ClusterProfile
 from .events import EventBus
@@ -230,6 +231,11 @@ class TradeContext:
     async def place_bid(self, price: int, size: int) -> OrderResult:
         """Prove solvency for the bid's fiat due (progress: ProofProgress events), then bid."""
         check_order(price, size, await self.market.market_config())
+        _bonds, cost = await self.market.bid_bonds(price, size)
+        held = (await self.chain.client.get_balance(self.owner)).value
+        if held < cost:
+            raise MarketError(f"the bonds of this bid's matches need {format_amount(cost, 9)} SOL (returned when "
+                              f"you settle); this account holds {format_amount(held, 9)} SOL")
         request = await self.solvency_request(price, size)
         job = self.proofs.submit(f"solvency for a {size}-unit bid at {price}", request)
         proof = await self.proofs.run(job.job_id)

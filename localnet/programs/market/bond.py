@@ -97,7 +97,7 @@ def return_bond(ctx: InvokeContext, acc: Named, args: dict) -> None:
             or not acc.processor_authority.is_signer):
         raise fail(ctx, IDL, "UnauthorizedRelease", f"caller {ctx.caller_program_id()}")
     load_market(ctx, acc)
-    from .settlement import read_record
+    from .settlement import read_record  # settlement imports this module: bind at call time
     record = read_record(ctx, acc, args["order_id"])
     if record["status"] not in ("PaymentConfirmed", "Settled"):
         raise fail(ctx, IDL, "OrderNotConfirmed", f"order {args['order_id']} is {record['status']}")
