@@ -16,6 +16,7 @@ BENCHMARKS = [
     "bench.prover",
     "bench.rails",
     "bench.matching",
+    "bench.book_flood",
     "bench.compute_units",
     "bench.mxe",
 ]

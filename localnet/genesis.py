@@ -59,7 +59,7 @@ GENESIS_HOOKS: list[Callable[[GenesisBuilder, Path], None]] = [
 
 # Bump when what genesis writes changes in a way old ledgers cannot pick up by themselves
 # (new sysvars, new builtin accounts, a changed faucet or mint layout). Hooks are tracked by name.
-GENESIS_VERSION = 1
+GENESIS_VERSION = 2   # 2: order books carry an owner table, the settlement queue a base_order_id (issue 10)
 RESET_ADVICE = "run `anomi localnet up --reset` to recreate it (this erases its accounts and history)"
 
 

@@ -18,10 +18,12 @@ T0 = 1_700_000_000
 
 def payment_request() -> ProofRequest:
     payee = account_commitment("0345-1234567", 777)
+    stmt = PaymentStatement(market=bytes(range(1, 33)), order_id=41, buyer=bytes(range(33, 65)),
+                            payee_commitment=payee, fiat_due_paisa=2_850_000, matched_at=T0)
     receipt = sign_payment_receipt(bytes(range(7, 39)), PaymentReceipt(
         payer_commitment=account_commitment("0300-1111111", 555), payee_commitment=payee,
-        amount_paisa=2_850_000, payment_id=123456789, timestamp=T0 + 100))
-    stmt = PaymentStatement(order_id=41, payee_commitment=payee, fiat_due_paisa=2_850_000, matched_at=T0)
+        amount_paisa=2_850_000, payment_id=123456789, timestamp=T0 + 100,
+        order_ref=stmt.order_ref))
     return ProofRequest("payment", stmt, receipt, load_keys("payment").vk_sha256)
 
 

@@ -1,4 +1,5 @@
-"""The notary's two signed formats: balance attestations and payment receipts (version 1).
+"""The notary's two signed formats: balance attestations (version 1) and payment receipts
+(version 2: bound to one order by its reference).
 
 Why here: the fiat-rail notary signs these, the prover turns them into circuit witnesses, and
 the circuits recompute exactly `message()` below before checking the EdDSA-Poseidon signature,
@@ -31,8 +32,12 @@ DOMAIN_ACCOUNT = _tag("anomi.account")
 DOMAIN_BALANCE = _tag("anomi.balance-attestation")
 DOMAIN_RECEIPT = _tag("anomi.payment-receipt")
 DOMAIN_RESERVATION = _tag("anomi.reservation")
+DOMAIN_ORDER_REF = _tag("anomi.order-ref")
 
 FORMAT_VERSION = 1
+# Receipts are version 2: version 1 bound no order, so a receipt could settle any order paying
+# the same payee (security issue 10, "payment redirection to a decoy order").
+RECEIPT_VERSION = 2
 U64_MAX = (1 << 64) - 1
 PAYMENT_ID_BOUND = 1 << 248
 
@@ -119,10 +124,28 @@ def notary_key_hash(public_key: tuple[int, int]) -> int:
     return poseidon([_field("notary Ax", ax), _field("notary Ay", ay)])
 
 
-def _check_version(version: Any) -> None:
-    if version != FORMAT_VERSION or isinstance(version, bool):
+def order_reference(market: bytes, order_id: int, buyer: bytes) -> int:
+    """The reference a buyer's rail transfer carries and the notary signs into its receipt:
+    Poseidon([DOMAIN_ORDER_REF, marketHi, marketLo, order_id, buyerHi, buyerLo]).
+
+    Why these three: a MatchedOrder is named by (market, order id) and the escrow is released
+    only to its record's buyer, so a receipt carrying this reference proves a payment for that
+    order alone, whoever holds the receipt (the payee sees it too) and whoever submits the
+    proof. OrderProcessor.finalize_trade recomputes it from the record with the poseidon syscall.
+    """
+    m_hi, m_lo = pubkey_to_fields(market)
+    b_hi, b_lo = pubkey_to_fields(buyer)
+    return poseidon([DOMAIN_ORDER_REF, m_hi, m_lo, _u64("order_id", order_id), b_hi, b_lo])
+
+
+def _check_version(version: Any, expected: int = FORMAT_VERSION) -> None:
+    if version != expected or isinstance(version, bool):
+        hint = ""
+        if expected == RECEIPT_VERSION and version == 1:
+            hint = ("; a version 1 receipt binds no order and can no longer settle one: "
+                    "pay with the order's reference and fetch a version 2 receipt")
         raise AttestationError(
-            f"unsupported format version {version!r} (this build understands {FORMAT_VERSION})")
+            f"unsupported format version {version!r} (this build understands {expected}){hint}")
 
 
 # ---------------------------------------------------------------- records
@@ -160,17 +183,21 @@ class BalanceAttestation:
 @dataclass(frozen=True)
 class PaymentReceipt:
     """"`amount_paisa` moved from `payer_commitment` to `payee_commitment` at `timestamp`, as
-    payment `payment_id`"."""
+    payment `payment_id`, with the payer's order reference `order_ref`" (0: no order named).
+
+    `order_ref` is `order_reference(market, order_id, buyer)` of the order being paid; the
+    payment circuit takes it as a public input that the chain recomputes from the record."""
 
     payer_commitment: int
     payee_commitment: int
     amount_paisa: int
     payment_id: int
     timestamp: int
-    version: int = FORMAT_VERSION
+    order_ref: int = 0
+    version: int = RECEIPT_VERSION
 
     def validate(self) -> None:
-        _check_version(self.version)
+        _check_version(self.version, RECEIPT_VERSION)
         _field("payer_commitment", self.payer_commitment)
         _field("payee_commitment", self.payee_commitment)
         _u64("amount_paisa", self.amount_paisa)
@@ -179,11 +206,12 @@ class PaymentReceipt:
             raise AttestationError(f"payment_id must be an integer in 0..2^248-1, "
                                    f"got {self.payment_id!r}")
         _u64("timestamp", self.timestamp)
+        _field("order_ref", self.order_ref)
 
     def fields(self) -> list[int]:
         self.validate()
         return [DOMAIN_RECEIPT, self.version, self.payer_commitment, self.payee_commitment,
-                self.amount_paisa, self.payment_id, self.timestamp]
+                self.amount_paisa, self.payment_id, self.timestamp, self.order_ref]
 
     def message(self) -> int:
         return poseidon(self.fields())
@@ -215,7 +243,8 @@ def _parse_int(obj: dict, key: str, where: str) -> int:
     return value
 
 
-def _load(data: str | bytes | dict, expected_type: str, keys: set[str]) -> dict:
+def _load(data: str | bytes | dict, expected_type: str, keys: set[str],
+          version: int = FORMAT_VERSION) -> dict:
     if isinstance(data, (str, bytes, bytearray)):
         try:
             obj = json.loads(data)
@@ -227,7 +256,7 @@ def _load(data: str | bytes | dict, expected_type: str, keys: set[str]) -> dict:
         raise AttestationError("expected a JSON object")
     if obj.get("type") != expected_type:
         raise AttestationError(f"expected type {expected_type!r}, got {obj.get('type')!r}")
-    _check_version(obj.get("version"))
+    _check_version(obj.get("version"), version)
     missing = keys - obj.keys()
     extra = obj.keys() - keys
     if missing:
@@ -254,8 +283,8 @@ def _parse_signature(obj: dict, where: str) -> tuple[int, int, int]:
 
 
 def _envelope(type_: str, body: dict, notary: tuple[int, int],
-              sig: tuple[int, int, int]) -> dict:
-    return {"type": type_, "version": FORMAT_VERSION, **body,
+              sig: tuple[int, int, int], version: int = FORMAT_VERSION) -> dict:
+    return {"type": type_, "version": version, **body,
             "notary_public_key": {"x": _dec(notary[0]), "y": _dec(notary[1])},
             "signature": {"R8x": _dec(sig[0]), "R8y": _dec(sig[1]), "S": _dec(sig[2])}}
 
@@ -263,7 +292,7 @@ def _envelope(type_: str, body: dict, notary: tuple[int, int],
 _BAL_KEYS = {"type", "version", "account_commitment", "balance_paisa", "timestamp",
              "wallet_pubkey", "notary_public_key", "signature"}
 _RCPT_KEYS = {"type", "version", "payer_commitment", "payee_commitment", "amount_paisa",
-              "payment_id", "timestamp", "notary_public_key", "signature"}
+              "payment_id", "timestamp", "order_ref", "notary_public_key", "signature"}
 
 
 @dataclass(frozen=True)
@@ -331,22 +360,25 @@ class SignedReceipt:
         r.validate()
         body = {"payer_commitment": _dec(r.payer_commitment),
                 "payee_commitment": _dec(r.payee_commitment), "amount_paisa": r.amount_paisa,
-                "payment_id": _dec(r.payment_id), "timestamp": r.timestamp}
-        return _envelope(RECEIPT_TYPE, body, self.notary_public_key, self.signature)
+                "payment_id": _dec(r.payment_id), "timestamp": r.timestamp,
+                "order_ref": _dec(r.order_ref)}
+        return _envelope(RECEIPT_TYPE, body, self.notary_public_key, self.signature,
+                         RECEIPT_VERSION)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
     def from_json(cls, data: str | bytes | dict) -> "SignedReceipt":
-        obj = _load(data, RECEIPT_TYPE, _RCPT_KEYS)
+        obj = _load(data, RECEIPT_TYPE, _RCPT_KEYS, RECEIPT_VERSION)
         w = RECEIPT_TYPE
         rc = PaymentReceipt(
             payer_commitment=_parse_dec(obj, "payer_commitment", w),
             payee_commitment=_parse_dec(obj, "payee_commitment", w),
             amount_paisa=_parse_int(obj, "amount_paisa", w),
             payment_id=_parse_dec(obj, "payment_id", w),
-            timestamp=_parse_int(obj, "timestamp", w), version=obj["version"])
+            timestamp=_parse_int(obj, "timestamp", w),
+            order_ref=_parse_dec(obj, "order_ref", w), version=obj["version"])
         rc.validate()
         return cls(rc, _parse_notary(obj, w), _parse_signature(obj, w))
 

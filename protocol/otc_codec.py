@@ -14,11 +14,12 @@ from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
 from protocol import arcium_encoding as enc
+from protocol import otc_binding as binding
 from protocol.idl import Idl, load_idl
 from protocol.arcium_codec import ArciumAccounts, account_arg, arg, argument_kinds
 from protocol.program_ids import OTC_PROGRAM_ID
 from protocol.rescue import RescueCipher
-from protocol.x25519 import x25519_shared_secret
+from protocol.x25519 import x25519_public_key, x25519_shared_secret
 
 OTC_IDL = load_idl("otc")
 assert OTC_IDL.address == OTC_PROGRAM_ID
@@ -36,14 +37,16 @@ OUTCOME_EXECUTED, OUTCOME_PARTIAL, OUTCOME_FAILED = 0, 1, 2
 # flattened Arcis struct layouts (declaration order)
 DEAL_INPUT = ["u64", "u128"]            # DealInput {amount, price}
 OFFER_INPUT = ["u128", "u64"]           # OfferInput {price, amount}
-DEAL_STATE = ["u64", "u128", "u64"]     # DealState {amount, price, fill_amount}
-OFFER_STATE = ["u128", "u64", "u64"]    # OfferState {price, amount, amt_to_execute}
+# Enc<Mxe> state: the seed's fields, then the account binding (otc_binding.state_binding)
+DEAL_STATE = ["u64", "u128", "u64", "field"]     # DealState {amount, price, fill_amount, binding}
+OFFER_STATE = ["u128", "u64", "u64", "field"]    # OfferState {price, amount, amt_to_execute, binding}
 DEAL_CREATED_BLOB = ["u64", "u128"]     # {amount, price}
 OFFER_CREATED_BLOB = ["u128", "u64"]    # {price, amount}
 DEAL_SETTLED_BLOB = ["u64", "u64", "u64"]   # {total_filled, creator_receives, creator_refund}
 OFFER_SETTLED_BLOB = ["u8", "u64", "u64"]   # {outcome, executed_amt, refund_amt}
 
-MXE_STATE_LEN = 16 + 32 * 3           # MXEEncryptedStruct<3>
+STATE_ELEMENTS = 4
+MXE_STATE_LEN = 16 + 32 * STATE_ELEMENTS   # MXEEncryptedStruct<4>
 SEALED2_LEN = 48 + 32 * 2
 SEALED3_LEN = 48 + 32 * 3
 
@@ -90,12 +93,15 @@ class Circuit:
 
 
 _SHARED = ("X25519Pubkey", "PlaintextU128")
+_SALT = ("PlaintextU128",)   # the input nonce's salt: the node re-derives the nonce (otc_binding.input_nonce)
 CIRCUITS: dict[str, Circuit] = {
-    # create_deal(deal_data: Enc<Shared, DealInput>, creator: Shared)
-    "create_deal": Circuit("create_deal", _SHARED + ("EncryptedU64", "EncryptedU128") + _SHARED,
+    # create_deal(deal_data: Enc<Shared, DealInput>, creator: Shared, nonce_salt: u128)
+    "create_deal": Circuit("create_deal", _SHARED + ("EncryptedU64", "EncryptedU128") + _SHARED + _SALT,
                            MXE_STATE_LEN + SEALED2_LEN),
-    # submit_offer(deal_state: Enc<Mxe, &DealState>, offer_data: Enc<Shared, OfferInput>, offeror: Shared)
-    "submit_offer": Circuit("submit_offer", ("Account",) + _SHARED + ("EncryptedU128", "EncryptedU64") + _SHARED,
+    # submit_offer(deal_state: Enc<Mxe, &DealState>, offer_data: Enc<Shared, OfferInput>, offeror: Shared,
+    #              nonce_salt: u128)
+    "submit_offer": Circuit("submit_offer",
+                            ("Account",) + _SHARED + ("EncryptedU128", "EncryptedU64") + _SHARED + _SALT,
                             2 * MXE_STATE_LEN + SEALED2_LEN),
     # crank_deal(deal_state: Enc<Mxe, &DealState>, creator: Shared, is_expired: bool, allow_partial: bool)
     "crank_deal": Circuit("crank_deal", ("Account",) + _SHARED + ("PlaintextBool", "PlaintextBool"),
@@ -117,6 +123,12 @@ def offer_pda(deal: Pubkey, create_key: Pubkey) -> tuple[Pubkey, int]:
     return Pubkey.find_program_address([b"offer", bytes(deal), bytes(create_key)], OTC_PROGRAM_ID)
 
 
+def input_record_pda(encryption_pubkey: bytes, nonce: int) -> tuple[Pubkey, int]:
+    """The InputRecord that marks (x25519 key, nonce) as used, so an input runs in one computation."""
+    return Pubkey.find_program_address([b"input", bytes(encryption_pubkey), enc.u128_to_nonce(nonce)],
+                                       OTC_PROGRAM_ID)
+
+
 def decode_deal(data: bytes) -> dict:
     return OTC_IDL.decode_account("DealAccount", data)
 
@@ -131,6 +143,38 @@ def random_computation_offset() -> int:
 
 def random_nonce() -> int:
     return int.from_bytes(os.urandom(16), "little")
+
+
+@dataclass(frozen=True)
+class BoundInput:
+    """An ``Enc<Shared, …>`` input as create_deal/submit_offer carry it: usable only for one payer
+    and one target account (``protocol.otc_binding``)."""
+
+    encryption_pubkey: bytes
+    nonce: int
+    nonce_salt: int
+    ciphertexts: list[bytes]
+
+
+def bound_input(circuit: str, client_secret: bytes, mxe_x25519: bytes, payer: Pubkey, target: Pubkey,
+                types: list[str], values: list[Any], salt: int | None = None) -> BoundInput:
+    """Encrypt ``values`` to the MXE under the nonce bound to (circuit, payer, target, client key, salt)."""
+    pub = x25519_public_key(client_secret)
+    salt = random_nonce() if salt is None else salt
+    nonce = binding.input_nonce(circuit, payer, target, pub, salt)
+    return BoundInput(pub, nonce, salt, encrypt_for_mxe(client_secret, mxe_x25519, types, values, nonce))
+
+
+def deal_input(client_secret: bytes, mxe_x25519: bytes, payer: Pubkey, deal: Pubkey, amount: int,
+               price: int, salt: int | None = None) -> BoundInput:
+    """create_deal's DealInput{amount, price}, bound to ``payer`` and ``deal``."""
+    return bound_input("create_deal", client_secret, mxe_x25519, payer, deal, DEAL_INPUT, [amount, price], salt)
+
+
+def offer_input(client_secret: bytes, mxe_x25519: bytes, payer: Pubkey, offer: Pubkey, price: int,
+                amount: int, salt: int | None = None) -> BoundInput:
+    """submit_offer's OfferInput{price, amount}, bound to ``payer`` and ``offer``."""
+    return bound_input("submit_offer", client_secret, mxe_x25519, payer, offer, OFFER_INPUT, [price, amount], salt)
 
 
 # ------------------------------------------------------------------------------------------
@@ -158,24 +202,28 @@ def init_comp_def_ix(circuit_name: str, payer: Pubkey) -> Instruction:
 
 def create_deal_ix(*, payer: Pubkey, create_key: Pubkey, base_mint: Pubkey, quote_mint: Pubkey,
                    computation_offset: int, controller: Pubkey, encryption_pubkey: bytes, nonce: int,
-                   expires_at: int, allow_partial: bool, encrypted_amount: bytes, encrypted_price: bytes) -> Instruction:
+                   nonce_salt: int, expires_at: int, allow_partial: bool, encrypted_amount: bytes,
+                   encrypted_price: bytes) -> Instruction:
     accounts = {"payer": payer, "create_key": create_key, "deal": deal_pda(create_key)[0],
+                "input_record": input_record_pda(encryption_pubkey, nonce)[0],
                 "base_mint": base_mint, "quote_mint": quote_mint,
                 **OTC_ARCIUM.queue_accounts("create_deal", computation_offset)}
     return _ix("create_deal", accounts, {
         "computation_offset": computation_offset, "controller": controller, "encryption_pubkey": encryption_pubkey,
-        "nonce": nonce, "expires_at": expires_at, "allow_partial": allow_partial,
+        "nonce": nonce, "nonce_salt": nonce_salt, "expires_at": expires_at, "allow_partial": allow_partial,
         "encrypted_amount": encrypted_amount, "encrypted_price": encrypted_price})
 
 
 def submit_offer_ix(*, payer: Pubkey, create_key: Pubkey, deal: Pubkey, computation_offset: int,
-                    controller: Pubkey, encryption_pubkey: bytes, nonce: int, encrypted_price: bytes,
-                    encrypted_amount: bytes) -> Instruction:
+                    controller: Pubkey, encryption_pubkey: bytes, nonce: int, nonce_salt: int,
+                    encrypted_price: bytes, encrypted_amount: bytes) -> Instruction:
     accounts = {"payer": payer, "create_key": create_key, "deal": deal, "offer": offer_pda(deal, create_key)[0],
+                "input_record": input_record_pda(encryption_pubkey, nonce)[0],
                 **OTC_ARCIUM.queue_accounts("submit_offer", computation_offset)}
     return _ix("submit_offer", accounts, {
         "computation_offset": computation_offset, "controller": controller, "encryption_pubkey": encryption_pubkey,
-        "nonce": nonce, "encrypted_price": encrypted_price, "encrypted_amount": encrypted_amount})
+        "nonce": nonce, "nonce_salt": nonce_salt, "encrypted_price": encrypted_price,
+        "encrypted_amount": encrypted_amount})
 
 
 def crank_deal_ix(*, payer: Pubkey, deal: Pubkey, computation_offset: int, creator_encryption_pubkey: bytes,
@@ -207,18 +255,25 @@ def close_deal_ix(*, controller: Pubkey, deal: Pubkey, rent_receiver: Pubkey) ->
 # queue arguments (what the program passes to arcium; what the node reads back)
 # ------------------------------------------------------------------------------------------
 def create_deal_arguments(encryption_pubkey: bytes, nonce: int, encrypted_amount: bytes,
-                          encrypted_price: bytes) -> list:
+                          encrypted_price: bytes, nonce_salt: int) -> list:
     return [arg("X25519Pubkey", encryption_pubkey), arg("PlaintextU128", nonce),
             arg("EncryptedU64", encrypted_amount), arg("EncryptedU128", encrypted_price),
-            arg("X25519Pubkey", encryption_pubkey), arg("PlaintextU128", nonce)]
+            arg("X25519Pubkey", encryption_pubkey), arg("PlaintextU128", nonce), arg("PlaintextU128", nonce_salt)]
 
 
 def submit_offer_arguments(deal: Pubkey, encryption_pubkey: bytes, nonce: int, encrypted_price: bytes,
-                           encrypted_amount: bytes) -> list:
+                           encrypted_amount: bytes, nonce_salt: int) -> list:
     return [account_arg(deal, DEAL_STATE_OFFSET, MXE_STATE_LEN),
             arg("X25519Pubkey", encryption_pubkey), arg("PlaintextU128", nonce),
             arg("EncryptedU128", encrypted_price), arg("EncryptedU64", encrypted_amount),
-            arg("X25519Pubkey", encryption_pubkey), arg("PlaintextU128", nonce)]
+            arg("X25519Pubkey", encryption_pubkey), arg("PlaintextU128", nonce), arg("PlaintextU128", nonce_salt)]
+
+
+# Where each circuit's input and outputs belong: the index, in the computation's callback accounts,
+# of the account its Enc<Shared> input is bound to and the accounts its outputs are written to.
+# The node reads these from the computation account (set by the OTC program at queue time).
+INPUT_TARGET = {"create_deal": 0, "submit_offer": 1}                    # deal / offer
+SEALED_ACCOUNT = {"create_deal": 0, "submit_offer": 1, "crank_deal": 0, "crank_offer": 1}
 
 
 def crank_deal_arguments(deal: Pubkey, creator_pubkey: bytes, creator_nonce: int, is_expired: bool,
@@ -241,12 +296,13 @@ def split_output(circuit: str, output: bytes) -> list[Any]:
     c = CIRCUITS[circuit]
     if len(output) != c.output_len:
         raise enc.EncodingError(f"{circuit} output must be {c.output_len} bytes, got {len(output)}")
+    n = STATE_ELEMENTS
     if circuit == "create_deal":
-        return [enc.MxeEncrypted.from_bytes(output[:MXE_STATE_LEN], 3),
+        return [enc.MxeEncrypted.from_bytes(output[:MXE_STATE_LEN], n),
                 enc.SharedEncrypted.from_bytes(output[MXE_STATE_LEN:], 2)]
     if circuit == "submit_offer":
         m = MXE_STATE_LEN
-        return [enc.MxeEncrypted.from_bytes(output[:m], 3), enc.MxeEncrypted.from_bytes(output[m:2 * m], 3),
+        return [enc.MxeEncrypted.from_bytes(output[:m], n), enc.MxeEncrypted.from_bytes(output[m:2 * m], n),
                 enc.SharedEncrypted.from_bytes(output[2 * m:], 2)]
     if circuit == "crank_deal":
         return [enc.SharedEncrypted.from_bytes(output[:SEALED3_LEN], 3), output[SEALED3_LEN]]

@@ -34,7 +34,7 @@ CIRCUITS: dict[str, CircuitSpec] = {
     ),
     "payment": CircuitSpec(
         "payment",
-        ("notaryKeyHash", "orderId", "payeeCommitment", "fiatDue", "matchedAt", "nullifier"),
+        ("notaryKeyHash", "orderRef", "payeeCommitment", "fiatDue", "matchedAt", "nullifier"),
         ("notaryAx", "notaryAy", "payerCommitment", "amount", "paymentId", "timestamp",
          "sigR8x", "sigR8y", "sigS"),
     ),

@@ -54,7 +54,6 @@ _CONDITIONS = (  # what a failing line of the main template means, by the compon
     ("nul.", "the nullifier is not Poseidon(payment id)"),
     ("fresh", "attestation is older than the time bound"),
     ("after", "the payment was made before the order was matched"),
-    ("orderId", "the order id is not bound"),
     ("tag.out", "the account tag is not the attested account's"),
     (".in <==", "a value is outside 0..2^64-1"),
 )

@@ -42,7 +42,10 @@ _NOUN = {REQUEST_TYPE: "request", PROOF_TYPE: "proof"}
 _EVIDENCE = {"solvency": "attestation", "payment": "receipt"}
 _STATEMENT_KEYS = {"solvency": {"wallet_pubkey", "fiat_due_paisa", "min_timestamp", "reserved_paisa",
                                 "account_tag"},
-                   "payment": {"order_id", "payee_commitment", "fiat_due_paisa", "matched_at"}}
+                   "payment": {"market", "order_id", "buyer", "payee_commitment",
+                               "fiat_due_paisa", "matched_at"}}
+# a payment statement from before receipts were bound to an order (market, order id, buyer)
+_OLD_PAYMENT_KEYS = {"order_id", "payee_commitment", "fiat_due_paisa", "matched_at"}
 
 
 def _content_circuit(obj: dict, type_: str) -> str | None:
@@ -51,6 +54,8 @@ def _content_circuit(obj: dict, type_: str) -> str | None:
     stmt = obj.get("statement")
     if isinstance(stmt, dict):
         votes |= {c for c, keys in _STATEMENT_KEYS.items() if set(stmt) == keys}
+        if set(stmt) == _OLD_PAYMENT_KEYS:
+            votes.add("payment")
     if type_ == REQUEST_TYPE:
         votes |= {c for c, key in _EVIDENCE.items() if key in obj}
     elif isinstance(obj.get("derived"), dict):
@@ -130,8 +135,17 @@ def statement_to_json(stmt: SolvencyStatement | PaymentStatement) -> dict:
         return {"wallet_pubkey": str(Pubkey.from_bytes(bytes(stmt.wallet_pubkey))),
                 "fiat_due_paisa": stmt.fiat_due_paisa, "min_timestamp": stmt.min_timestamp,
                 "reserved_paisa": stmt.reserved_paisa, "account_tag": str(stmt.account_tag)}
-    return {"order_id": str(stmt.order_id), "payee_commitment": str(stmt.payee_commitment),
+    return {"market": str(Pubkey.from_bytes(bytes(stmt.market))), "order_id": str(stmt.order_id),
+            "buyer": str(Pubkey.from_bytes(bytes(stmt.buyer))),
+            "payee_commitment": str(stmt.payee_commitment),
             "fiat_due_paisa": stmt.fiat_due_paisa, "matched_at": stmt.matched_at}
+
+
+def _pubkey(obj: dict, key: str, where: str) -> bytes:
+    try:
+        return bytes(Pubkey.from_string(obj[key]))
+    except (ValueError, TypeError):
+        raise ProofFileError(f"{where}.{key} is not a base58 public key") from None
 
 
 def statement_from_json(circuit: str, obj: object) -> SolvencyStatement | PaymentStatement:
@@ -146,8 +160,12 @@ def statement_from_json(circuit: str, obj: object) -> SolvencyStatement | Paymen
             raise ProofFileError("statement.wallet_pubkey is not a base58 public key") from None
         return SolvencyStatement(wallet, _int(obj, "fiat_due_paisa", w), _int(obj, "min_timestamp", w),
                                  _int(obj, "reserved_paisa", w), _dec(obj, "account_tag", w))
-    _keys(obj, {"order_id", "payee_commitment", "fiat_due_paisa", "matched_at"}, w)
-    return PaymentStatement(_dec(obj, "order_id", w), _dec(obj, "payee_commitment", w),
+    if set(obj) == _OLD_PAYMENT_KEYS:
+        raise ProofFileError("this payment file predates order-bound receipts (its statement names "
+                             "no market and buyer); pay with the order's reference and prove again")
+    _keys(obj, _STATEMENT_KEYS["payment"], w)
+    return PaymentStatement(_pubkey(obj, "market", w), _dec(obj, "order_id", w),
+                            _pubkey(obj, "buyer", w), _dec(obj, "payee_commitment", w),
                             _int(obj, "fiat_due_paisa", w), _int(obj, "matched_at", w))
 
 

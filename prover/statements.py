@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Collection
 
 from protocol.attestation import (
-    PAYMENT_ID_BOUND, U64_MAX, AttestationError, SignedAttestation, SignedReceipt,
-    notary_key_hash, pubkey_to_fields, reservation_tag)
+    RECEIPT_VERSION, U64_MAX, AttestationError, SignedAttestation, SignedReceipt,
+    notary_key_hash, order_reference, pubkey_to_fields, reservation_tag)
 from protocol.poseidon import FIELD_MODULUS
 
 from .circuits_registry import spec
@@ -60,12 +60,24 @@ class SolvencyStatement:
 @dataclass(frozen=True)
 class PaymentStatement:
     """"I paid at least `fiat_due_paisa` to `payee_commitment` at or after `matched_at`, for
-    the matched order `order_id`"."""
+    matched order `order_id` of `market`, bought by `buyer`".
 
+    The circuit sees the order only as `order_ref` (one public input instead of five); the
+    chain recomputes it from the MatchedOrder record, so the statement names the order exactly."""
+
+    market: bytes
     order_id: int
+    buyer: bytes
     payee_commitment: int
     fiat_due_paisa: int
     matched_at: int
+
+    @property
+    def order_ref(self) -> int:
+        try:
+            return order_reference(self.market, self.order_id, self.buyer)
+        except AttestationError as exc:
+            raise StatementError(f"the order is malformed: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -111,8 +123,7 @@ def solvency_public_inputs(stmt: SolvencyStatement, notary_hash: int) -> tuple[i
 
 def payment_public_inputs(stmt: PaymentStatement, notary_hash: int,
                           nullifier: int) -> tuple[int, ...]:
-    return (_field("notary key hash", notary_hash),
-            _field("order_id", stmt.order_id, PAYMENT_ID_BOUND),
+    return (_field("notary key hash", notary_hash), stmt.order_ref,
             _field("payee_commitment", stmt.payee_commitment),
             _u64("fiat_due", stmt.fiat_due_paisa), _u64("matched_at", stmt.matched_at),
             _field("nullifier", nullifier))
@@ -148,15 +159,25 @@ def payment_inputs(signed: SignedReceipt, stmt: PaymentStatement,
                    registered_notaries: Collection[int] | None = None) -> CircuitInputs:
     """Check the payment statement against the receipt and build the circuit inputs."""
     payment_public_inputs(stmt, 0, 0)
-    khash = _check_notary(signed, registered_notaries)
     rc = signed.receipt
+    if rc.version != RECEIPT_VERSION:
+        raise StatementError(
+            f"receipt format version {rc.version!r} is not accepted (this build proves version "
+            f"{RECEIPT_VERSION}): a version 1 receipt binds no order, so it cannot settle one")
+    khash = _check_notary(signed, registered_notaries)
+    if rc.order_ref == 0:
+        raise StatementError("the payment carries no order reference, so it settles no order "
+                             "(pay with the order's reference)")
+    if rc.order_ref != stmt.order_ref:
+        raise StatementError("the receipt pays for another order: its signed reference does not "
+                             "match this market, order id and buyer")
     if rc.payee_commitment != stmt.payee_commitment:
         raise StatementError("receipt payee does not match the order")
     if rc.amount_paisa < stmt.fiat_due_paisa:
         raise StatementError("receipt amount is below the fiat due")
     if rc.timestamp < stmt.matched_at:
         raise StatementError("the payment was made before the order was matched")
-    inputs = {"notaryKeyHash": khash, "orderId": stmt.order_id,
+    inputs = {"notaryKeyHash": khash, "orderRef": rc.order_ref,
               "payeeCommitment": stmt.payee_commitment, "fiatDue": stmt.fiat_due_paisa,
               "matchedAt": stmt.matched_at, "nullifier": rc.nullifier(),
               "payerCommitment": rc.payer_commitment, "amount": rc.amount_paisa,
@@ -180,7 +201,8 @@ def sample_inputs(circuit: str) -> CircuitInputs:
         signed = sign_balance_attestation(key, att)
         return solvency_inputs(signed, SolvencyStatement.for_attestation(signed, 5_000_00, 1_699_999_000, 1_000_00))
     spec(circuit)
+    market, buyer = bytes(range(32, 64)), bytes(range(64, 96))
+    stmt = PaymentStatement(market, 42, buyer, payee, 28_500_00, 1_700_000_000)
     rc = PaymentReceipt(account_commitment("0300-7654321", 999), payee, 28_500_00, 77,
-                        1_700_000_100)
-    return payment_inputs(sign_payment_receipt(key, rc),
-                          PaymentStatement(42, payee, 28_500_00, 1_700_000_000))
+                        1_700_000_100, stmt.order_ref)
+    return payment_inputs(sign_payment_receipt(key, rc), stmt)

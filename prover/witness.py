@@ -21,6 +21,8 @@ from typing import Mapping
 
 import wasmtime
 
+from .cache_dir import ensure_private_cache_dir, trusted_entry, write_private
+
 _EXCEPTIONS = {
     1: "signal not found", 2: "too many signals set", 3: "signal already set",
     4: "assert failed", 5: "not enough memory", 6: "input signal array access exceeds the size",
@@ -37,14 +39,6 @@ def _fnv1a64(name: str) -> tuple[int, int]:
     for b in name.encode("utf-8"):
         h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
     return h >> 32, h & 0xFFFFFFFF
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("ANOMI_CACHE_DIR")
-    if base:
-        return Path(base)
-    from platformdirs import user_cache_dir
-    return Path(user_cache_dir("anomi")) / "wasm"
 
 
 _ENGINE = wasmtime.Engine()
@@ -95,22 +89,22 @@ def load_module(wasm_path: str | os.PathLike) -> wasmtime.Module:
             _BY_FILE[file_key] = module
             return module
         version = getattr(wasmtime, "__version__", "") or "unknown"
-        cache_file = _cache_dir() / f"{digest[:32]}-wasmtime{version}.cwasm"
+        directory = ensure_private_cache_dir()   # None: no private cache possible, compile only
+        cache_file = directory / f"{digest[:32]}-wasmtime{version}.cwasm" if directory else None
         module = None
-        if cache_file.exists():
+        # native code: deserialized only from a file that is ours and writable by us alone
+        if cache_file is not None and trusted_entry(cache_file):
             try:
                 module = wasmtime.Module.deserialize_file(_ENGINE, str(cache_file))
             except Exception:  # a stale or truncated cache entry: recompile below
                 module = None
         if module is None:
             module = wasmtime.Module(_ENGINE, data)
-            try:
-                cache_file.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache_file.with_suffix(f".tmp{os.getpid()}")
-                tmp.write_bytes(module.serialize())
-                os.replace(tmp, cache_file)
-            except OSError:
-                pass  # an unwritable cache only costs time
+            if cache_file is not None:
+                try:
+                    write_private(cache_file, module.serialize())
+                except OSError:
+                    pass  # an unwritable cache only costs time
         _MODULES[digest] = module
         _BY_FILE[file_key] = module
         return module

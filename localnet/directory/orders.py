@@ -54,14 +54,26 @@ class MatchedOrders:
         if value.owner != ORDER_STORE_PROGRAM_ID or data[MARKET_OFFSET:MARKET_OFFSET + 32] != bytes(market):
             raise DirectoryError(f"the account at {queue} is not {market}'s settlement queue", "wrong_market")
         try:
-            count = mc.queue_count(data)
-            if not 0 <= order_id < count:
-                raise DirectoryError(f"no matched order #{order_id} in the settlement queue", "no_order")
-            record = mc.decode_record(data, order_id)
+            where, _off = mc.locate_record(data, order_id)
+            archive = None
+            if where == mc.ARCHIVED:   # a Settled/Expired record moved to its ArchivedOrder account
+                archive = await self._archive(mc.archived_order_address(market, order_id))
+            record = mc.lookup_record(data, order_id, archive)
         except (ValueError, IndexError, KeyError, struct.error) as exc:
             raise DirectoryError(f"the settlement queue cannot be decoded: {exc}", "cluster") from exc
+        if record is None:
+            raise DirectoryError(f"no matched order #{order_id} in the settlement queue", "no_order")
         await self.require_bond(market, order_id, record)
         return record
+
+    async def _archive(self, key: Pubkey) -> bytes | None:
+        try:
+            value = (await self.client.get_account_info(key, encoding="base64")).value
+        except NETWORK_ERRORS as exc:
+            raise DirectoryError(f"cannot read the archived order from {self.rpc_url}: {exc}", "cluster") from exc
+        if value is None or value.owner != ORDER_STORE_PROGRAM_ID:
+            return None
+        return bytes(value.data)
 
     async def require_bond(self, market: Pubkey, order_id: int, record: dict[str, Any]) -> None:
         """The order's MatchBond PDA exists (Market-owned, funded) and names the record's buyer and seller."""

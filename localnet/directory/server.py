@@ -29,10 +29,20 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 READY_PREFIX = "directory: listening on"
 
 
+# Why a per-seller limit: every buyer matched with a seller legitimately learns its handle, so a
+# harvester who matches many asks of one seller gains nothing past the first; but reveals are the
+# only way handles leave the directory, and capping them per seller bounds what a flood of tiny
+# matches (or a bug) can extract, with a clear, retryable error.
+REVEALS_PER_SELLER = 20
+REVEAL_WINDOW_SECONDS = 3600
+
+
 class DirectoryService:
-    def __init__(self, rpc_url: str, store: DirectoryStore):
+    def __init__(self, rpc_url: str, store: DirectoryStore, *, reveal_limit: int = REVEALS_PER_SELLER,
+                 reveal_window: int = REVEAL_WINDOW_SECONDS):
         self.orders = MatchedOrders(rpc_url)
         self.store = store
+        self.reveal_limit, self.reveal_window = reveal_limit, reveal_window
 
     async def close(self) -> None:
         await self.orders.close()
@@ -72,6 +82,12 @@ class DirectoryService:
                                           int.from_bytes(bytes(record["payee_commitment"]), "big"))
         if details is None:
             raise DirectoryError("the seller deposited no payee details for this order", "no_deposit")
+        wait = await asyncio.to_thread(self.store.admit_reveal, str(market), order_id, str(record["seller"]),
+                                       int(time.time()), self.reveal_limit, self.reveal_window)
+        if wait is not None:
+            raise DirectoryError(
+                f"this seller's payee details were already revealed for {self.reveal_limit} orders in the "
+                f"last {self.reveal_window // 60} minutes; try again in {wait} s", "rate_limited")
         return {"order_id": order_id, "sealed": seal_details(details, x25519).hex()}
 
 

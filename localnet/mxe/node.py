@@ -91,7 +91,7 @@ class MxeNode:
         if not keys:
             return {}
         resp = await self.client.get_multiple_accounts(keys, encoding="base64")
-        return {k: (None if v is None else bytes(v.data)) for k, v in zip(keys, resp.value)}
+        return {k: (None if v is None else worker.otc_owned(v.owner, v.data)) for k, v in zip(keys, resp.value)}
 
     async def send_and_confirm(self, tx) -> dict | str | None:
         """Submit, then wait for confirmation; returns the transaction error (None = success)."""

@@ -14,10 +14,11 @@ from solders.message import MessageV0
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from localnet.mxe.executor import ComputationRejected, MxeKeys, execute
+from localnet.mxe.executor import ComputationRejected, MxeKeys, Placement, execute
 from localnet.mxe.keys import NodeKeys
 from protocol import arcium_codec as ac
 from protocol.otc_codec import CIRCUIT_BY_OFFSET
+from protocol.program_ids import OTC_PROGRAM_ID
 
 AccountReader = Callable[[Pubkey], bytes | None]
 
@@ -36,15 +37,24 @@ def is_queued(data: bytes) -> bool:
 
 
 def compute(computation: Pubkey, comp: dict, read_account: AccountReader, keys: NodeKeys) -> Result:
-    """Run the computation; malformed or tampered inputs give a Failure output, never an exception."""
+    """Run the computation; malformed or tampered inputs give a Failure output, never an exception.
+
+    ``read_account`` must return None for an account the OTC program does not own: only that
+    program writes MXE state, so state bytes anywhere else are copies (see ``otc_owned``)."""
     circuit = CIRCUIT_BY_OFFSET.get(comp["comp_def_offset"])
-    if circuit is None:
+    if circuit is None or comp["mxe_program_id"] != OTC_PROGRAM_ID:
         return Result(computation, "?", ac.failure(ac.FAILURE_REJECTED), "unknown circuit")
     try:
-        output = execute(circuit.name, comp["arguments"], read_account, MxeKeys(keys.x25519_secret), computation)
+        output = execute(circuit.name, comp["arguments"], read_account, MxeKeys(keys.x25519_secret),
+                         Placement.of(computation, comp))
     except ComputationRejected as exc:
         return Result(computation, circuit.name, ac.failure(ac.FAILURE_REJECTED), str(exc))
     return Result(computation, circuit.name, ac.success(output), None)
+
+
+def otc_owned(owner: Pubkey, data: bytes) -> bytes | None:
+    """An account's data as the node may read it for Enc<Mxe> state: only if the OTC program owns it."""
+    return bytes(data) if owner == OTC_PROGRAM_ID else None
 
 
 def sign(keys: NodeKeys, computation: Pubkey, outputs: dict) -> bytes:

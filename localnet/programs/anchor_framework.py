@@ -45,7 +45,7 @@ def dispatch(ctx: InvokeContext, idl: Idl, accounts: Sequence[AccountInfo], data
         ctx.log(f"{idl.name}.{name} needs {len(names)} accounts, got {len(accounts)}")
         raise ProgramError("NotEnoughAccountKeys")
     named = Named(zip(names, accounts))
-    named.remaining = list(accounts[len(names):])  # Anchor's remaining_accounts
+    named.remaining = list(accounts[len(names):])   # Anchor's remaining_accounts
     return name, args, named
 
 

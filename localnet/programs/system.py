@@ -2,7 +2,10 @@
 
 Instruction data is bincode (u32 LE tag) exactly as solders/solana-py build it; messages and
 errors are Agave's system_processor.rs (FACTS.md 3.3, 7.1). A builtin: it costs 150 CU and
-logs no ``consumed`` line.
+logs no ``consumed`` line, and (as Agave's builtins, which resize through
+``BorrowedAccount::set_data_length``) it may allocate up to MAX_PERMITTED_DATA_LENGTH at once:
+the 10 KiB growth cap applies to SBF-style callers when a CPI returns (runtime/invoke.py), not
+to a top-level ``create_account``/``allocate``.
 """
 from __future__ import annotations
 

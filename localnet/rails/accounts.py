@@ -28,6 +28,7 @@ from localnet.rails.errors import RailError
 from localnet.rails.notary import Notary, public_key_json
 from localnet.rails.storage import Payment, RailStore
 from localnet.rails.throttle import LoginThrottle
+from protocol.attestation import RECEIPT_VERSION
 
 # BN254 scalar field order: commitment salts are field elements so the circuits can take them.
 BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
@@ -131,11 +132,14 @@ class Rail:
         return {"handle": handle, "balance_paisa": balance}
 
     async def transfer(
-        self, payer: str, payee: str, amount: int, reference: str, key: str
+        self, payer: str, payee: str, amount: int, reference: str, key: str, order_ref: int = 0
     ) -> tuple[dict, bool]:
-        """Queue the transfer for the next group commit and wait for its own outcome."""
+        """Queue the transfer for the next group commit and wait for its own outcome.
+
+        ``order_ref`` (0: none) is the payer's order reference; the notary signs it into the
+        receipt, which then settles that order only."""
         done: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._pending.append(((payer, payee, amount, reference, key), done))
+        self._pending.append(((payer, payee, amount, reference, key, order_ref), done))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush_transfers())
         payment, replayed = await done
@@ -205,13 +209,28 @@ class Rail:
             self.clock.now(),
         )
 
-    async def receipt(self, handle: str, payment_id: int) -> dict:
+    async def receipt(self, handle: str, payment_id: int, payee_salt: int | None = None) -> dict:
+        """The notary-signed receipt of a payment (signed once, then served from the ledger).
+
+        ``payee_salt``: a seller commits to its handle with a fresh salt per ask (so its asks are
+        unlinkable on-chain); the payer, who learned (handle, salt) for its order, asks for a
+        receipt whose payee commitment uses that salt. The commitment still binds the handle the
+        money went to, so such a receipt is as true as the default one; it is signed on request
+        and not stored."""
         payment: Payment | None = await self._on_db(self.store.payment, payment_id)
         if payment is None or handle not in (payment.payer, payment.payee):
             raise RailError(
                 "payment_not_found", "no payment with this id involves your account"
             )
-        if payment.receipt_json is None:
+        if payee_salt is not None:
+            payer = await self._account(payment.payer)
+            payee = await self._account(payment.payee)
+            signed = await self._on_cpu(
+                self.notary.sign_receipt, payer=(payer.handle, payer.salt), payee=(payee.handle, payee_salt),
+                amount_paisa=payment.amount, payment_id=payment.payment_id, timestamp=payment.created_at,
+                order_ref=payment.order_ref)
+            return {"payment": payment.to_json(), "receipt": signed}
+        if payment.receipt_json is None or _receipt_version(payment.receipt_json) != RECEIPT_VERSION:
             payer = await self._account(payment.payer)
             payee = await self._account(payment.payee)
             signed = await self._on_cpu(
@@ -221,10 +240,21 @@ class Rail:
                 amount_paisa=payment.amount,
                 payment_id=payment.payment_id,
                 timestamp=payment.created_at,
+                order_ref=payment.order_ref,
             )
-            await self._on_db(self.store.store_receipt, payment_id, json.dumps(signed))
+            await self._on_db(self.store.store_receipt, payment_id, json.dumps(signed),
+                              replace=payment.receipt_json)
             payment = await self._on_db(self.store.payment, payment_id)
         return {"payment": payment.to_json(), "receipt": json.loads(payment.receipt_json)}
+
+
+def _receipt_version(receipt_json: str) -> object:
+    """The version of a cached receipt: one signed before receipts carried the order reference
+    (version 1) is signed again in the current format on the next fetch."""
+    try:
+        return json.loads(receipt_json).get("version")
+    except (ValueError, AttributeError):
+        return None
 
 
 # A real argon2id string for a credential nobody knows: verifying against it when the handle is

@@ -113,13 +113,16 @@ async def top_up(request: web.Request) -> web.Response:
 async def transfer(request: web.Request) -> web.Response:
     payer = await _caller(request)
     body = await _body(
-        request, required={"payee", "amount_paisa", "idempotency_key"}, optional={"reference"}
+        request, required={"payee", "amount_paisa", "idempotency_key"},
+        optional={"reference", "order_ref"},
     )
     payee = wire.canonical_handle(body["payee"], "payee")
     amount = wire.amount(body["amount_paisa"], "amount_paisa", maximum=wire.MAX_TRANSFER_PAISA)
     key = wire.idempotency_key(body["idempotency_key"])
     reference = wire.text(body.get("reference", ""), "reference", min_len=0, max_len=140)
-    result, replayed = await _rail(request).transfer(payer, payee, amount, reference, key)
+    order_ref = wire.order_ref(body["order_ref"]) if "order_ref" in body else 0
+    result, replayed = await _rail(request).transfer(payer, payee, amount, reference, key,
+                                                     order_ref)
     return web.json_response(result, status=200 if replayed else 201)
 
 
@@ -156,7 +159,9 @@ async def wallet_links(request: web.Request) -> web.Response:
 async def receipt(request: web.Request) -> web.Response:
     handle = await _caller(request)
     payment_id = wire.payment_id(request.match_info["payment_id"])
-    return web.json_response(await _rail(request).receipt(handle, payment_id))
+    salt = request.query.get("payee_salt")
+    payee_salt = None if salt is None else wire.commitment_salt(salt, "payee_salt")
+    return web.json_response(await _rail(request).receipt(handle, payment_id, payee_salt))
 
 
 async def commitment(request: web.Request) -> web.Response:

@@ -91,10 +91,13 @@ class RailClient:
         return self.call("POST", "/v1/sandbox/top-up", {"amount_paisa": amount}, auth)
 
     def transfer(self, auth: tuple[str, str], payee: str, amount: int, key: str,
-                 reference: str = "") -> dict:
-        return self.call("POST", "/v1/transfers", {"payee": payee, "amount_paisa": amount,
-                                                   "idempotency_key": key,
-                                                   "reference": reference}, auth)
+                 reference: str = "", order_ref: int | None = None) -> dict:
+        """``order_ref``: protocol.attestation.order_reference of the order being paid."""
+        body = {"payee": payee, "amount_paisa": amount, "idempotency_key": key,
+                "reference": reference}
+        if order_ref is not None:
+            body["order_ref"] = str(order_ref)
+        return self.call("POST", "/v1/transfers", body, auth)
 
     def balance(self, auth: tuple[str, str]) -> int:
         return self.call("GET", "/v1/balance", auth=auth)["balance_paisa"]

@@ -123,14 +123,17 @@ class Notary:
         amount_paisa: int,
         payment_id: int,
         timestamp: int,
+        order_ref: int = 0,
     ) -> dict:
-        """Sign a payment receipt; payer/payee are (handle, salt) pairs."""
+        """Sign a payment receipt; payer/payee are (handle, salt) pairs; ``order_ref`` is the
+        order reference the payer sent with the transfer (0: none)."""
         receipt = PaymentReceipt(
             payer_commitment=account_commitment(*payer),
             payee_commitment=account_commitment(*payee),
             amount_paisa=amount_paisa,
             payment_id=payment_id,
             timestamp=timestamp,
+            order_ref=order_ref,
         )
         return _as_dict(sign_payment_receipt(self._private_key, receipt).to_json())
 

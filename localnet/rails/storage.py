@@ -20,7 +20,7 @@ from typing import Callable
 from localnet.rails.errors import RailError
 from localnet.rails.wire import MAX_BALANCE_PAISA, PAYMENT_ID_BYTES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: payments carry the payer's order reference (signed into receipts)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS payments (
     idempotency_key TEXT NOT NULL,
     created_at      INTEGER NOT NULL,
     receipt_json    TEXT,
+    order_ref       TEXT NOT NULL DEFAULT '0',
     UNIQUE (payer, idempotency_key)
 );
 CREATE TABLE IF NOT EXISTS entries (
@@ -85,6 +86,7 @@ class Payment:
     idempotency_key: str
     created_at: int
     receipt_json: str | None
+    order_ref: int = 0
 
     def to_json(self) -> dict:
         return {
@@ -95,6 +97,7 @@ class Payment:
             "reference": self.reference,
             "idempotency_key": self.idempotency_key,
             "timestamp": self.created_at,
+            "order_ref": str(self.order_ref),
         }
 
 
@@ -114,9 +117,22 @@ class RailStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        self._migrate()
         self._db.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
+        )
+
+    def _migrate(self) -> None:
+        """Schema 1 -> 2: add ``payments.order_ref`` (old payments named no order: '0')."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(payments)")}
+        if "order_ref" not in columns:
+            self._db.execute(
+                "ALTER TABLE payments ADD COLUMN order_ref TEXT NOT NULL DEFAULT '0'"
+            )
+        self._db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version' AND CAST(value AS INTEGER) < ?",
+            (str(SCHEMA_VERSION), SCHEMA_VERSION),
         )
 
     def close(self) -> None:
@@ -199,16 +215,20 @@ class RailStore:
     # -- transfers ------------------------------------------------------------------------
 
     def transfer(
-        self, payer: str, payee: str, amount: int, reference: str, idempotency_key: str
+        self, payer: str, payee: str, amount: int, reference: str, idempotency_key: str,
+        order_ref: int = 0,
     ) -> tuple[Payment, bool]:
         """Pay once per (payer, idempotency key). Returns (payment, replayed)."""
-        (result,) = self.transfer_batch([(payer, payee, amount, reference, idempotency_key)])
+        (result,) = self.transfer_batch(
+            [(payer, payee, amount, reference, idempotency_key, order_ref)])
         if isinstance(result, RailError):
             raise result
         return result
 
-    def transfer_batch(self, requests: list[tuple[str, str, int, str, str]]) -> list:
+    def transfer_batch(self, requests: list[tuple]) -> list:
         """Group commit: many transfers, one transaction, one fsync.
+
+        A request is (payer, payee, amount, reference, idempotency key[, order_ref]).
 
         Each transfer runs inside its own SAVEPOINT, so a refused one is rolled back alone and
         reported as its RailError while the others stand; each sees the effects of the ones
@@ -220,10 +240,12 @@ class RailStore:
         results: list = []
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            for payer, payee, amount, reference, key in requests:
+            for payer, payee, amount, reference, key, *rest in requests:
+                order_ref = rest[0] if rest else 0
                 self._db.execute("SAVEPOINT one_transfer")
                 try:
-                    results.append(self._transfer_once(payer, payee, amount, reference, key, now))
+                    results.append(self._transfer_once(payer, payee, amount, reference, key,
+                                                       order_ref, now))
                 except RailError as refusal:
                     self._db.execute("ROLLBACK TO one_transfer")
                     results.append(refusal)
@@ -236,21 +258,24 @@ class RailStore:
         return results
 
     def _transfer_once(
-        self, payer: str, payee: str, amount: int, reference: str, key: str, now: int
+        self, payer: str, payee: str, amount: int, reference: str, key: str, order_ref: int,
+        now: int,
     ) -> tuple[Payment, bool]:
         previous = self._payment_where("payer = ? AND idempotency_key = ?", (payer, key))
         if previous is not None:
-            if (previous.payee, previous.amount, previous.reference) != (payee, amount, reference):
+            if (previous.payee, previous.amount, previous.reference, previous.order_ref) != (
+                    payee, amount, reference, order_ref):
                 raise RailError(
                     "idempotency_conflict",
                     "this idempotency key was already used for a different transfer"
                     f" (payment {previous.payment_id}); use a new key for a new transfer",
                 )
             return previous, True
-        return self._apply_transfer(payer, payee, amount, reference, key, now), False
+        return self._apply_transfer(payer, payee, amount, reference, key, order_ref, now), False
 
     def _apply_transfer(
-        self, payer: str, payee: str, amount: int, reference: str, key: str, now: int
+        self, payer: str, payee: str, amount: int, reference: str, key: str, order_ref: int,
+        now: int,
     ) -> Payment:
         if payer == payee:
             raise RailError("self_transfer", "payer and payee are the same account")
@@ -275,8 +300,8 @@ class RailStore:
         self._db.execute("UPDATE accounts SET balance = ? WHERE handle = ?", (payee_after, payee))
         self._db.execute(
             "INSERT INTO payments (payment_id, payer, payee, amount, reference, idempotency_key,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (str(payment_id), payer, payee, amount, reference, key, now),
+            " created_at, order_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (str(payment_id), payer, payee, amount, reference, key, now, str(order_ref)),
         )
         self._db.executemany(
             "INSERT INTO entries (handle, kind, amount, balance_after, payment_id, counterparty,"
@@ -286,7 +311,7 @@ class RailStore:
                 (payee, "credit", amount, payee_after, str(payment_id), payer, reference, now),
             ],
         )
-        return Payment(payment_id, payer, payee, amount, reference, key, now, None)
+        return Payment(payment_id, payer, payee, amount, reference, key, now, None, order_ref)
 
     def _fresh_payment_id(self) -> int:
         while True:
@@ -302,21 +327,25 @@ class RailStore:
     def _payment_where(self, where: str, params: tuple) -> Payment | None:
         row = self._db.execute(
             "SELECT payment_id, payer, payee, amount, reference, idempotency_key, created_at,"
-            f" receipt_json FROM payments WHERE {where}",
+            f" receipt_json, order_ref FROM payments WHERE {where}",
             params,
         ).fetchone()
         if row is None:
             return None
-        return Payment(int(row[0]), *row[1:])
+        return Payment(int(row[0]), *row[1:8], int(row[8]))
 
     def payment(self, payment_id: int) -> Payment | None:
         return self._payment_where("payment_id = ?", (str(payment_id),))
 
-    def store_receipt(self, payment_id: int, receipt_json: str) -> None:
-        """Cache the signed receipt so every fetch returns the very same signed bytes."""
+    def store_receipt(self, payment_id: int, receipt_json: str,
+                      replace: str | None = None) -> None:
+        """Cache the signed receipt so every fetch returns the very same signed bytes.
+
+        ``replace`` names the cached receipt being superseded (one in an older format);
+        without it only an empty slot is filled, so two racing fetches keep one receipt."""
         self._db.execute(
-            "UPDATE payments SET receipt_json = ? WHERE payment_id = ? AND receipt_json IS NULL",
-            (receipt_json, str(payment_id)),
+            "UPDATE payments SET receipt_json = ? WHERE payment_id = ? AND receipt_json IS ?",
+            (receipt_json, str(payment_id), replace),
         )
 
     # -- statements -----------------------------------------------------------------------

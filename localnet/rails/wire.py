@@ -131,6 +131,24 @@ def payment_id(value: str) -> int:
     raise RailError("bad_path", "payment id must be a decimal 31-byte integer")
 
 
+def order_ref(value: Any) -> int:
+    """An order reference (decimal string of a BN254 field element, 1..p-1; see
+    protocol.attestation.order_reference). The notary signs it into the payment's receipt, and
+    the payment proof settles only the order it names."""
+    from protocol.poseidon import FIELD_MODULUS
+
+    if isinstance(value, str) and _DECIMAL.fullmatch(value) and (value == "0" or value[0] != "0"):
+        number = int(value)
+        if 0 < number < FIELD_MODULUS:
+            return number
+    raise RailError(
+        "invalid_field",
+        "order_ref must be a decimal string of a nonzero BN254 field element (the order's "
+        "reference, protocol.attestation.order_reference)",
+        field="order_ref",
+    )
+
+
 def int_query(value: str | None, field: str, *, default: int, minimum: int, maximum: int) -> int:
     """A bounded integer query parameter (e.g. statement paging)."""
     if value is None:
@@ -151,3 +169,13 @@ def link_signature(value: Any) -> bytes:
             pass
     raise RailError("invalid_field", "signature must be 128 hex characters (an ed25519 signature)",
                     field="signature")
+
+
+BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+
+
+def commitment_salt(value: str, field: str) -> int:
+    """A payee-commitment salt (decimal query parameter): a non-zero BN254 scalar."""
+    if isinstance(value, str) and _DECIMAL.fullmatch(value) and 0 < int(value) < BN254_R:
+        return int(value)
+    raise RailError("invalid_field", f"{field} must be a decimal integer in 1..r-1 (BN254)", field=field)

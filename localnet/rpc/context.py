@@ -12,6 +12,7 @@ from solders.signature import Signature
 
 from localnet.rpc.bank_worker import BankWorker
 from localnet.rpc.encoders import with_context
+from localnet.rpc.faucet_limits import FaucetLimits
 from localnet.rpc.params import raise_if_not_reached
 
 Handler = Callable[["RpcContext", Any], Awaitable[Any]]
@@ -30,6 +31,8 @@ class RpcContext:
     on_received: Callable[[Signature], None] | None = None
     # dev/test only (`localnet up --allow-clock-warp`): anomi_warpClock may move the Clock forward
     allow_clock_warp: bool = False
+    # caps on requestAirdrop / anomi_requestTokenAirdrop (ANOMI_FAUCET_* environment variables)
+    faucet_limits: FaucetLimits = field(default_factory=FaucetLimits.from_env)
 
     def run(self, fn: Callable[[], Any]) -> Awaitable[Any]:
         """Run ``fn`` on the Bank worker thread."""

@@ -15,6 +15,7 @@ from solders.transaction import VersionedTransaction
 
 from localnet.rpc import params as P
 from localnet.rpc.context import RpcContext
+from localnet.rpc.faucet_limits import AssetLimit
 from localnet.rpc.encoders import (
     decode_transaction, encode_account, return_data_json, status_json, tx_encoding, ui_transaction,
     with_context,
@@ -239,25 +240,30 @@ async def get_signatures_for_address(ctx: RpcContext, params: Any) -> Any:
     return await ctx.run(work)
 
 
-async def _faucet(ctx: RpcContext, params: Any, send: str, what: str) -> str:
-    """``[pubkey, amount, {commitment?}]`` -> signature of the faucet's ``bank.<send>(pubkey, amount)``."""
+async def _faucet(ctx: RpcContext, params: Any, send: str, what: str, limit: AssetLimit) -> str:
+    """``[pubkey, amount, {commitment?}]`` -> signature of the faucet's ``bank.<send>(pubkey, amount)``.
+
+    The amount is checked against the per-request cap and the address's window first
+    (``faucet_limits``); a refused request sends nothing."""
     key, raw_amount, cfg = P.positional(params, 2, 3)
     to = P.pubkey(key)
     amount = P.expect_u64(raw_amount)
     P.commitment(P.config(cfg))
+    ticket = limit.reserve(str(to), amount)
     r = await ctx.run(lambda: getattr(ctx.bank, send)(to, amount))
     if r.err is not None or not r.recorded:
+        limit.release(str(to), ticket)
         raise internal_error(f"{what} failed: {transaction_error_text(r.err)}")
     return str(r.signature)
 
 
 async def request_airdrop(ctx: RpcContext, params: Any) -> Any:
-    return await _faucet(ctx, params, "airdrop", "airdrop")
+    return await _faucet(ctx, params, "airdrop", "airdrop", ctx.faucet_limits.sol)
 
 
 async def anomi_request_token_airdrop(ctx: RpcContext, params: Any) -> Any:
     """Non-standard USDC faucet: ``[ownerPubkey, amountBaseUnits]`` -> signature."""
-    return await _faucet(ctx, params, "faucet_token", "token airdrop")
+    return await _faucet(ctx, params, "faucet_token", "token airdrop", ctx.faucet_limits.usdc)
 
 
 METHODS = {

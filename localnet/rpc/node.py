@@ -91,7 +91,10 @@ class LocalnetNode:
         from localnet.bank import Bank
 
         loop = asyncio.get_running_loop()
-        self.ledger_dir.mkdir(parents=True, exist_ok=True)
+        if not self.ledger_dir.exists():
+            # owner-only: it holds the faucet key, the MXE node's keys and the rail's files
+            self.ledger_dir.parent.mkdir(parents=True, exist_ok=True)
+            self.ledger_dir.mkdir(mode=0o700, exist_ok=True)
         self._lock_fd = lock_ledger(self.ledger_dir)
         self.bank = await loop.run_in_executor(None, lambda: Bank(self.ledger_dir, reset=self.reset))
         self.worker = BankWorker(self.bank, loop)

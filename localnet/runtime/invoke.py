@@ -18,7 +18,9 @@ from solders.pubkey import Pubkey
 from localnet.runtime import bn254, compute
 from localnet.runtime.accounts import TxAccount
 from localnet.runtime.compute import ComputeExhausted, ComputeMeter
-from localnet.runtime.frames import Frame, InstructionAborted, RuleViolation
+from localnet.runtime.frames import (
+    MAX_ACCOUNTS_DATA_ALLOCATIONS_PER_TRANSACTION, MAX_PERMITTED_DATA_INCREASE, Frame, InstructionAborted,
+    RuleViolation)
 from localnet.runtime.keccak import keccak256
 from localnet.runtime.logs import LogCollector
 from localnet.runtime.errors import instruction_error_text
@@ -62,6 +64,7 @@ class TxExecution:
         self.return_data: tuple[Pubkey, bytes] | None = None
         self.trace_len = 0
         self.inner: list[dict] = []  # CPI trace of the current top-level instruction
+        self.initial_data_len = sum(len(a.data) for a in accounts)
 
     # ------------------------------------------------------------------ invocation
     def process_instruction(self, program_id: Pubkey, metas: list[tuple[TxAccount, bool, bool]], data: bytes) -> None:
@@ -77,9 +80,9 @@ class TxExecution:
         if program is None:
             logs.log(f"Program {pid_str} failed: {instruction_error_text('UnsupportedProgramId')}")
             raise InstructionAborted("UnsupportedProgramId")
-        frame = Frame(program_id, metas, height)
-        self.stack.append(frame)
         builtin = getattr(program, "builtin", False)
+        frame = Frame(program_id, metas, height, builtin)
+        self.stack.append(frame)
         meter = self.meter
         available = meter.remaining
         error: str | dict | None = None
@@ -92,11 +95,14 @@ class TxExecution:
                 self.return_data = None
                 meter.consume(getattr(program, "base_compute_units", compute.PYTHON_PROGRAM_BASE_COST), syscall=False)
             program.process_instruction(Invocation(self, frame, program_id, height), frame.views, data)
+            if frame.failed_cpi is not None:
+                raise frame.failed_cpi
             if meter.exhausted:
                 raise ComputeExhausted("ComputationalBudgetExceeded", "Computational budget exceeded")
             frame.verify()
+            self.check_allocations()
         except InstructionAborted as exc:
-            error = exc.error
+            error, exhausted_text = exc.error, exc.log_text
         except ComputeExhausted as exc:
             error, exhausted_text = exc.error, exc.log_text
         except RuleViolation as exc:
@@ -109,10 +115,17 @@ class TxExecution:
         except Exception as exc:  # a bug in a Python program: Solana's "program panicked"
             tb = traceback.extract_tb(exc.__traceback__)
             where = f"{tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else "?"
-            logs.log(f"Program log: panicked at {where}: {type(exc).__name__}: {exc}")
+            if frame.failed_cpi is None:   # after a failed CPI this code never runs on Solana
+                logs.log(f"Program log: panicked at {where}: {type(exc).__name__}: {exc}")
             error, exhausted_text = "ProgramFailedToComplete", "SBF program panicked"
         finally:
             self.stack.pop()
+        if frame.failed_cpi is not None:
+            # A failed CPI is not recoverable: whatever the program did after catching it
+            # (returned normally, raised its own error), the invocation fails with the callee's
+            # error, as Agave's VM aborts on the invoke syscall's Err (process_executable_chain
+            # reports the InstructionError the callee returned).
+            error, exhausted_text = frame.failed_cpi.error, frame.failed_cpi.log_text
         if not builtin:
             logs.log(f"Program {pid_str} consumed {available - meter.remaining} of {available} compute units")
             # As Agave's BPF loader: right after the consumed line, whatever the result, and under
@@ -126,18 +139,42 @@ class TxExecution:
         logs.log(f"Program {pid_str} failed: {text}")
         raise InstructionAborted(error)
 
+    def check_allocations(self) -> None:
+        """Agave's per-transaction cap on account data growth (``accounts_resize_delta``)."""
+        if sum(len(a.data) for a in self.accounts) - self.initial_data_len > MAX_ACCOUNTS_DATA_ALLOCATIONS_PER_TRANSACTION:
+            raise RuleViolation("MaxAccountsDataAllocationsExceeded")
+
     # ------------------------------------------------------------------ CPI
     def cpi(self, caller: "Invocation", instruction: Instruction, account_infos: Sequence, signer_seeds) -> None:
+        """The invoke syscall. Any failure in it is final for the caller (see ``Frame.failed_cpi``)."""
         frame = caller.frame
+        if frame.failed_cpi is not None:   # a program that caught a failed CPI and calls again
+            raise frame.failed_cpi
+        try:
+            self._cpi(frame, instruction, account_infos, signer_seeds)
+        except InstructionAborted as exc:
+            frame.failed_cpi = exc
+            raise
+        except ComputeExhausted as exc:
+            frame.failed_cpi = InstructionAborted(exc.error, exc.log_text)
+            raise frame.failed_cpi from None
+
+    def _cpi(self, frame: Frame, instruction: Instruction, account_infos: Sequence, signer_seeds) -> None:
         meter = self.meter
         data = bytes(instruction.data)
         cost = compute.INVOKE_UNITS + len(data) // compute.CPI_BYTES_PER_UNIT
         cost += sum(len(info.data) // compute.CPI_BYTES_PER_UNIT for info in account_infos)
         meter.consume(cost)
-        if len(data) > MAX_CPI_INSTRUCTION_DATA_LEN or len(account_infos) > MAX_CPI_ACCOUNT_INFOS:
-            raise SyscallError("InvalidArgument", "CPI instruction data or account infos too large")
+        # Agave's CpiError values are not InstructionErrors: the caller fails with
+        # ProgramFailedToComplete and the error's Display as the `failed:` text.
+        if len(data) > MAX_CPI_INSTRUCTION_DATA_LEN:
+            raise InstructionAborted("ProgramFailedToComplete", "Invoked an instruction with data that is too large "
+                                     f"({len(data)} > {MAX_CPI_INSTRUCTION_DATA_LEN})")
+        if len(account_infos) > MAX_CPI_ACCOUNT_INFOS:
+            raise InstructionAborted("ProgramFailedToComplete", "Invoked an instruction with too many account info's "
+                                     f"({len(account_infos)} > {MAX_CPI_ACCOUNT_INFOS})")
         if len(signer_seeds) > MAX_SIGNERS:
-            raise SyscallError("InvalidArgument", "Too many signers")
+            raise InstructionAborted("ProgramFailedToComplete", "Too many signers")
         signers: set[Pubkey] = set()
         for seeds in signer_seeds:
             try:
@@ -188,6 +225,13 @@ class TxExecution:
             "stackHeight": len(self.stack) + 1,
         })
         self.process_instruction(callee_id, metas, data)
+        if frame.realloc_beyond_caller_room():
+            self.logs.log(f"Account data size realloc limited to {MAX_PERMITTED_DATA_INCREASE} in inner instructions")
+            raise InstructionAborted("InvalidRealloc")
+        try:
+            self.check_allocations()
+        except RuleViolation as exc:
+            raise InstructionAborted(exc.error) from None
         frame.snapshot()
 
 
@@ -210,21 +254,30 @@ class Invocation:
         self._tx.meter.consume(compute.GET_REMAINING_COMPUTE_UNITS_COST)
         return self._tx.meter.remaining
 
+    def _aborted(self) -> None:
+        """After a failed CPI the program is dead on Solana: no syscall of it may take effect."""
+        if self.frame.failed_cpi is not None:
+            raise self.frame.failed_cpi
+
     # logging
     def log(self, message: str) -> None:
+        self._aborted()
         self._tx.meter.consume(max(compute.SYSCALL_BASE_COST, len(message)))
         self._tx.logs.log(f"Program log: {message}")
 
     def log_data(self, *chunks: bytes) -> None:
+        self._aborted()
         self._tx.meter.consume(compute.SYSCALL_BASE_COST * (1 + len(chunks)) + sum(len(c) for c in chunks))
         self._tx.logs.log("Program data: " + " ".join(base64.b64encode(bytes(c)).decode() for c in chunks))
 
     def log_compute_units(self) -> None:
+        self._aborted()
         self._tx.meter.consume(compute.SYSCALL_BASE_COST)
         self._tx.logs.log(f"Program consumption: {self._tx.meter.remaining} units remaining")
 
     def ic_msg(self, message: str) -> None:
         """Builtins' ``ic_msg!``: the raw line, without the ``Program log:`` prefix."""
+        self._aborted()
         self._tx.logs.log(message)
 
     # hashing and curves
@@ -315,6 +368,7 @@ class Invocation:
 
     # return data
     def set_return_data(self, data: bytes) -> None:
+        self._aborted()
         data = bytes(data)
         self._tx.meter.consume(len(data) // compute.CPI_BYTES_PER_UNIT + compute.SYSCALL_BASE_COST)
         if len(data) > MAX_RETURN_DATA:

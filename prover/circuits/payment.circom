@@ -1,8 +1,11 @@
 pragma circom 2.1.0;
 
 // Payment: "I hold a notary-signed receipt paying at least fiatDue to this order's payee
-// commitment, made at or after the match; its nullifier is Poseidon(paymentId)" -- bound to the
-// order id, revealing neither the payer nor the receipt. Formats: docs/attestations.md.
+// commitment, made at or after the match, whose signed order reference is orderRef; its
+// nullifier is Poseidon(paymentId)", revealing neither the payer nor the receipt.
+// orderRef = Poseidon([DOMAIN_ORDER_REF, market, orderId, buyer]) is recomputed on-chain from the
+// MatchedOrder, so a receipt settles only the order it was paid for, whoever holds it.
+// Formats: docs/attestations.md.
 // Public inputs and their order: docs/circuits.md.
 
 include "poseidon.circom";
@@ -13,7 +16,7 @@ include "bitify.circom";
 template Payment() {
     // ---- public inputs, in this order ----
     signal input notaryKeyHash;     // Poseidon([Ax, Ay]) of a registered notary key
-    signal input orderId;           // the MatchedOrder this proof settles
+    signal input orderRef;          // order_reference(market, order id, buyer) of the order settled
     signal input payeeCommitment;   // the order's payee commitment
     signal input fiatDue;           // paisa (u64)
     signal input matchedAt;         // the order's match time (u64, Unix s)
@@ -35,15 +38,16 @@ template Payment() {
     keyHash.inputs[1] <== notaryAy;
     keyHash.out === notaryKeyHash;
 
-    // Poseidon([DOMAIN_RECEIPT, version=1, payer, payee, amount, paymentId, time]).
-    component msg = Poseidon(7);
+    // Poseidon([DOMAIN_RECEIPT, version=2, payer, payee, amount, paymentId, time, orderRef]).
+    component msg = Poseidon(8);
     msg.inputs[0] <== 142396132719635785403225665948892578712826382217332;
-    msg.inputs[1] <== 1;
+    msg.inputs[1] <== 2;
     msg.inputs[2] <== payerCommitment;
     msg.inputs[3] <== payeeCommitment;
     msg.inputs[4] <== amount;
     msg.inputs[5] <== paymentId;
     msg.inputs[6] <== timestamp;
+    msg.inputs[7] <== orderRef;
 
     component sig = EdDSAPoseidonVerifier();
     sig.enabled <== 1;
@@ -76,10 +80,6 @@ template Payment() {
     after.in[0] <== timestamp;
     after.in[1] <== matchedAt;
     after.out === 1;
-
-    // Bind the order id: a public input with no constraint would not be checked by Groth16.
-    signal orderIdSquare;
-    orderIdSquare <== orderId * orderId;
 }
 
-component main {public [notaryKeyHash, orderId, payeeCommitment, fiatDue, matchedAt, nullifier]} = Payment();
+component main {public [notaryKeyHash, orderRef, payeeCommitment, fiatDue, matchedAt, nullifier]} = Payment();

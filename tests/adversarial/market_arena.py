@@ -25,7 +25,8 @@ from localnet.rails.client import RailClient
 from prover.engine import Prover
 from prover.statements import PaymentStatement, SolvencyStatement
 from protocol import market_codec as mc
-from protocol.attestation import SignedAttestation, SignedReceipt, notary_key_hash, reservation_tag
+from protocol.attestation import (
+    SignedAttestation, SignedReceipt, notary_key_hash, order_reference, reservation_tag)
 from protocol.idl import load_idl
 from protocol.market_pdas import bond as bond_pda, nullifier as nullifier_pda, reservation as reservation_pda
 from protocol.program_ids import SYSVAR_CLOCK_ID
@@ -156,9 +157,14 @@ class Arena:
         stmt = SolvencyStatement.for_attestation(signed, due, min_ts, reserved)
         return self.prover.prove_solvency(signed, stmt, registered_notaries=[self.notary_hash]).result(120), min_ts
 
+    def order_ref(self, record: dict) -> int:
+        """The reference the buyer's transfer must carry for ``record`` (receipt version 2)."""
+        return order_reference(bytes(record["market"]), record["order_id"], bytes(record["buyer"]))
+
     def payment(self, auth: tuple[str, str], payment_id: int, record: dict):
         signed = SignedReceipt.from_json(self.rail.receipt(auth, payment_id)["receipt"])
-        stmt = PaymentStatement(record["order_id"], int.from_bytes(record["payee_commitment"], "big"),
+        stmt = PaymentStatement(bytes(record["market"]), record["order_id"], bytes(record["buyer"]),
+                                int.from_bytes(record["payee_commitment"], "big"),
                                 record["fiat_due"], record["matched_at"])
         return self.prover.prove_payment(signed, stmt, registered_notaries=[self.notary_hash]).result(120)
 
@@ -174,7 +180,7 @@ class Arena:
 
     def next_bonds(self, price: int = PRICE) -> list[Pubkey]:
         crossing = min(8, sum(1 for o in self.asks() if o.price <= price))
-        first = len(self.records())
+        first = mc.queue_count(self.data(self.addr["settlement_queue"]))   # next order id (archiving never lowers it)
         return [bond_pda(self.addr["market"], first + i)[0] for i in range(crossing)]
 
     def bid_ix(self, bidder: Keypair, proof, min_ts: int, *, price: int = PRICE, size: int = SIZE,

@@ -12,11 +12,11 @@ import os
 from typing import Iterator
 
 import pytest
-import qasync
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from tests.integration.localnet_process import LocalnetProcess, running_localnet, start_localnet  # noqa: E402
+from wallet.gui.event_loop import WalletEventLoop  # noqa: E402
 from wallet.gui.gc_guard import MainThreadCollector  # noqa: E402
 
 
@@ -49,7 +49,7 @@ def gui_thread_gc(qapp) -> Iterator[MainThreadCollector]:
 def loop(qapp, gui_thread_gc):
     """One qasync loop per test, as the app runs: Qt and asyncio on the GUI thread."""
     qapp.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(qapp, already_running=False)
+    loop = WalletEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     yield loop
     loop.close()  # also joins worker threads (argon2id, proving) the test used

@@ -91,3 +91,10 @@ def expire_and_reclaim(warp_localnet: LocalnetProcess, root: Path) -> None:
     assert "Expired" in buyer.refused("finalize", str(order))
     assert "nothing to reclaim" in seller.refused("reclaim", str(order))
     assert buyer.ok("balance")["usdc_base_units"] == 0
+    # archiving: the Expired record leaves the live queue (`anomi queue --prune`), and every
+    # command that reads it by id still finds it (now in its ArchivedOrder account)
+    pruned = buyer.ok("queue", "--prune")
+    assert order in pruned["archived"] and order not in [r["order_id"] for r in pruned["records"]]
+    assert "Expired" in buyer.refused("finalize", str(order))
+    assert "nothing to reclaim" in seller.refused("reclaim", str(order))
+    assert seller.ok("balance")["usdc_base_units"] == 10_000_000 and vault_balance(warp_localnet) == vault_before

@@ -13,7 +13,8 @@ import pytest
 from solders.keypair import Keypair
 
 from localnet.rails.client import RailClient, RailHttpError, basic_auth
-from protocol.attestation import SignedAttestation, SignedReceipt, account_commitment
+from protocol.attestation import (
+    SignedAttestation, SignedReceipt, account_commitment, order_reference)
 from protocol.wallet_link import link_message
 from tests.integration.rails_process import RailProcess
 
@@ -178,6 +179,37 @@ def test_receipts_verify_and_only_parties_can_fetch(client):
 
     tampered = dict(by_payee["receipt"], amount_paisa=2_850_001)
     assert not SignedReceipt.from_json(tampered).verify()
+    assert receipt.version == 2 and receipt.order_ref == 0  # paid without an order reference
+
+
+def test_receipt_signs_the_payers_order_reference(client):
+    """The order reference the payer sends is signed into the receipt both parties can fetch;
+    the payee cannot get it re-signed for another order, and a retry must name the same order."""
+    market, buyer = Keypair().pubkey(), Keypair().pubkey()
+    ref = order_reference(bytes(market), 7, bytes(buyer))
+    payer, payee = make_account(client, 3_000_000), make_account(client)
+    paid = client.transfer(payer, payee[0], 2_850_000, "ref-7", "order 7", order_ref=ref)
+    assert paid["order_ref"] == str(ref)
+    for who in (payer, payee):
+        doc = client.receipt(who, paid["payment_id"])
+        signed = SignedReceipt.from_json(doc["receipt"])
+        assert signed.verify() and signed.receipt.order_ref == ref
+        assert doc["receipt"]["order_ref"] == str(ref) and doc["payment"]["order_ref"] == str(ref)
+        relabelled = dict(doc["receipt"], order_ref=str(order_reference(bytes(market), 8, bytes(buyer))))
+        assert not SignedReceipt.from_json(relabelled).verify()
+    # the same idempotency key for another order is a different transfer
+    refused("idempotency_conflict", 409, client.transfer, payer, payee[0], 2_850_000, "ref-7",
+            "order 7", order_ref=ref + 1)
+    assert client.transfer(payer, payee[0], 2_850_000, "ref-7", "order 7",
+                           order_ref=ref)["replayed"] is True
+    before = client.balance(payer)
+    for bad in (0, -1, 2**254, "0x12", "012", "", "1" * 90, None, True, 1.5):
+        body = {"payee": payee[0], "amount_paisa": 1, "idempotency_key": "ref-bad",
+                "order_ref": bad if not isinstance(bad, int) or isinstance(bad, bool) else str(bad)}
+        with pytest.raises(RailHttpError) as err:
+            client.call("POST", "/v1/transfers", body, payer)
+        assert (err.value.status, err.value.code) == (400, "invalid_field"), bad
+    assert client.balance(payer) == before
 
 
 def link(client: RailClient, auth: tuple[str, str], wallet: Keypair, handle: str | None = None) -> dict:

@@ -4,7 +4,7 @@ buyer, and every proof is a real Groth16 proof of the solvency/payment circuits 
 
 Then, on the same cluster and with real proofs, the attacks that real proofs make possible: a
 solvency proof reused by another wallet, a payment proof for another order, one payment for two
-orders, finalizing twice — each refused with the IDL's named error and no token moved. Finally
+orders (its receipt names one order, so the prover refuses the other), finalizing twice — each refused with the IDL's named error and no token moved. Finally
 every file of the ledger directory (SQLite database, WAL, MXE files; not the data dirs of the
 rail and the payee directory, which hold handles by design) is scanned for the seller's handle.
 
@@ -29,7 +29,7 @@ from solders.pubkey import Pubkey
 from spl.token.instructions import create_idempotent_associated_token_account, get_associated_token_address
 
 from prover.engine import Prover
-from prover.statements import PaymentStatement, SolvencyStatement
+from prover.statements import PaymentStatement, SolvencyStatement, StatementError
 from protocol import market_codec as mc
 from protocol.attestation import handle_to_field, notary_key_hash, reservation_tag
 from protocol.idl import load_idl
@@ -128,7 +128,7 @@ class World:
             "proof": split(proof.solana_proof()), "reserved": reserved, "account_tag": tag},
             bidder=bidder.pubkey(), reservation=reservation_pda(tag)[0])
         asks = [o for o in mc.iter_book(await self.data(self.addr["asks"])) if o.price <= PRICE][:8]
-        first = len(await self.records())
+        first = mc.queue_count(await self.data(self.addr["settlement_queue"]))   # next order id
         bonds = [AccountMeta(bond_pda(self.addr["market"], first + i)[0], False, True) for i in range(len(asks))]
         return Instruction(ix.program_id, ix.data, [*ix.accounts, *bonds])
 
@@ -164,10 +164,19 @@ class World:
         job = self.prover.prove_solvency(signed, stmt, registered_notaries=[self.state["key_hash"]])
         return await asyncio.to_thread(job.result, 60), min_ts
 
+    def statement(self, record: dict) -> PaymentStatement:
+        return PaymentStatement(bytes(record["market"]), record["order_id"], bytes(record["buyer"]),
+                                int.from_bytes(record["payee_commitment"], "big"),
+                                record["fiat_due"], record["matched_at"])
+
+    async def pay(self, login: RailLogin, payee: str, record: dict, key: str) -> dict:
+        """The buyer's rail transfer for `record`, carrying the order's reference."""
+        return await self.rail.transfer(login, payee, record["fiat_due"], key,
+                                        order_ref=self.statement(record).order_ref)
+
     async def payment_proof(self, login: RailLogin, payment_id: int, record: dict):
         _payment, signed = await self.rail.receipt(login, payment_id)
-        stmt = PaymentStatement(record["order_id"], int.from_bytes(record["payee_commitment"], "big"),
-                                record["fiat_due"], record["matched_at"])
+        stmt = self.statement(record)
         job = self.prover.prove_payment(signed, stmt, registered_notaries=[self.state["key_hash"]])
         return await asyncio.to_thread(job.result, 60)
 
@@ -273,7 +282,7 @@ async def _seed(w: World) -> None:
     details = await w.directory.reveal(w.buyer, w.addr["market"], 0, bytes(box.public_key), bytes(box),
                                        int.from_bytes(rec["payee_commitment"], "big"))
     assert (details.handle, details.display_name) == (SELLER_HANDLE, "Ali")
-    paid = await w.rail.transfer(buyer_login, details.handle, rec["fiat_due"], "seed-000-order-0")
+    paid = await w.pay(buyer_login, details.handle, rec, "seed-000-order-0")
     assert paid["amount_paisa"] == DUE and paid["payee"] == SELLER_HANDLE
     assert (await w.rail.balance(seller_login))["balance_paisa"] == DUE
     payment = await w.payment_proof(buyer_login, int(paid["payment_id"]), rec)
@@ -344,7 +353,7 @@ async def _attacks(w: World) -> None:
 
     # one rail payment, after both matches; proven for order 1
     await w.rail.top_up(buyer_login, DUE)
-    paid = await w.rail.transfer(buyer_login, SELLER_HANDLE, DUE, "seed-000-order-1")
+    paid = await w.pay(buyer_login, SELLER_HANDLE, recs[1], "seed-000-order-1")
     pay1 = await w.payment_proof(buyer_login, int(paid["payment_id"]), recs[1])
     # a payment proof for order 1 does not settle order 2
     await refused(w, [await w.finalize_ix(w.buyer, 2, pay1)], w.buyer, PROCESSOR, "InvalidPaymentProof")
@@ -352,10 +361,9 @@ async def _attacks(w: World) -> None:
     assert meta["err"] is None, meta["logMessages"][-5:]
     # finalizing twice
     await refused(w, [await w.finalize_ix(w.buyer, 1, pay1)], w.buyer, PROCESSOR, "OrderNotPending")
-    # the same payment proven (validly) for order 2: its nullifier is already spent
-    pay1_for_2 = await w.payment_proof(buyer_login, int(paid["payment_id"]), recs[2])
-    assert pay1_for_2.public_inputs[5] == pay1.public_inputs[5]
-    await refused(w, [await w.finalize_ix(w.buyer, 2, pay1_for_2)], w.buyer, PROCESSOR, "NullifierSpent")
+    # the same payment cannot even be proven for order 2: its receipt names order 1
+    with pytest.raises(StatementError, match="pays for another order"):
+        await w.payment_proof(buyer_login, int(paid["payment_id"]), recs[2])
 
     assert [r["status"] for r in await w.records()] == ["Settled", "Settled", "Pending"]
     assert await w.balances() == {"seller": 0, "buyer": 2 * SIZE, "mallory": 0, "vault": SIZE}

@@ -47,31 +47,34 @@ def create_deal_ix(creator: Party, mxe_pub: bytes, mint: Pubkey, amount: int, pr
     """The create_deal instruction with amount and price encrypted for the MXE; returns it, the
     create key that must sign it, and the deal's address."""
     create_key = Keypair()
-    nonce = otc.random_nonce()
-    cts = otc.encrypt_for_mxe(creator.secret, mxe_pub, otc.DEAL_INPUT, [amount, price], nonce)
+    deal = otc.deal_pda(create_key.pubkey())[0]
+    sealed = otc.deal_input(creator.secret, mxe_pub, creator.wallet.pubkey(), deal, amount, price)
+    cts = list(sealed.ciphertexts)
     if tamper:
         cts[0] = _tamper(cts[0])
     ix = otc.create_deal_ix(
         payer=creator.wallet.pubkey(), create_key=create_key.pubkey(), base_mint=mint, quote_mint=mint,
         computation_offset=otc.random_computation_offset(), controller=creator.wallet.pubkey(),
-        encryption_pubkey=creator.x25519, nonce=nonce, expires_at=expires_at, allow_partial=allow_partial,
-        encrypted_amount=cts[0], encrypted_price=cts[1])
-    return ix, create_key, otc.deal_pda(create_key.pubkey())[0]
+        encryption_pubkey=creator.x25519, nonce=sealed.nonce, nonce_salt=sealed.nonce_salt, expires_at=expires_at,
+        allow_partial=allow_partial, encrypted_amount=cts[0], encrypted_price=cts[1])
+    return ix, create_key, deal
 
 
 def submit_offer_ix(offeror: Party, mxe_pub: bytes, deal: Pubkey, price: int, amount: int, *,
                     tamper: bool = False) -> tuple[Instruction, Keypair, Pubkey]:
     """The submit_offer instruction (price and amount encrypted), its create key, the offer's address."""
     create_key = Keypair()
-    nonce = otc.random_nonce()
-    cts = otc.encrypt_for_mxe(offeror.secret, mxe_pub, otc.OFFER_INPUT, [price, amount], nonce)
+    offer = otc.offer_pda(deal, create_key.pubkey())[0]
+    sealed = otc.offer_input(offeror.secret, mxe_pub, offeror.wallet.pubkey(), offer, price, amount)
+    cts = list(sealed.ciphertexts)
     if tamper:
         cts[1] = _tamper(cts[1])
     ix = otc.submit_offer_ix(
         payer=offeror.wallet.pubkey(), create_key=create_key.pubkey(), deal=deal,
         computation_offset=otc.random_computation_offset(), controller=offeror.wallet.pubkey(),
-        encryption_pubkey=offeror.x25519, nonce=nonce, encrypted_price=cts[0], encrypted_amount=cts[1])
-    return ix, create_key, otc.offer_pda(deal, create_key.pubkey())[0]
+        encryption_pubkey=offeror.x25519, nonce=sealed.nonce, nonce_salt=sealed.nonce_salt,
+        encrypted_price=cts[0], encrypted_amount=cts[1])
+    return ix, create_key, offer
 
 
 def crank_deal_ix(payer: Party, deal: Pubkey, creator_x25519: bytes) -> Instruction:
@@ -134,7 +137,7 @@ class OtcBank:
 
     def read(self, key: Pubkey) -> bytes | None:
         acc = self.bank.get_account(key)
-        return None if acc is None else bytes(acc.data)
+        return None if acc is None else worker.otc_owned(acc.owner, acc.data)
 
     def run_node(self, keys=None) -> list:
         """Process every queued computation in queue order; returns the callback TxResults."""

@@ -62,7 +62,7 @@ def test_queue_only_by_cpi_from_the_mxe_program(h):
     comp_offset = 77
     accounts = otc.OTC_ARCIUM.queue_accounts("create_deal", comp_offset)
     data = ac.ARCIUM_IDL.encode_instruction("queue_computation", {
-        "computation_offset": comp_offset, "arguments": otc.create_deal_arguments(bytes(32), 1, bytes(32), bytes(32)),
+        "computation_offset": comp_offset, "arguments": otc.create_deal_arguments(bytes(32), 1, bytes(32), bytes(32), 0),
         "callback_accounts": []})
     metas = ac.ARCIUM_IDL.account_metas("queue_computation", {"payer": intruder.wallet.pubkey(), **accounts})
     # the MXE's signer PDA cannot sign a top-level transaction, so it arrives unsigned

@@ -8,10 +8,10 @@ import pytest
 
 from protocol import poseidon
 from protocol.attestation import (
-    DOMAIN_ACCOUNT, DOMAIN_BALANCE, DOMAIN_RECEIPT, AttestationError, BalanceAttestation,
-    PaymentReceipt, SignedAttestation, SignedReceipt, account_commitment, handle_to_field,
-    new_account_salt, notary_key_hash, pubkey_to_fields, sign_balance_attestation,
-    sign_payment_receipt)
+    DOMAIN_ACCOUNT, DOMAIN_BALANCE, DOMAIN_ORDER_REF, DOMAIN_RECEIPT, AttestationError,
+    BalanceAttestation, PaymentReceipt, SignedAttestation, SignedReceipt, account_commitment,
+    handle_to_field, new_account_salt, notary_key_hash, order_reference, pubkey_to_fields,
+    sign_balance_attestation, sign_payment_receipt)
 
 KEY = bytes(range(32))
 WALLET = bytes(range(100, 132))
@@ -26,7 +26,7 @@ def _att(**kw) -> BalanceAttestation:
 
 def _rcpt(**kw) -> PaymentReceipt:
     base = dict(payer_commitment=11, payee_commitment=22, amount_paisa=2_850_000,
-                payment_id=2**247 + 5, timestamp=1_700_000_100)
+                payment_id=2**247 + 5, timestamp=1_700_000_100, order_ref=33)
     base.update(kw)
     return PaymentReceipt(**base)
 
@@ -51,9 +51,47 @@ def test_messages_follow_the_documented_order() -> None:
     assert a.message() == poseidon([DOMAIN_BALANCE, 1, a.account_commitment, 5_000_000,
                                     1_700_000_000, hi, lo])
     r = _rcpt()
-    assert r.message() == poseidon([DOMAIN_RECEIPT, 1, 11, 22, 2_850_000, 2**247 + 5,
-                                    1_700_000_100])
+    assert r.message() == poseidon([DOMAIN_RECEIPT, 2, 11, 22, 2_850_000, 2**247 + 5,
+                                    1_700_000_100, 33])
     assert r.nullifier() == poseidon([2**247 + 5])
+
+
+MARKET = bytes(range(1, 33))
+BUYER = bytes(range(200, 232))
+
+
+def test_order_reference_binds_market_order_and_buyer() -> None:
+    m_hi, m_lo = pubkey_to_fields(MARKET)
+    b_hi, b_lo = pubkey_to_fields(BUYER)
+    ref = order_reference(MARKET, 7, BUYER)
+    assert DOMAIN_ORDER_REF == int.from_bytes(b"anomi.order-ref", "big")
+    assert ref == poseidon([DOMAIN_ORDER_REF, m_hi, m_lo, 7, b_hi, b_lo])
+    others = {order_reference(MARKET, 8, BUYER), order_reference(BUYER, 7, BUYER),
+              order_reference(MARKET, 7, MARKET), order_reference(BUYER, 7, MARKET)}
+    assert ref not in others and len(others) == 4
+    for bad in (dict(order_id=-1), dict(order_id=2**64), dict(market=bytes(31))):
+        args = dict(market=MARKET, order_id=7, buyer=BUYER) | bad
+        with pytest.raises(AttestationError):
+            order_reference(**args)
+
+
+def test_receipt_signs_the_order_reference_and_refuses_version_1() -> None:
+    sr = sign_payment_receipt(KEY, _rcpt())
+    obj = json.loads(sr.to_json())
+    assert obj["version"] == 2 and obj["order_ref"] == "33"
+    obj["order_ref"] = "34"  # the same receipt claimed for another order
+    assert not SignedReceipt.from_json(obj).verify()
+    old = json.loads(sr.to_json())
+    old["version"] = 1
+    del old["order_ref"]
+    with pytest.raises(AttestationError, match="version 1 receipt binds no order"):
+        SignedReceipt.from_json(old)
+    with pytest.raises(AttestationError, match="version"):
+        _rcpt(version=1).message()
+    for bad in ("-1", "0x21", str(2**254), 33):
+        obj["order_ref"] = bad
+        with pytest.raises(AttestationError, match="order_ref"):
+            SignedReceipt.from_json(obj)
 
 
 def test_sign_verify_roundtrip_and_tamper() -> None:
@@ -76,6 +114,7 @@ def test_sign_verify_roundtrip_and_tamper() -> None:
 
 @pytest.mark.parametrize("mutate, needle", [
     (lambda o: o.update(version=2), "version"),
+    (lambda o: o.update(type="anomi.payment-receipt", version=2), "type"),
     (lambda o: o.update(type="anomi.payment-receipt"), "type"),
     (lambda o: o.pop("timestamp"), "missing"),
     (lambda o: o.update(extra=1), "unknown"),

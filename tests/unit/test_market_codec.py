@@ -136,9 +136,41 @@ def test_queue_record_layout() -> None:
     data[40:72] = bytes(Pubkey.new_unique())
     data[market_codec.QUEUE_HEADER_LEN:market_codec.QUEUE_HEADER_LEN + 4] = (4).to_bytes(4, "little")
     for i in range(4):
-        off = market_codec.record_offset(i)
+        off = market_codec.slot_offset(i)
         data[off:off + len(raw)] = market_codec.encode_record({**rec, "order_id": i})
-    data[market_codec.record_offset(2) + market_codec.REC_STATUS_OFFSET] = 2
+    data[market_codec.record_offset(data, 2) + market_codec.REC_STATUS_OFFSET] = 2
     queue = market_codec.decode_queue(bytes(data))
     assert [r["order_id"] for r in queue["records"]] == [0, 1, 2, 3]
     assert queue["records"][2]["status"] == "Settled" and market_codec.decode_record(bytes(data), 2)["status"] == "Settled"
+
+
+def test_queue_window_lookup_finds_live_and_archived_records() -> None:
+    """The window [base, base+len) with a tombstone: every id resolves through lookup_record."""
+    store = load_idl("order_store")
+    market = Pubkey.new_unique()
+    rec = {"order_id": 0, "market": market, "buyer": Pubkey.new_unique(), "seller": Pubkey.new_unique(),
+           "maker_order_id": 5, "taker_side": "Bid", "base_amount": 10, "price": 28_500, "fiat_due": 1,
+           "payee_commitment": b"\x09" * 32, "matched_at": 100, "expires_at": 86_500, "status": "Settled",
+           "updated_at": 100}
+    data = bytearray(market_codec.queue_len(4))
+    data[:8] = bytes(store.accounts["SettlementQueue"]["discriminator"])
+    data[8:40] = bytes(market)
+    data[market_codec.QUEUE_BASE_OFFSET:market_codec.QUEUE_BASE_OFFSET + 8] = (10).to_bytes(8, "little")
+    data[market_codec.QUEUE_HEADER_LEN:market_codec.QUEUE_HEADER_LEN + 4] = (3).to_bytes(4, "little")
+    for slot in (0, 2):                  # slot 1 (order 11) is a tombstone
+        off = market_codec.slot_offset(slot)
+        data[off:off + market_codec.RECORD_LEN] = market_codec.encode_record({**rec, "order_id": 10 + slot})
+    assert market_codec.queue_count(data) == 13 and market_codec.queue_base(data) == 10
+    assert market_codec.locate_record(data, 10) == (market_codec.LIVE, market_codec.slot_offset(0))
+    assert market_codec.locate_record(data, 11) == (market_codec.ARCHIVED, None)
+    assert market_codec.locate_record(data, 3) == (market_codec.ARCHIVED, None)
+    assert market_codec.locate_record(data, 13) == (market_codec.UNKNOWN, None)
+    assert [r["order_id"] for r in market_codec.decode_queue(bytes(data))["records"]] == [10, 12]
+    assert market_codec.lookup_record(data, 12)["order_id"] == 12
+    archive = store.encode_account("ArchivedOrder", {"record": {**rec, "order_id": 11}, "archived_at": 5,
+                                                     "rent_payer": Pubkey.new_unique()})
+    assert market_codec.lookup_record(data, 11) is None             # archived: needs its account's bytes
+    assert market_codec.lookup_record(data, 11, archive)["order_id"] == 11
+    assert market_codec.lookup_record(data, 3, archive) is None     # another order's archive is not it
+    with pytest.raises(KeyError):
+        market_codec.decode_record(data, 11)

@@ -270,3 +270,34 @@ def test_proofs_for_an_unregistered_notary_are_refused_at_a_valid_index() -> Non
     assert nullifier_pda(n.to_bytes(32, "big"))[0] not in L.accounts  # the nullifier was not spent
     assert L.send([L.finalize(buyer, 0, n.to_bytes(32, "big"), pay(L, 0, n), btok)], [buyer]).err is None
     assert L.token_balance(btok) == SIZE and vault(L) == 0
+
+
+def test_bids_never_fill_the_bid_side_so_none_is_evicted(L: Ledger) -> None:
+    """Bid-side eviction cannot arise: bids never rest (security issue 10 §3), so more bids than
+    the side holds leave it empty, evict nothing, match nothing and reserve nothing."""
+    flooder, _ = L.new_user()
+    for i in range(9):                               # the fixture's side holds 8
+        r = bid(L, flooder, 10_000 + i, SIZE)       # 100 USDC at ~100 PKR: the floor
+        assert r.err is None and [e[0] for e in r.events()] == ["OrderPlaced"]
+        assert (r.events()[0][1]["resting"], r.events()[0][1]["cancelled"]) == (0, SIZE)
+    assert L.book("Bid") == [] and L.queue()["records"] == [] and L.reserved(L.tag_for(flooder.pubkey())) == 0
+    honest, _ = L.new_user()
+    r = bid(L, honest, PRICE - 100, SIZE)
+    assert r.err is None and [e[0] for e in r.events()] == ["OrderPlaced"] and L.book("Bid") == []
+
+
+def test_minimum_value_and_fill_cap_refusals_change_nothing() -> None:
+    L = Ledger(book_capacity=16)
+    seller, stok = L.new_user(SIZE)
+    refused(L, [L.ask(seller, stok, 1, 1_000_000, PAYEE)], [seller], E["OrderValueTooSmall"])
+    refused(L, [L.ask(seller, stok, PRICE, 999_999, PAYEE)], [seller], E["InvalidSize"])
+    # bids never rest, so the wall that could swallow an ask is a wall of asks under a bid
+    for _ in range(8):
+        assert L.send([L.ask(seller, stok, PRICE, 1_000_000, PAYEE)], [seller]).err is None
+    assert L.send([L.ask(seller, stok, PRICE - 1, 1_000_000, PAYEE)], [seller]).err is None   # a 9th crossing ask
+    buyer, _ = L.new_user()
+    mt = L.now - 60
+    proof = L.solvency_proof(L.solvency_inputs(buyer.pubkey(), PRICE, SIZE, mt))
+    refused(L, [L.bid(buyer, PRICE, SIZE, proof, mt)], [buyer], E["TooManyFills"])
+    assert L.token_balance(stok) == SIZE - 9_000_000 and vault(L) == 9_000_000 and L.queue()["records"] == []
+    assert L.reserved(L.tag_for(buyer.pubkey())) == 0 and len(L.book("Ask")) == 9

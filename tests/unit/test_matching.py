@@ -6,8 +6,9 @@ from hypothesis import given, settings, strategies as st
 from solders.pubkey import Pubkey
 
 from localnet.programs.market.book import Book, BookFullError
-from localnet.programs.market.matching import SelfTradeError, place
-from protocol.market_codec import SIDE_ASK, SIDE_BID, iter_book, new_book, order_key
+from localnet.programs.market.matching import (
+    MAX_ORDERS_PER_OWNER, SelfTradeError, TooManyFillsError, TooManyOpenOrdersError, place)
+from protocol.market_codec import SIDE_ASK, SIDE_BID, iter_book, new_book, order_key, owner_order_count
 from protocol.units import fiat_due
 
 MARKET = Pubkey.new_unique()
@@ -90,15 +91,76 @@ def test_remainder_rests_when_no_longer_crossing() -> None:
     assert bid.price == 28_500 and bid.quantity == 70 and bid.payee_commitment == bytes(32)
 
 
-def test_fill_bound_drops_crossing_remainder() -> None:
+def test_fill_bound_refuses_a_still_crossing_order() -> None:
+    """The dust wall: an order that would still cross after the fill cap is refused whole (the
+    program aborts the transaction, so nothing moves) instead of losing its remainder."""
     bids, asks = books()
     seq = Seq()
     for i in range(10):
         place(SIDE_ASK, A, 28_500 + i, 1, seq(), i, PAYEE, asks, bids)
+    with pytest.raises(TooManyFillsError):
+        place(SIDE_BID, B, 30_000, 10, seq(), 99, PAYEE, bids, asks, max_fills=8)
+    # exactly what 8 fills can take is accepted; a remainder that no longer crosses rests
+    bids, asks = books()
+    for i in range(8):
+        place(SIDE_ASK, A, 28_500 + i, 1, seq(), i, PAYEE, asks, bids)
     result = place(SIDE_BID, B, 30_000, 10, seq(), 99, PAYEE, bids, asks, max_fills=8)
-    assert len(result.fills) == 8 and result.filled == 8
-    assert result.cancelled == 2 and result.resting == 0   # never rests into a crossed book
-    assert list(iter_book(bids.data)) == [] and len(list(iter_book(asks.data))) == 2
+    assert result.filled == 8 and result.resting == 2 and result.cancelled == 0
+
+
+def test_per_owner_cap_counts_fills_cancels_and_evictions() -> None:
+    bids, asks = books(capacity=2 * MAX_ORDERS_PER_OWNER)
+    seq = Seq()
+    for i in range(MAX_ORDERS_PER_OWNER):
+        place(SIDE_ASK, A, 28_500 + i, 5, seq(), i, PAYEE, asks, bids)
+    assert owner_order_count(asks.data, A) == MAX_ORDERS_PER_OWNER
+    with pytest.raises(TooManyOpenOrdersError):
+        place(SIDE_ASK, A, 40_000, 5, seq(), 99, PAYEE, asks, bids)
+    bids, asks = Book(bytearray(bids.data)), Book(bytearray(asks.data))   # the refused call edited nothing it kept
+    # a fill that empties one of A's asks frees a slot of A's cap
+    assert place(SIDE_BID, B, 28_500, 5, seq(), 100, PAYEE, bids, asks).filled == 5
+    assert owner_order_count(asks.data, A) == MAX_ORDERS_PER_OWNER - 1
+    assert place(SIDE_ASK, A, 40_000, 5, seq(), 101, PAYEE, asks, bids).resting == 5
+    # another owner is not limited by A's orders
+    assert place(SIDE_ASK, C, 41_000, 5, seq(), 102, PAYEE, asks, bids).resting == 5
+    assert owner_order_count(asks.data, C) == 1
+
+
+def test_full_side_evicts_its_worst_order_for_a_better_price() -> None:
+    bids, asks = books(capacity=3)
+    seq = Seq()
+    for i in range(3):
+        place(SIDE_ASK, A, 1_000_000 + i, 5, seq(), i, PAYEE, asks, bids)   # absurd prices
+    result = place(SIDE_ASK, C, 28_500, 7, seq(), 9, PAYEE, asks, bids)       # competitive
+    assert result.resting == 7 and result.evicted is not None
+    assert result.evicted.price == 1_000_002 and result.evicted.owner == A and result.evicted.quantity == 5
+    assert [o.price for o in iter_book(asks.data)] == [28_500, 1_000_000, 1_000_001]
+    assert owner_order_count(asks.data, A) == 2 and owner_order_count(asks.data, C) == 1
+    # an order no better than the worst resting one still finds the side full
+    with pytest.raises(BookFullError):
+        place(SIDE_ASK, B, 1_000_001, 5, seq(), 10, PAYEE, asks, bids)
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 11)), max_size=150))
+@settings(max_examples=60, deadline=None)
+def test_owner_table_matches_a_counter(ops) -> None:
+    """Owners whose home slots collide (same first 8 bytes) exercise probing and backward-shift deletion."""
+    book = Book(new_book(MARKET, SIDE_ASK, 16))
+    owners = [bytes([k % 3 + 1]) * 8 + bytes([k + 1]) * 24 for k in range(12)]   # never all-zero
+    live: dict[int, bytes] = {}
+    seq = 0
+    for insert, who in ops:
+        if (insert or not live) and book.count < book.capacity:
+            seq += 1
+            key = order_key(SIDE_ASK, 100 + who, seq)
+            book.insert(key, owners[who], 1, 0, PAYEE)
+            live[key] = owners[who]
+        elif live:
+            key = sorted(live)[who % len(live)]
+            book.remove(key)
+            del live[key]
+        for owner in owners:
+            assert book.owner_count(owner) == sum(1 for o in live.values() if o == owner)
 
 
 def test_self_trade_is_refused() -> None:
@@ -134,3 +196,11 @@ def test_depth_does_not_grow_path_length() -> None:
     asks.steps = 0
     place(SIDE_ASK, B, 30_000, 10, seq(), 1, PAYEE, asks, bids)
     assert asks.steps <= 2 * 128  # bounded by the key width, not the depth
+
+
+def test_idl_constants_match_the_engine() -> None:
+    from protocol.idl import load_idl
+    from localnet.programs.market.matching import MAX_FILLS_PER_INSTRUCTION
+    consts = {c["name"]: int(c["value"]) for c in load_idl("market").raw["constants"]}
+    assert consts["MAX_ORDERS_PER_OWNER"] == MAX_ORDERS_PER_OWNER
+    assert consts["MAX_FILLS_PER_INSTRUCTION"] == MAX_FILLS_PER_INSTRUCTION

@@ -8,8 +8,9 @@ id can sign with its authority PDA, so these tests deploy a *test build of the O
 extra instruction that CPIs ``update_status(order_id, new_status)`` with the PDA signature, as a
 buggy or compromised processor could. The OrderStore, the runtime and the CPI are the real ones.
 
-Queue limit: a settlement queue pre-sized to the documented maximum (10 MiB) refuses the next
-match with QueueFull and changes nothing.
+Queue limit: a settlement queue pre-sized to the documented maximum (10 MiB) of *live* (Pending)
+records refuses the next match with QueueFull and changes nothing. Archiving (terminal records
+leave the live window, which slides forward) is in test_queue_archive below.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from localnet.programs.order_store.program import LEGAL, MAX_QUEUE_LEN, MAX_RECO
 from protocol import market_codec as mc
 from protocol.market_pdas import PROCESSOR_AUTHORITY_SEED, processor_authority
 from protocol.program_ids import ORDER_PROCESSOR_PROGRAM_ID, ORDER_STORE_PROGRAM_ID
-from tests.unit.test_market_programs import ES, PAYEE, PRICE, SIZE, bid, matched, pay, refused, vault
+from tests.unit.test_market_programs import E, EP, ES, PAYEE, PRICE, SIZE, bid, matched, pay, refused, vault
 from tests.unit.zkp2p_harness import STORE, Ledger
 
 FORCE = b"test:force_status"   # instruction tag of the test build (never a real Anchor discriminator)
@@ -128,6 +129,13 @@ def test_full_queue_refuses_the_next_match_and_changes_nothing() -> None:
     header = L.data(key)[:mc.QUEUE_RECORDS_OFFSET]
     data[:len(header)] = header
     struct.pack_into("<I", data, mc.QUEUE_HEADER_LEN, MAX_RECORDS - 1)   # one free record left
+    live = mc.encode_record({"order_id": 0, "market": L.addr["market"], "buyer": L.addr["vault"],
+                             "seller": L.addr["vault"], "maker_order_id": 1, "taker_side": "Bid", "base_amount": 1,
+                             "price": PRICE, "fiat_due": 1, "payee_commitment": PAYEE, "matched_at": L.now,
+                             "expires_at": L.now + 86_400, "status": "Pending", "updated_at": L.now})
+    data[mc.slot_offset(0):mc.slot_offset(MAX_RECORDS - 1)] = live * (MAX_RECORDS - 1)   # all live: nothing to slide
+    for i in range(MAX_RECORDS - 1):
+        struct.pack_into("<Q", data, mc.slot_offset(i), i)
     L.put(key, ORDER_STORE_PROGRAM_ID, bytes(data))
     seller, stok = L.new_user(3 * SIZE)
     buyer, _ = L.new_user()
@@ -149,3 +157,79 @@ def test_full_queue_refuses_the_next_match_and_changes_nothing() -> None:
     assert L.send([L.ask(seller, stok, PRICE + 100, SIZE, PAYEE)], [seller]).err is None
     assert len(L.book("Ask")) == 2 and vault(L) == 3 * SIZE and L.token_balance(stok) == 0
     assert mc.queue_count(L.data(key)) == MAX_RECORDS
+
+
+def archive_ix(L: Ledger, payer, order_id: int) -> Instruction:
+    return STORE.instruction("archive_record", {"order_id": order_id}, {
+        "payer": payer.pubkey(), "settlement_queue": L.addr["settlement_queue"],
+        "archived_order": mc.archived_order_address(L.addr["market"], order_id)})
+
+
+def close_ix(L: Ledger, order_id: int, rent_payer) -> Instruction:
+    return STORE.instruction("close_archived", {"order_id": order_id}, {
+        "settlement_queue": L.addr["settlement_queue"],
+        "archived_order": mc.archived_order_address(L.addr["market"], order_id), "rent_payer": rent_payer})
+
+
+def test_queue_archive_slides_the_window_and_keeps_every_id_readable() -> None:
+    """Settled and Expired records leave the live queue for their ArchivedOrder PDAs; the window
+    slides instead of growing, ids never change, archives close for rent after retention."""
+    from localnet.programs.order_store.program import ARCHIVE_RETENTION_SECONDS, GROWTH_RECORDS
+
+    L = Ledger(book_capacity=8)
+    key = L.addr["settlement_queue"]
+    seller, stok, buyer, btok = matched(L, 3)
+    cranker, _ = L.new_user()
+    # a Pending record cannot leave: its escrow is still owed to someone
+    refused(L, [archive_ix(L, cranker, 0)], [cranker], ES["RecordStillLive"])
+    assert L.send([L.finalize(buyer, 0, (5).to_bytes(32, "big"), pay(L, 0, 5), btok)], [buyer]).err is None
+    refused(L, [archive_ix(L, cranker, 7)], [cranker], ES["RecordNotFound"])
+    wrong = STORE.instruction("archive_record", {"order_id": 0}, {
+        "payer": cranker.pubkey(), "settlement_queue": key,
+        "archived_order": mc.archived_order_address(L.addr["market"], 1)})
+    refused(L, [wrong], [cranker], ES["InvalidArchiveAccount"])
+    settled = mc.decode_record(L.data(key), 0)
+    r = L.send([archive_ix(L, cranker, 0)], [cranker])
+    assert r.err is None and [e[0] for e in r.events(STORE)] == ["RecordArchived"]
+    refused(L, [archive_ix(L, cranker, 0)], [cranker], ES["AlreadyArchived"])
+    archive_key = mc.archived_order_address(L.addr["market"], 0)
+    assert mc.locate_record(L.data(key), 0) == (mc.ARCHIVED, None)
+    assert mc.lookup_record(L.data(key), 0, L.data(archive_key)) == settled
+    assert [r["order_id"] for r in L.queue()["records"]] == [1, 2]
+    # an archived order cannot be finalized or reclaimed again
+    refused(L, [L.finalize(buyer, 0, (6).to_bytes(32, "big"), pay(L, 0, 6), btok)], [buyer], EP["OrderNotPending"])
+    # expire order 1, archive it: both terminal ways out
+    L.warp(86_400)
+    assert L.send([L.reclaim(1, stok)], [cranker]).err is None
+    assert L.send([archive_ix(L, cranker, 1)], [cranker]).err is None
+    refused(L, [L.reclaim(1, stok)], [cranker], E["OrderNotPending"])
+    assert L.send([L.reclaim(2, stok)], [cranker]).err is None
+    assert mc.lookup_record(L.data(key), 2)["status"] == "Expired"      # live until someone archives it
+    assert L.send([archive_ix(L, cranker, 2)], [cranker]).err is None
+    # many more matches: the window slides past the archived front, the account never grows
+    capacity = mc.queue_capacity(len(L.data(key)))
+    assert capacity == GROWTH_RECORDS
+    for i in range(3, 3 + 2 * GROWTH_RECORDS):
+        seller2, stok2 = L.new_user(SIZE)
+        assert L.send([L.ask(seller2, stok2, PRICE, SIZE, PAYEE)], [seller2]).err is None
+        L.warp(61)   # the bid's attestation must postdate the buyer's last settlement
+        assert bid(L, buyer).err is None
+        n = 100 + i
+        assert L.send([L.finalize(buyer, i, n.to_bytes(32, "big"), pay(L, i, n), btok)], [buyer]).err is None
+        assert L.send([archive_ix(L, cranker, i)], [cranker]).err is None
+    data = L.data(key)
+    assert mc.queue_capacity(len(data)) == capacity, "the live queue stayed bounded"
+    assert mc.queue_base(data) >= 2 * GROWTH_RECORDS and mc.queue_count(data) == 3 + 2 * GROWTH_RECORDS
+    for i in (0, 1, 2, 5, 2 + 2 * GROWTH_RECORDS):
+        rec = mc.lookup_record(data, i, L.data(mc.archived_order_address(L.addr["market"], i)))
+        assert rec is not None and rec["order_id"] == i and rec["status"] in ("Settled", "Expired")
+    # close: not before the retention period, and only to the funder
+    refused(L, [close_ix(L, 0, cranker.pubkey())], [cranker], ES["RetentionNotOver"])
+    L.warp(ARCHIVE_RETENTION_SECONDS)
+    refused(L, [close_ix(L, 0, buyer.pubkey())], [cranker], ES["WrongRentPayer"])
+    rent = L.accounts[archive_key].lamports
+    before = L.accounts[cranker.pubkey()].lamports
+    r = L.send([close_ix(L, 0, cranker.pubkey())], [buyer])
+    assert r.err is None, r.logs[-3:]
+    assert L.accounts[cranker.pubkey()].lamports == before + rent
+    assert archive_key not in L.accounts or L.accounts[archive_key].lamports == 0

@@ -10,7 +10,7 @@ import pytest
 
 from protocol.attestation import (
     BalanceAttestation, PaymentReceipt, SignedAttestation, account_commitment, notary_key_hash,
-    reservation_tag, sign_balance_attestation, sign_payment_receipt)
+    order_reference, reservation_tag, sign_balance_attestation, sign_payment_receipt)
 from prover.artifacts import load_keys
 from prover.engine import STAGES, ProofCancelled, Prover, ProverError, verify_proof
 from prover.files import (
@@ -28,6 +28,9 @@ OTHER_WALLET = bytes(range(1, 33))
 PAYEE = account_commitment("0345-1234567", 777)
 PAYER = account_commitment("0300-1111111", 555)
 T0 = 1_700_000_000
+MARKET = bytes(range(64, 96))
+BUYER = bytes(range(96, 128))
+ORDER_REF = order_reference(MARKET, 41, BUYER)
 
 
 def _attestation(**kw) -> SignedAttestation:
@@ -39,14 +42,14 @@ def _attestation(**kw) -> SignedAttestation:
 
 def _receipt(**kw):
     base = dict(payer_commitment=PAYER, payee_commitment=PAYEE, amount_paisa=2_850_000,
-                payment_id=123456789, timestamp=T0 + 100)
+                payment_id=123456789, timestamp=T0 + 100, order_ref=ORDER_REF)
     base.update(kw)
     return sign_payment_receipt(NOTARY, PaymentReceipt(**base))
 
 
 SOLVENCY = SolvencyStatement(WALLET, 2_850_000, T0, 0, reservation_tag(PAYER))
-PAYMENT = PaymentStatement(order_id=41, payee_commitment=PAYEE, fiat_due_paisa=2_850_000,
-                           matched_at=T0)
+PAYMENT = PaymentStatement(market=MARKET, order_id=41, buyer=BUYER, payee_commitment=PAYEE,
+                           fiat_due_paisa=2_850_000, matched_at=T0)
 
 
 @pytest.fixture(scope="module")
@@ -109,15 +112,17 @@ def test_tampered_public_inputs_and_proofs_are_rejected(solvency_run) -> None:
 def test_payment_proof_is_bound_to_its_order(payment_proof) -> None:
     assert verify_proof(payment_proof)
     assert payment_proof.public_inputs[5] == _receipt().receipt.nullifier()
+    assert payment_proof.public_inputs[1] == ORDER_REF == PAYMENT.order_ref
     vk = verifying_key_to_solana(load_keys("payment").verifying_key_json)
     assert verify_with_py_ecc(vk, payment_proof.solana_proof(),
                               payment_proof.solana_public_inputs())
-    for index, value in ((1, 42), (2, PAYEE + 1), (3, 2_849_999), (4, T0 - 1), (5, 99)):
+    for index, value in ((1, order_reference(MARKET, 42, BUYER)), (2, PAYEE + 1), (3, 2_849_999), (4, T0 - 1), (5, 99)):
         other = list(payment_proof.public_inputs)
         other[index] = value
         assert not verify_proof(replace(payment_proof, public_inputs=tuple(other))), index
     other = payment_proof.solana_public_inputs()
-    other[1] = (42).to_bytes(32, "big")  # another order id, as the chain would encode it
+    # another order's reference, as the chain would encode it (same market and buyer, order 42)
+    other[1] = order_reference(MARKET, 42, BUYER).to_bytes(32, "big")
     assert not verify_with_py_ecc(vk, payment_proof.solana_proof(), other)
     # a payment proof is not a solvency proof
     keys = load_keys("solvency")
@@ -147,6 +152,15 @@ def test_false_solvency_statements_are_refused_before_proving(prover, evidence, 
     (lambda: _receipt(amount_paisa=2_849_999), PAYMENT, "amount is below the fiat due"),
     (lambda: _receipt(timestamp=T0 - 1), PAYMENT, "before the order was matched"),
     (lambda: replace(_receipt(), signature=(1, 2, 3)), PAYMENT, "notary signature is invalid"),
+    (lambda: _receipt(order_ref=order_reference(MARKET, 42, BUYER)), PAYMENT,
+     "the receipt pays for another order"),
+    (lambda: _receipt(order_ref=order_reference(MARKET, 41, MARKET)), PAYMENT,
+     "the receipt pays for another order"),
+    (lambda: _receipt(order_ref=order_reference(BUYER, 41, BUYER)), PAYMENT,
+     "the receipt pays for another order"),
+    (lambda: _receipt(order_ref=0), PAYMENT, "carries no order reference"),
+    (lambda: replace(_receipt(), receipt=replace(_receipt().receipt, version=1)), PAYMENT,
+     "receipt format version 1 is not accepted"),
 ])
 def test_false_payment_statements_are_refused_before_proving(prover, evidence, stmt,
                                                              message) -> None:
@@ -183,6 +197,14 @@ def test_circuit_rejects_inputs_that_skip_the_python_checks(prover) -> None:
     job = prover.start(CircuitInputs("solvency", forged, ci.public_inputs))
     with pytest.raises(ProverError, match="notary signature is invalid"):
         job.result(timeout=60)
+    # a receipt claimed for another order: its signed reference is not the public one
+    pi = payment_inputs(_receipt(), PAYMENT)
+    other_ref = order_reference(MARKET, 42, BUYER)
+    redirected = dict(pi.inputs, orderRef=other_ref)
+    job = prover.start(CircuitInputs("payment", redirected,
+                                     (pi.public_inputs[0], other_ref) + pi.public_inputs[2:]))
+    with pytest.raises(ProverError, match="notary signature is invalid"):
+        job.result(timeout=60)
 
 
 def test_cancel_between_stages(prover) -> None:
@@ -217,6 +239,11 @@ def test_offline_request_and_proof_files(tmp_path, payment_proof) -> None:
     imported = load_proof_file(out.read_text())
     assert imported.statement == PAYMENT and imported.proof.circuit == "payment"
     assert main(["prover", "verify", str(out)]) == 0
+    # the wallet names the order from the verified statement (the proof itself carries only
+    # the order's reference)
+    from wallet.core.events import EventBus
+    from wallet.core.proof_jobs import ProofJobService
+    assert ProofJobService(EventBus()).payment_order_id(out) == 41
 
     good = json.loads(out.read_text())
 
@@ -227,6 +254,13 @@ def test_offline_request_and_proof_files(tmp_path, payment_proof) -> None:
             load_proof_file(json.dumps(obj))
 
     refused(lambda o: o["statement"].update(order_id="42"), "do not match the statement")
+    refused(lambda o: o["statement"].update(buyer=o["statement"]["market"]),
+            "do not match the statement")
+    refused(lambda o: o["statement"].update(market=o["statement"]["buyer"]),
+            "do not match the statement")
+    # a proof file from before receipts were order-bound names no market or buyer
+    refused(lambda o: [o["statement"].pop(k) for k in ("market", "buyer")],
+            "predates order-bound receipts")
     refused(lambda o: o.update(public_inputs=o["public_inputs"][:-1] + ["5"]),
             "do not match the statement")
     refused(lambda o: o["derived"].update(nullifier="5"), "do not match the statement")

@@ -72,6 +72,47 @@ def test_receipt_cache_is_write_once(store):
     store.store_receipt(payment.payment_id, '{"first": 1}')
     store.store_receipt(payment.payment_id, '{"second": 2}')
     assert store.payment(payment.payment_id).receipt_json == '{"first": 1}'
+    # an older-format receipt is superseded only by naming it
+    store.store_receipt(payment.payment_id, '{"third": 3}', replace='{"first": 1}')
+    assert store.payment(payment.payment_id).receipt_json == '{"third": 3}'
+
+
+def test_order_ref_is_stored_and_part_of_idempotency(store):
+    store.top_up(A, 100)
+    payment, _ = store.transfer(A, B, 10, "", "k", order_ref=12345)
+    assert store.payment(payment.payment_id).order_ref == 12345
+    assert payment.to_json()["order_ref"] == "12345"
+    assert code_of(store.transfer, A, B, 10, "", "k", 12346) == "idempotency_conflict"
+    assert store.transfer(A, B, 10, "", "k", order_ref=12345)[1] is True
+    assert store.transfer(A, B, 10, "", "plain")[0].order_ref == 0
+    assert balances(store) == (80, 20)
+
+
+def test_schema_1_ledger_is_migrated(tmp_path):
+    """A ledger written before payments carried an order reference opens, keeps its payments
+    (order_ref 0: they name no order) and accepts new ones with a reference."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    s = RailStore(path)
+    s.open_account(A, "A", "h", 1)
+    s.open_account(B, "B", "h", 2)
+    s.top_up(A, 50)
+    old, _ = s.transfer(A, B, 5, "", "old")
+    s.close()
+    db = sqlite3.connect(path)  # rebuild the payments table as schema 1 had it
+    db.executescript("""
+        ALTER TABLE payments DROP COLUMN order_ref;
+        UPDATE meta SET value = '1' WHERE key = 'schema_version';""")
+    db.close()
+    s = RailStore(path)
+    try:
+        assert s.payment(old.payment_id).order_ref == 0
+        assert s._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("2",)
+        new, _ = s.transfer(A, B, 5, "", "new", order_ref=99)
+        assert s.payment(new.payment_id).order_ref == 99 and balances(s) == (40, 10)
+    finally:
+        s.close()
 
 
 def test_ledger_file_is_private(tmp_path):
@@ -190,3 +231,36 @@ def test_wallet_links_are_per_account_idempotent_and_survive_a_reopen(tmp_path):
     again = RailStore(path)
     assert [w["wallet_pubkey"] for w in again.linked_wallets(A)] == [w1, w2] and again.linked_wallets(B) == []
     again.close()
+
+
+def test_a_cached_version_1_receipt_is_signed_again_in_version_2(tmp_path):
+    """A ledger from before order-bound receipts may hold a cached version 1 receipt; the next
+    fetch serves a version 2 receipt (order_ref "0" for such a payment: it settles no order),
+    and every later fetch serves that same signed receipt."""
+    import asyncio
+    import json
+
+    from localnet.rails.accounts import Rail
+    from protocol.attestation import SignedReceipt
+
+    async def scenario() -> None:
+        rail = Rail(tmp_path / "rail")
+        try:
+            await rail.open_account(A, "A", "credential-a")
+            await rail.open_account(B, "B", "credential-b")
+            await rail.top_up(A, 100)
+            paid, _ = await rail.transfer(A, B, 10, "", "k")
+            pid = int(paid["payment_id"])
+            first = (await rail.receipt(A, pid))["receipt"]
+            old = dict(first, version=1)
+            old.pop("order_ref")
+            rail.store._db.execute("UPDATE payments SET receipt_json = ? WHERE payment_id = ?",
+                                   (json.dumps(old), str(pid)))
+            again = (await rail.receipt(B, pid))["receipt"]
+            signed = SignedReceipt.from_json(again)
+            assert again["version"] == 2 and signed.verify() and signed.receipt.order_ref == 0
+            assert (await rail.receipt(A, pid))["receipt"] == again
+        finally:
+            rail.close()
+
+    asyncio.run(scenario())

@@ -103,13 +103,14 @@ def test_arcium_error_raised_in_otc_queue_cpi_is_named_for_arcium(tmp_path) -> N
 
         def create() -> tuple[list[Instruction], Keypair, object]:
             create_key = Keypair()
-            nonce = otc.random_nonce()
-            cts = otc.encrypt_for_mxe(creator.secret, h.mxe_pub, otc.DEAL_INPUT, [1000, 2 * otc.PRICE_ONE], nonce)
+            bound = otc.deal_input(creator.secret, h.mxe_pub, creator.wallet.pubkey(),
+                                   otc.deal_pda(create_key.pubkey())[0], 1000, 2 * otc.PRICE_ONE)
             ix = otc.create_deal_ix(
                 payer=creator.wallet.pubkey(), create_key=create_key.pubkey(), base_mint=bank.usdc_mint,
                 quote_mint=bank.usdc_mint, computation_offset=offset, controller=creator.wallet.pubkey(),
-                encryption_pubkey=creator.x25519, nonce=nonce, expires_at=bank.unix_timestamp + 3600,
-                allow_partial=False, encrypted_amount=cts[0], encrypted_price=cts[1])
+                encryption_pubkey=creator.x25519, nonce=bound.nonce, nonce_salt=bound.nonce_salt,
+                expires_at=bank.unix_timestamp + 3600, allow_partial=False,
+                encrypted_amount=bound.ciphertexts[0], encrypted_price=bound.ciphertexts[1])
             return [ix], create_key, h.send([ix], [creator.wallet, create_key])
 
         _, _, first = create()

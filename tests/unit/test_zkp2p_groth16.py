@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from protocol.attestation import order_reference
 from tests.unit.zkp2p_harness import MARKET, PROCESSOR, CircuitProofs, Ledger
 
 PRICE, SIZE = 28_500, 100_000_000
@@ -43,6 +44,15 @@ def test_real_verifier_end_to_end_and_refusals(world) -> None:
     proof = pv.prove(L.payment_inputs(0, n))
     assert L.send([L.finalize(buyer, 0, (n + 1).to_bytes(32, "big"), proof, btok)], [buyer]).custom == \
         PROCESSOR.error_code("InvalidPaymentProof")                                           # other nullifier
+    # a payment whose reference names this order id and buyer on another market, another
+    # order id, or another buyer: a valid proof of it never settles this order
+    rec = L.queue()["records"][0]
+    for ref in (order_reference(bytes(other.pubkey()), 0, bytes(rec["buyer"])),
+                order_reference(bytes(rec["market"]), 1, bytes(rec["buyer"])),
+                order_reference(bytes(rec["market"]), 0, bytes(other.pubkey()))):
+        elsewhere = pv.prove(L.payment_inputs(0, n)[:1] + [ref] + L.payment_inputs(0, n)[2:])
+        assert L.send([L.finalize(buyer, 0, n.to_bytes(32, "big"), elsewhere, btok)], [buyer]).custom == \
+            PROCESSOR.error_code("InvalidPaymentProof")
     r = L.send([L.finalize(buyer, 0, n.to_bytes(32, "big"), proof, btok)], [buyer])
     assert r.err is None and r.cu <= 200_000, (r.cu, r.logs[-3:])
     assert L.token_balance(btok) == SIZE and L.token_balance(L.addr["vault"]) == 0

@@ -17,7 +17,7 @@ from tests.unit.zkp2p_harness import RENT, Ledger
 USERS = 4
 START = 500_000_000
 PRICES = [28_400, 28_450, 28_500, 28_550, 28_600]
-SIZES = [10_000, 1_000_000, 5_000_000, 25_000_000]
+SIZES = [1_000_000, 2_000_000, 5_000_000, 25_000_000]   # from the 1 USDC minimum up
 TOTAL_STEPS = {"n": 0}
 
 
@@ -127,8 +127,8 @@ class Zkp2pMachine(RuleBasedStateMachine):
         assert r.err is None, (r.err, r.logs[-3:])
         TOTAL_STEPS["reclaimed"] = TOTAL_STEPS.get("reclaimed", 0) + 1
 
-    @rule(pick=st.integers(0, 1000), any_record=st.sampled_from([False, False, True]))
-    def reclaim(self, pick: int, any_record: bool) -> None:
+    @rule(pick=st.integers(0, 1000), any_record=st.sampled_from([False, False, True]), wait=st.booleans())
+    def reclaim(self, pick: int, any_record: bool, wait: bool) -> None:
         recs = self.L.queue()["records"]
         if not recs:
             return
@@ -136,6 +136,8 @@ class Zkp2pMachine(RuleBasedStateMachine):
         # mostly an expired Pending record when there is one (the honest crank), else any pick
         oid = expired[pick % len(expired)] if expired and not any_record else self._pick(recs, pick, any_record)
         rec = recs[oid]
+        if wait and rec["status"] == "Pending" and self.L.now < rec["expires_at"]:
+            self.L.warp(rec["expires_at"] - self.L.now)   # the seller waited out the 24 h: reclaims happen whatever the draw
         seller_tok = next(t for k, t in self.users if k.pubkey() == rec["seller"])
         r = self.L.send([self.L.reclaim(oid, seller_tok)], [self.users[0][0]])
         assert (r.err is None) == (rec["status"] == "Pending" and self.L.now >= rec["expires_at"])

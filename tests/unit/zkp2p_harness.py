@@ -119,6 +119,15 @@ class Ledger:
     def queue(self) -> dict:
         return mc.decode_queue(self.data(self.addr["settlement_queue"]))
 
+    def record(self, order_id: int) -> dict:
+        """MatchedOrder ``order_id``, live or archived (protocol.market_codec.lookup_record)."""
+        queue = self.data(self.addr["settlement_queue"])
+        archive = self.accounts.get(mc.archived_order_address(self.addr["market"], order_id))
+        rec = mc.lookup_record(queue, order_id, bytes(archive.data) if archive else None)
+        if rec is None:
+            raise KeyError(f"no matched order {order_id}")
+        return rec
+
     def book(self, side: str) -> list[mc.RestingOrder]:
         return list(mc.iter_book(self.data(self.addr["bids" if side == "Bid" else "asks"])))
 
@@ -205,7 +214,10 @@ class Ledger:
         """The bond, reservation and buyer/seller wallet accounts of a matched order."""
         from protocol.market_pdas import bond, reservation
 
-        rec = self.queue()["records"][order_id]
+        queue = self.data(self.addr["settlement_queue"])   # by id: the window may have slid (archives)
+        rec = mc.lookup_record(queue, order_id, self.data(mc.archived_order_address(self.addr["market"], order_id)))
+        if rec is None:
+            raise KeyError(f"no matched order {order_id}")
         state = self.bond_state(order_id)
         tag = bytes(state["account_tag"]) if state else bytes(32)
         return {"bond": bond(self.addr["market"], order_id)[0], "reservation": reservation(tag)[0],
@@ -270,8 +282,11 @@ class Ledger:
                 reserved, int.from_bytes(tag, "big")]
 
     def payment_inputs(self, order_id: int, nullifier: int, key_hash: int | None = None) -> list[int]:
-        rec = self.queue()["records"][order_id]
-        return [self.key_hash() if key_hash is None else key_hash, order_id,
+        from protocol.attestation import order_reference
+
+        rec = self.record(order_id)
+        ref = order_reference(bytes(rec["market"]), order_id, bytes(rec["buyer"]))
+        return [self.key_hash() if key_hash is None else key_hash, ref,
                 int.from_bytes(rec["payee_commitment"], "big"), rec["fiat_due"], rec["matched_at"], nullifier]
 
 
@@ -412,10 +427,11 @@ class CircuitProofs:
         from prover.statements import PaymentStatement, payment_inputs
         from protocol.attestation import PaymentReceipt, account_commitment, sign_payment_receipt
 
-        rec = ledger.queue()["records"][order_id]
+        rec = ledger.record(order_id)
         payee = int.from_bytes(rec["payee_commitment"], "big")
+        stmt = PaymentStatement(bytes(rec["market"]), order_id, bytes(rec["buyer"]), payee,
+                                rec["fiat_due"], rec["matched_at"])
         receipt = PaymentReceipt(account_commitment("0300-7654321", 999), payee, rec["fiat_due"], payment_id,
-                                 rec["matched_at"] + 1)
-        stmt = PaymentStatement(order_id, payee, rec["fiat_due"], rec["matched_at"])
+                                 rec["matched_at"] + 1, stmt.order_ref)
         proof = self.prover.prove_now(payment_inputs(sign_payment_receipt(self.NOTARY_KEY, receipt), stmt))
         return proof.public_inputs[5].to_bytes(32, "big"), self.split(proof.solana_proof())

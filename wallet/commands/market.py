@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("order_id", help="order id as shown by `anomi orders`")
     p = trade_command(subparsers, "queue", "the settlement queue: status and time left of matched orders", cmd_queue)
     p.add_argument("--all", action="store_true", help="every record, not only mine")
+    p.add_argument("--prune", action="store_true",
+                   help="first archive every Settled/Expired record (this account funds the archives' rent, "
+                        "refunded when they are closed after 30 days)")
 
 
 def _duration(seconds: int) -> str:
@@ -121,11 +124,16 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 def cmd_queue(args: argparse.Namespace) -> int:
     async def action(ctx: TradeContext):
-        return str(ctx.owner), await ctx.market.queue(), await ctx.chain.unix_time()
-    me, records, now = run_trade(args, action)
+        pruned = await ctx.prune_queue() if args.prune else []
+        return str(ctx.owner), await ctx.market.queue(), await ctx.chain.unix_time(), pruned
+    me, records, now, pruned = run_trade(args, action)
     shown = records if args.all else [r for r in records if me in (r.buyer, r.seller)]
     data = {"owner": me, "cluster_time": now, "records": [r.to_json() for r in shown]}
+    if args.prune:
+        data["archived"] = pruned
     text = table(_record_rows(shown, me), QUEUE_HEADERS) \
         if shown else "No matched orders."
+    if args.prune:
+        text = f"archived {len(pruned)} settled/expired record(s): {', '.join(map(str, pruned)) or '-'}\n{text}"
     emit(args, data, f"{text}\n(cluster time {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(now))} UTC)")
     return 0

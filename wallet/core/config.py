@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
-from .atomic_file import write_atomic
+from .atomic_file import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, write_atomic
 
 CONFIG_VERSION = 1
 APP_NAME = "anomi"
@@ -36,6 +37,53 @@ def data_dir() -> Path:
     """ANOMI_DATA_DIR if set (tests, portable installs), else the platform's user data dir."""
     override = os.environ.get("ANOMI_DATA_DIR")
     return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME))
+
+
+# What the wallet itself keeps directly in its data dir and in wallets/ (tightened to 0600 when
+# found looser). Only these names: a data dir given by hand may hold unrelated files.
+PRIVATE_NAMES = ("config.json", "*.keystore", "*.keystore.lock", ".*.tmp", "localnet-*.lock",
+                 "localnet-*.log", "localnet-*.pid")
+
+
+def _owned(path: Path) -> bool:
+    try:
+        st = path.lstat()
+    except OSError:
+        return False
+    return not stat.S_ISLNK(st.st_mode) and st.st_uid == os.getuid()
+
+
+def _tighten(path: Path, mode: int) -> None:
+    if _owned(path) and stat.S_IMODE(path.lstat().st_mode) & ~mode:
+        try:
+            os.chmod(path, mode)
+        except OSError:
+            pass
+
+
+def ensure_private_root(root: Path) -> Path:
+    """Create the data dir owner-only (0700) and tighten an existing one and its files.
+
+    Why: it holds the keystores (encrypted seeds), the settings and the embedded cluster's
+    logs; docs/trust.md promises it private. A dir created before this rule (0755 by the
+    umask) is tightened the next time the wallet opens it. Nothing we do not own is touched.
+    """
+    root = Path(root)
+    if not root.exists():
+        root.parent.mkdir(parents=True, exist_ok=True)
+        root.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+    _tighten(root, PRIVATE_DIR_MODE)
+    wallets = root / "wallets"
+    if wallets.is_dir():
+        _tighten(wallets, PRIVATE_DIR_MODE)
+    for directory in (root, wallets):
+        if not directory.is_dir():
+            continue
+        for pattern in PRIVATE_NAMES:
+            for path in directory.glob(pattern):
+                if path.is_file():
+                    _tighten(path, PRIVATE_FILE_MODE)
+    return root
 
 
 def ws_url_for(rpc_url: str) -> str:
@@ -126,7 +174,7 @@ class WalletConfig:
 
     @classmethod
     def load(cls, root: Path | None = None) -> "WalletConfig":
-        root = Path(root) if root is not None else data_dir()
+        root = ensure_private_root(Path(root) if root is not None else data_dir())
         path = root / "config.json"
         cfg = cls(path)
         if not path.exists():

@@ -28,6 +28,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from protocol import arcium_encoding as enc
+from protocol import otc_binding
 from protocol import otc_codec as otc
 
 from .chain import ChainError
@@ -62,6 +63,14 @@ def sealed_note(name: str, fields: dict[str, Any], opened: list[Any]) -> tuple[s
     settled = {"outcome": OUTCOMES.get(opened[0], str(opened[0])), "executed_amt": opened[1],
                "refund_amt": opened[2]}
     return str(fields["offer"]), {"settled": settled}
+
+
+def _check_sealed(circuit: str, account: Pubkey, computation_offset: int, fields: dict[str, Any]) -> None:
+    """The sealed result must be the one our computation produced for our account (its nonce says
+    so; the program checks the same before emitting it, this guards against a lying RPC node)."""
+    computation = otc.OTC_ARCIUM.queue_accounts(circuit, computation_offset)["computation"]
+    if fields["nonce"] != otc_binding.sealed_nonce(circuit, account, computation):
+        raise DealError(f"the {circuit} result for {account} is not bound to the computation this wallet queued")
 
 
 @dataclass(frozen=True)
@@ -135,22 +144,25 @@ class DealService:
         usdc = (await self.ctx.chain.cluster_info()).usdc_mint
         ident, secret = self._identity()
         mxe = await self.otc.mxe_public_key()
-        create_key, nonce = Keypair(), otc.random_nonce()
-        cts = otc.encrypt_for_mxe(secret, mxe, otc.DEAL_INPUT, [amount, price], nonce)
+        create_key = Keypair()
         expires_at = await self.ctx.chain.unix_time() + expires_in
         deal = otc.deal_pda(create_key.pubkey())[0]
+        # bound to this payer and this deal: a copy in any other deal is refused (protocol/otc_binding.py)
+        bound = otc.deal_input(secret, mxe, self.ctx.owner, deal, amount, price)
+        computation_offset = otc.random_computation_offset()
         ix = otc.create_deal_ix(
             payer=self.ctx.owner, create_key=create_key.pubkey(), base_mint=base_mint or usdc,
-            quote_mint=quote_mint or usdc, computation_offset=otc.random_computation_offset(),
-            controller=self.ctx.owner, encryption_pubkey=ident.public_key, nonce=nonce,
-            expires_at=expires_at, allow_partial=allow_partial, encrypted_amount=cts[0],
-            encrypted_price=cts[1])
+            quote_mint=quote_mint or usdc, computation_offset=computation_offset,
+            controller=self.ctx.owner, encryption_pubkey=bound.encryption_pubkey, nonce=bound.nonce,
+            nonce_salt=bound.nonce_salt, expires_at=expires_at, allow_partial=allow_partial,
+            encrypted_amount=bound.ciphertexts[0], encrypted_price=bound.ciphertexts[1])
         async with otc_events(self.ctx.profile.ws_url) as events:
             sent = await self.ctx.sender.send([ix], [self.ctx.keypair, create_key])
             name, fields = await events.wait({"DealCreated", "ComputationAborted"},
                                              lambda f: deal in (f.get("deal"), f.get("account")))
         if name == "ComputationAborted":
             raise DealError(f"the MXE aborted create_deal for {deal} (reason {fields['reason']})")
+        _check_sealed("create_deal", deal, computation_offset, fields)
         got = await self._open(fields, 2, otc.DEAL_CREATED_BLOB)
         if got != [amount, price]:
             raise DealError("the MXE's confirmation does not match the deal that was sent")
@@ -169,20 +181,23 @@ class DealService:
             raise DealError(f"deal {deal} has expired")
         ident, secret = self._identity()
         mxe = await self.otc.mxe_public_key()
-        create_key, nonce = Keypair(), otc.random_nonce()
-        cts = otc.encrypt_for_mxe(secret, mxe, otc.OFFER_INPUT, [price, amount], nonce)
+        create_key = Keypair()
         offer = otc.offer_pda(deal, create_key.pubkey())[0]
+        # bound to this payer and this offer account (protocol/otc_binding.py)
+        bound = otc.offer_input(secret, mxe, self.ctx.owner, offer, price, amount)
+        computation_offset = otc.random_computation_offset()
         ix = otc.submit_offer_ix(
             payer=self.ctx.owner, create_key=create_key.pubkey(), deal=deal,
-            computation_offset=otc.random_computation_offset(), controller=self.ctx.owner,
-            encryption_pubkey=ident.public_key, nonce=nonce, encrypted_price=cts[0],
-            encrypted_amount=cts[1])
+            computation_offset=computation_offset, controller=self.ctx.owner,
+            encryption_pubkey=bound.encryption_pubkey, nonce=bound.nonce, nonce_salt=bound.nonce_salt,
+            encrypted_price=bound.ciphertexts[0], encrypted_amount=bound.ciphertexts[1])
         async with otc_events(self.ctx.profile.ws_url) as events:
             sent = await self.ctx.sender.send([ix], [self.ctx.keypair, create_key])
             name, fields = await events.wait({"OfferCreated", "ComputationAborted"},
                                              lambda f: offer in (f.get("offer"), f.get("account")))
         if name == "ComputationAborted":
             raise DealError(f"the MXE aborted submit_offer for {offer} (reason {fields['reason']})")
+        _check_sealed("submit_offer", offer, computation_offset, fields)
         got = await self._open(fields, 2, otc.OFFER_CREATED_BLOB)
         if got != [price, amount]:
             raise DealError("the MXE's confirmation does not match the offer that was sent")
@@ -216,8 +231,8 @@ class DealService:
         if now < fields["expires_at"] and fields["controller"] != self.ctx.owner:
             raise DealError(f"deal {deal} expires in {fields['expires_at'] - now} s; before that only "
                             "its controller may crank it")
-        ix = otc.crank_deal_ix(payer=self.ctx.owner, deal=deal,
-                               computation_offset=otc.random_computation_offset(),
+        computation_offset = otc.random_computation_offset()
+        ix = otc.crank_deal_ix(payer=self.ctx.owner, deal=deal, computation_offset=computation_offset,
                                creator_encryption_pubkey=fields["encryption_pubkey"])
         async with otc_events(self.ctx.profile.ws_url) as events:
             await self.ctx.sender.send([ix], [self.ctx.keypair])
@@ -227,6 +242,7 @@ class DealService:
             return {"result": "rejected", "detail": "not fully filled yet: crank again after expiry"}
         if name == "ComputationAborted":
             raise DealError(f"the MXE aborted crank_deal for {deal} (reason {ev['reason']})")
+        _check_sealed("crank_deal", deal, computation_offset, ev)
         result: dict[str, Any] = {"result": otc.DEAL_STATUS_NAMES[ev["status"]]}
         opened = await self._open(ev, 3, otc.DEAL_SETTLED_BLOB)
         if opened is not None:
@@ -236,8 +252,8 @@ class DealService:
         return result
 
     async def _crank_offer(self, deal: Pubkey, key: Pubkey, offer: dict[str, Any]) -> dict[str, Any]:
-        ix = otc.crank_offer_ix(payer=self.ctx.owner, deal=deal, offer=key,
-                                computation_offset=otc.random_computation_offset(),
+        computation_offset = otc.random_computation_offset()
+        ix = otc.crank_offer_ix(payer=self.ctx.owner, deal=deal, offer=key, computation_offset=computation_offset,
                                 offeror_encryption_pubkey=offer["encryption_pubkey"])
         async with otc_events(self.ctx.profile.ws_url) as events:
             await self.ctx.sender.send([ix], [self.ctx.keypair])
@@ -245,6 +261,7 @@ class DealService:
                                          lambda f: key in (f.get("offer"), f.get("account")))
         if name == "ComputationAborted":
             raise DealError(f"the MXE aborted crank_offer for {key} (reason {ev['reason']})")
+        _check_sealed("crank_offer", key, computation_offset, ev)
         result: dict[str, Any] = {"offer": str(key), "settled": True}
         opened = await self._open(ev, 3, otc.OFFER_SETTLED_BLOB)
         if opened is not None:

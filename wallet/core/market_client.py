@@ -8,6 +8,7 @@ definition of their layouts. Views here are plain dataclasses a CLI prints and a
 """
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,6 +29,7 @@ from .chain import Chain, ChainError
 MARKET = load_idl("market")
 PROCESSOR = load_idl("order_processor")
 STORE = load_idl("order_store")
+MIN_ORDER_VALUE_PAISA = int(MARKET.constants["MIN_ORDER_VALUE_PAISA"]["value"])
 BID_COMPUTE_UNITS = 400_000
 FINALIZE_COMPUTE_UNITS = 400_000
 
@@ -107,17 +109,19 @@ def book_orders(data: bytes | None) -> list[BookOrder]:
             for o in mc.iter_book(data)]
 
 
+def record_view(rec: dict[str, Any], now: int) -> MatchedOrderView:
+    return MatchedOrderView(
+        int(rec["order_id"]), str(rec["buyer"]), str(rec["seller"]), int(rec["base_amount"]),
+        int(rec["price"]), int(rec["fiat_due"]), bytes(rec["payee_commitment"]),
+        int(rec["matched_at"]), int(rec["expires_at"]), str(rec["status"]),
+        int(rec["updated_at"]), now)
+
+
 def queue_records(data: bytes | None, now: int) -> list[MatchedOrderView]:
+    """The live records of the queue (archived Settled/Expired ones: MarketClient.record)."""
     if not data:
         return []
-    out = []
-    for rec in mc.decode_queue(data)["records"]:
-        out.append(MatchedOrderView(
-            int(rec["order_id"]), str(rec["buyer"]), str(rec["seller"]), int(rec["base_amount"]),
-            int(rec["price"]), int(rec["fiat_due"]), bytes(rec["payee_commitment"]),
-            int(rec["matched_at"]), int(rec["expires_at"]), str(rec["status"]),
-            int(rec["updated_at"]), now))
-    return out
+    return [record_view(rec, now) for rec in mc.decode_queue(data)["records"]]
 
 
 def split_proof(solana_proof: bytes) -> dict[str, bytes]:
@@ -195,10 +199,19 @@ class MarketClient:
         return [pdas.bond(addr["market"], first + i)[0] for i in range(len(crossing))], cost
 
     async def record(self, order_id: int) -> MatchedOrderView:
-        for rec in await self.queue():
-            if rec.order_id == order_id:
-                return rec
-        raise MarketError(f"no matched order #{order_id} in the settlement queue")
+        """MatchedOrder ``order_id``, live in the queue or moved to its ArchivedOrder account."""
+        addr = await self.addresses()
+        data, = await self.chain.accounts_data([addr["settlement_queue"]])
+        if data is None:
+            raise ChainError("this cluster has no zk-p2p market for its USDC mint")
+        where, _off = mc.locate_record(data, order_id)
+        archive = None
+        if where == mc.ARCHIVED:
+            archive, = await self.chain.accounts_data([mc.archived_order_address(addr["market"], order_id)])
+        rec = mc.lookup_record(data, order_id, archive)
+        if rec is None:
+            raise MarketError(f"no matched order #{order_id} in the settlement queue")
+        return record_view(rec, await self.chain.unix_time())
 
     async def registered_notaries(self) -> list[int]:
         """Key hashes of the attester registry, by attester index."""
@@ -228,10 +241,37 @@ class MarketClient:
         return idl.instruction(name, args, {n: merged[n] for n in idl.account_names(name) if n in merged})
 
     async def ask_ix(self, seller: Pubkey, price: int, size: int, payee_commitment: int) -> Instruction:
-        return await self._ix(MARKET, "place_ask_order",
-                              {"price": price, "size": size,
-                               "payee_commitment": payee_commitment.to_bytes(32, "big")},
-                              seller=seller, seller_token=await self.usdc_account(seller))
+        ix = await self._ix(MARKET, "place_ask_order",
+                            {"price": price, "size": size,
+                             "payee_commitment": payee_commitment.to_bytes(32, "big")},
+                            seller=seller, seller_token=await self.usdc_account(seller))
+        evictee = await self.evictee_token(price)
+        if evictee is None:
+            return ix
+        return Instruction(ix.program_id, ix.data, [*ix.accounts, AccountMeta(evictee, False, True)])
+
+    async def evictee_token(self, price: int) -> Pubkey | None:
+        """When the ask side is full and ``price`` beats its worst ask, that ask is evicted and its
+        escrow refunded: the program needs its owner's USDC account as a remaining account."""
+        addr = await self.addresses()
+        data, = await self.chain.accounts_data([addr["asks"]])
+        if not data:
+            return None
+        capacity, count = struct.unpack_from("<II", data, mc.H_CAPACITY)
+        if count < capacity:
+            return None
+        worst = max(mc.iter_book(data), key=lambda o: o.order_id, default=None)
+        if worst is None or worst.price <= price:
+            return None
+        return await self.usdc_account(worst.owner)
+
+    async def archive_ix(self, payer: Pubkey, order_id: int) -> Instruction:
+        """Move a Settled/Expired record out of the live queue (the payer funds, and later gets back,
+        the ArchivedOrder's rent)."""
+        addr = await self.addresses()
+        return STORE.instruction("archive_record", {"order_id": order_id}, {
+            "payer": payer, "settlement_queue": addr["settlement_queue"],
+            "archived_order": mc.archived_order_address(addr["market"], order_id)})
 
     async def bid_ix(self, bidder: Pubkey, price: int, size: int, attester_index: int,
                      min_timestamp: int, solana_proof: bytes, reserved: int, account_tag: bytes) -> Instruction:
@@ -283,4 +323,6 @@ def check_order(price: int, size: int, config: dict[str, Any]) -> None:
         raise MarketError(f"price must be a positive multiple of the tick ({tick} paisa)")
     if size < minimum:
         raise MarketError(f"size must be at least {minimum} USDC base units")
-    fiat_due(size, price)
+    if fiat_due(size, price) < MIN_ORDER_VALUE_PAISA:
+        raise MarketError(f"an order must be worth at least {MIN_ORDER_VALUE_PAISA / 100:,.0f} PKR "
+                          f"(this one: {fiat_due(size, price) / 100:,.2f} PKR)")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from prover.artifacts import ArtifactError, load_keys
 from prover.engine import ProofCancelled, ProofJob, Prover, ProverError
-from prover.files import ProofFileError, ProofRequest, load_proof_file, proof_file_json
+from prover.files import ImportedProof, ProofFileError, ProofRequest, load_proof_file, proof_file_json
 from prover.proof import Proof
 from prover.statements import StatementError
 
@@ -171,10 +171,24 @@ class ProofJobService:
 
     def import_text(self, text: str, circuit: str, where: str = "proof") -> Proof:
         """Parse and verify a proof file's text (public inputs recomputed, proof checked)."""
+        return self.import_text_with_statement(text, circuit, where).proof
+
+    def import_text_with_statement(self, text: str, circuit: str,
+                                   where: str = "proof") -> ImportedProof:
+        """As import_text, keeping the statement (a payment proof's public inputs carry only
+        the order's reference, the statement names the order)."""
         try:
             imported = load_proof_file(text, self.artifacts)
         except (ProofFileError, ArtifactError) as exc:
             raise ProofJobError(f"{where}: {exc}") from exc
         if imported.proof.circuit != circuit:
             raise ProofJobError(f"{where} is a {imported.proof.circuit} proof, not a {circuit} proof")
-        return imported.proof
+        return imported
+
+    def payment_order_id(self, path: Path) -> int:
+        """The matched order a payment proof file is for (after verifying it)."""
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise ProofJobError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        return self.import_text_with_statement(text, "payment", str(path)).statement.order_id

@@ -85,11 +85,16 @@ class RailClient:
         return await self._call("GET", "/v1/commitment", login=login)
 
     async def transfer(self, login: RailLogin, payee: str, amount_paisa: int, idempotency_key: str,
-                       reference: str = "") -> dict[str, Any]:
-        """Pay `payee`; the same idempotency key never pays twice (safe to retry)."""
-        return await self._call("POST", "/v1/transfers", login=login, body={
-            "payee": payee, "amount_paisa": amount_paisa, "idempotency_key": idempotency_key,
-            "reference": reference})
+                       reference: str = "", order_ref: int | None = None) -> dict[str, Any]:
+        """Pay `payee`; the same idempotency key never pays twice (safe to retry).
+
+        `order_ref` (protocol.attestation.order_reference of the order paid) is signed into the
+        payment's receipt; only a receipt carrying it can settle that order."""
+        body: dict[str, Any] = {"payee": payee, "amount_paisa": amount_paisa,
+                                "idempotency_key": idempotency_key, "reference": reference}
+        if order_ref is not None:
+            body["order_ref"] = str(order_ref)
+        return await self._call("POST", "/v1/transfers", login=login, body=body)
 
     async def statement(self, login: RailLogin, limit: int = 100) -> dict[str, Any]:
         return await self._call("GET", f"/v1/statement?limit={limit}", login=login)
@@ -111,8 +116,12 @@ class RailClient:
             raise RailError("the rail's balance attestation has an invalid notary signature", "bad_reply")
         return signed
 
-    async def receipt(self, login: RailLogin, payment_id: int) -> tuple[dict[str, Any], SignedReceipt]:
-        doc = await self._call("GET", f"/v1/receipts/{payment_id}", login=login)
+    async def receipt(self, login: RailLogin, payment_id: int,
+                      payee_salt: int | None = None) -> tuple[dict[str, Any], SignedReceipt]:
+        """The payment's signed receipt; with ``payee_salt`` its payee commitment uses that salt
+        (the one the seller committed to in the ask this payment settles)."""
+        query = "" if payee_salt is None else f"?payee_salt={payee_salt}"
+        doc = await self._call("GET", f"/v1/receipts/{payment_id}{query}", login=login)
         try:
             signed = SignedReceipt.from_json(doc["receipt"])
         except (AttestationError, KeyError, TypeError) as exc:

@@ -33,6 +33,15 @@ class Settlement:
     async def key(self, order_id: int) -> str:
         return f"{(await self.ctx.market.addresses())['market']}:{order_id}"
 
+    async def statement(self, record: MatchedOrderView) -> PaymentStatement:
+        """What the payment proof for `record` claims; its order reference is the one the
+        transfer carried and the one finalize_trade recomputes from the record."""
+        market = (await self.ctx.market.addresses())["market"]
+        return PaymentStatement(bytes(market), record.order_id,
+                                bytes(Pubkey.from_string(record.buyer)),
+                                int.from_bytes(record.payee_commitment, "big"),
+                                record.fiat_due, record.matched_at)
+
     async def my_record(self, order_id: int, role: str = "buyer") -> MatchedOrderView:
         record = await self.ctx.market.record(order_id)
         if role == "buyer" and record.buyer != str(self.ctx.owner):
@@ -75,8 +84,9 @@ class Settlement:
         key = await self.key(order_id)
         rail = await self.ctx.rail()
         idem = f"anomi-{key.split(':')[0][:16]}-{order_id}"
+        stmt = await self.statement(record)
         paid = await rail.transfer(self.ctx.rail_login(), details.handle, record.fiat_due, idem,
-                                   f"ANOMI matched order {order_id}")
+                                   f"ANOMI matched order {order_id}", stmt.order_ref)
         note = {"payment_id": str(paid["payment_id"]), "amount_paisa": paid["amount_paisa"],
                 "payee": details.handle, "timestamp": paid["timestamp"]}
         self.ctx.keystore.update_notes("payments", lambda n: n.__setitem__(key, note))
@@ -95,11 +105,11 @@ class Settlement:
             raise MarketError(f"no rail payment recorded for matched order #{order_id}: "
                               f"`anomi pay {order_id}` first")
         rail = await self.ctx.rail()
-        _payment, signed = await rail.receipt(self.ctx.rail_login(), int(payment["payment_id"]))
+        details = await self.payee(order_id)   # the ask's own salt: the receipt must commit like the order
+        _payment, signed = await rail.receipt(self.ctx.rail_login(), int(payment["payment_id"]), details.salt)
         check_notary(self.ctx.profile, notary_key_hash(signed.notary_public_key), "the rail's payment receipt")
         await self.ctx.market.attester_index(signed.notary_public_key)
-        stmt = PaymentStatement(order_id, int.from_bytes(record.payee_commitment, "big"),
-                                record.fiat_due, record.matched_at)
+        stmt = await self.statement(record)
         notaries = tuple(await self.ctx.market.registered_notaries())
         return self.ctx.proofs.request_for(ProofRequest("payment", stmt, signed, "0" * 64, notaries))
 
@@ -122,7 +132,7 @@ class Settlement:
         proof = self.ctx.proofs.import_proof(path, "payment")
         check_notary(self.ctx.profile, proof.public_inputs[0], f"the payment proof in {path}")
         record = await self.my_record(order_id)
-        if proof.public_inputs[1] != order_id or proof.public_inputs[2] != int.from_bytes(
+        if proof.public_inputs[1] != (await self.statement(record)).order_ref or proof.public_inputs[2] != int.from_bytes(
                 record.payee_commitment, "big") or proof.public_inputs[3] != record.fiat_due:
             raise ProofJobError(f"{path} proves a payment for another order")
         key = await self.key(order_id)

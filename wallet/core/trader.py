@@ -11,6 +11,8 @@ anything is proved or signed, so a refusal changes nothing.
 from __future__ import annotations
 
 import copy
+import secrets
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -19,7 +21,8 @@ from solders.pubkey import Pubkey
 
 from prover.files import ProofRequest
 from prover.statements import SolvencyStatement
-from protocol.attestation import SignedAttestation, notary_key_hash, reservation_tag
+from protocol.attestation import SignedAttestation, account_commitment, notary_key_hash, reservation_tag
+from protocol.poseidon import FIELD_MODULUS as BN254_R
 from protocol.units import fiat_due
 from protocol.wallet_link import link_message
 
@@ -199,10 +202,22 @@ class TradeContext:
             raise MarketError(f"the ask escrows {size} USDC base units but this account holds {held}")
         if self.directory is None:
             raise MarketError("no payee directory: the matched buyer could not learn where to pay")
-        commitment = await self.directory.deposit(self.keypair, note["handle"], int(note["salt"]),
+        salt = self.new_ask_salt(note["handle"])
+        commitment = await self.directory.deposit(self.keypair, note["handle"], salt,
                                                   note.get("display_name") or note["handle"])
         ix = await self.market.ask_ix(self.owner, price, size, commitment)
         return self._placed("Ask", order_result(await self.sender.send([ix], [self.keypair])))
+
+    def new_ask_salt(self, handle: str) -> int:
+        """A fresh payee-commitment salt for one ask, so that no two asks of this wallet carry the
+        same commitment (they would be linkable on-chain). Written to the keystore BEFORE it is
+        deposited or used on-chain (write-ahead): a crash afterwards never leaves an ask whose
+        commitment this wallet cannot open again."""
+        salt = secrets.randbelow(BN254_R - 1) + 1
+        commitment = str(account_commitment(handle, salt))
+        self.keystore.update_notes("ask_salts", lambda n: n.__setitem__(commitment, {
+            "handle": handle, "salt": str(salt), "created_at": int(time.time())}))
+        return salt
 
     def _placed(self, side: str, result: OrderResult) -> OrderResult:
         self.bus.publish(OrderPlaced(str(self.owner), side, result.signature, result.order_id,
@@ -258,6 +273,17 @@ class TradeContext:
                                         order.quantity))
         return {"signature": str(sent.signature), "order_id": str(order_id), "side": order.side,
                 "unfilled": order.quantity}
+
+    async def prune_queue(self, limit: int = 64) -> list[int]:
+        """Move up to ``limit`` Settled/Expired records out of the live settlement queue into their
+        ArchivedOrder accounts (anyone may; this account funds their rent and gets it back when
+        they are closed after the retention period). Keeps the queue bounded so matching never
+        stops for queue space; ids and records stay readable (MarketClient.record)."""
+        done = [r.order_id for r in await self.market.queue() if r.status in ("Settled", "Expired")][:limit]
+        for chunk in range(0, len(done), 8):
+            ixs = [await self.market.archive_ix(self.owner, i) for i in done[chunk:chunk + 8]]
+            await self.sender.send(ixs, [self.keypair])
+        return done
 
     def identities(self) -> IdentityBook:
         return IdentityBook(self.keystore)

@@ -29,7 +29,9 @@ from wallet.core.keystore import Keystore, KeystoreError
 
 from .bridge import CoreBridge
 from .cluster_dialog import ask_to_reset, await_dialog
+from .event_loop import WalletEventLoop
 from .gc_guard import MainThreadCollector
+from .health import HealthLog
 from .main_window import MainWindow
 from .session import USER_ERRORS, GuiSession
 from .unlock_dialog import UnlockDialog
@@ -44,6 +46,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--screenshot", type=Path, default=None,
                    help="save a PNG of the window once balances are shown, then quit")
     p.add_argument("--tab", default=None, help="open on this tab (e.g. 'Order book', 'Settlement')")
+    p.add_argument("--health-log", type=Path, default=os.environ.get("ANOMI_HEALTH_LOG") or None,
+                   help="append the app's vital signs (memory, descriptors, threads, event-loop stalls) "
+                        "as JSON lines to this file every 5 s")
     return p.parse_args(list(argv) if argv is not None else sys.argv[1:])
 
 
@@ -58,6 +63,7 @@ class WalletController:
         self.bridge = CoreBridge(self.bus)
         self.session: GuiSession | None = None
         self.interactive = True  # False for --screenshot: never wait on a dialog
+        self.health: HealthLog | None = None  # set by --health-log
         if any(acc.can_sign for acc in keystore.accounts()):
             self.session = GuiSession(profile, keystore, self.bus, root=cfg.root)
         self.window = MainWindow(self.bridge, keystore.path.stem, self.session, cfg)
@@ -199,6 +205,10 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         print(f"anomi-wallet: no tab {args.tab!r}", file=sys.stderr)
     shown = asyncio.Event()
     controller.bus.subscribe(BalanceChanged, lambda _e: shown.set())
+    health = HealthLog(Path(args.health_log)) if args.health_log else None
+    if health is not None:
+        controller.health = health
+        health.start()
     await controller.start()
     if args.screenshot is not None:
         try:
@@ -210,6 +220,8 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         controller.window.grab().save(str(args.screenshot))
         quit_event.set()
     await quit_event.wait()
+    if health is not None:
+        await health.stop()
     await controller.stop()
     return 0
 
@@ -218,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("ANOMI")
-    loop = qasync.QEventLoop(app)
+    loop = WalletEventLoop(app)
     asyncio.set_event_loop(loop)
     quit_event = asyncio.Event()
     app.aboutToQuit.connect(quit_event.set)

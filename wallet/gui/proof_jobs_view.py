@@ -138,8 +138,7 @@ class ProofJobsView(QWidget):
         if not path:
             return
         try:
-            proof = self.session.proofs.import_proof(Path(path), "payment")
-            order_id = int(proof.public_inputs[1])
+            order_id = self.session.proofs.payment_order_id(Path(path))
             await self.session.settlement.import_proof(order_id, Path(path))
         except USER_ERRORS as exc:
             self.message.error(f"not imported: {exc}")

@@ -12,6 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QWidget
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
+# Set as item data, not with QTableWidgetItem.setTextAlignment: on PySide6 6.11.3 that call
+# keeps a reference to None for every new item (tests/gui/qt_refcount_probe.py), and the
+# queue and book tables are refilled on every update.
+RIGHT_ALIGNED = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
 
 
 def make_table(headers: Sequence[str], parent: QWidget | None = None, *, stretch: int | None = None) -> QTableWidget:
@@ -40,12 +44,24 @@ def fill_table(table: QTableWidget, rows: Sequence[Sequence[Any]], keys: Sequenc
     reselect = -1
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            item = QTableWidgetItem("" if value is None else str(value))
-            if c in align_right:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            text = "" if value is None else str(value)
+            item = table.item(r, c)
+            if item is None:
+                # new cells only: replacing an item of a selected row keeps a reference to
+                # None on PySide6 6.11.3 (and the queue refreshes every few seconds with a
+                # row selected), so existing cells are updated in place instead
+                item = QTableWidgetItem(text)
+                if c in align_right:
+                    item.setData(Qt.ItemDataRole.TextAlignmentRole, RIGHT_ALIGNED)
+                table.setItem(r, c, item)
+            else:
+                if item.text() != text:
+                    item.setText(text)
+                aligned = item.data(Qt.ItemDataRole.TextAlignmentRole) == RIGHT_ALIGNED
+                if (c in align_right) != aligned:
+                    item.setData(Qt.ItemDataRole.TextAlignmentRole, RIGHT_ALIGNED if c in align_right else None)
             if c == 0 and keys is not None:
                 item.setData(KEY_ROLE, str(keys[r]))
-            table.setItem(r, c, item)
         if keys is not None and selected is not None and keys[r] == selected:
             reselect = r
     if reselect >= 0:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import struct
 
 from protocol.market_codec import (
-    BOOK_HEADER_LEN, H_CAPACITY, H_SIDE, INNER_LEN, LEAF_BIT, LEAF_LEN, NIL, book_capacity, key_price,
+    BOOK_HEADER_LEN, H_CAPACITY, H_SIDE, INNER_LEN, LEAF_BIT, LEAF_LEN, NIL, OWNER_ENTRY_LEN,
+    OWNER_SLOTS_PER_ORDER, book_capacity, key_price, owner_home, owner_table_offset,
 )
 
 _HDR = struct.Struct("<IIIIIII")   # capacity, count, root, free_leaf, free_inner, leaf_mark, inner_mark
@@ -47,6 +48,8 @@ class Book:
             raise ValueError("book capacity does not match the account size")
         self.steps = 0  # nodes visited: the program charges compute units per step
         self._leaf_base = BOOK_HEADER_LEN + self.capacity * INNER_LEN
+        self._owner_base = owner_table_offset(self.capacity)
+        self._owner_slots = self.capacity * OWNER_SLOTS_PER_ORDER
 
     def flush(self) -> None:
         """Write the header fields back (node edits are already in place)."""
@@ -109,6 +112,60 @@ class Book:
         struct.pack_into("<I", self.data, off, self.free_inner)
         self.free_inner = index
 
+    # ------------------------------------------------------------ owner counts
+    # Open addressing with linear probing and backward-shift deletion (no tombstones), so a
+    # lookup stops at the first empty slot. Why in the book account: the per-owner cap must be
+    # checked on every placement and kept exact on every fill, cancel and eviction, and all of
+    # those already hold this account; a separate per-owner account would have to be passed for
+    # every maker a taker fills.
+    def _owner_entry(self, slot: int) -> int:
+        self.steps += 1
+        return self._owner_base + slot * OWNER_ENTRY_LEN
+
+    def _owner_slot(self, owner: bytes) -> tuple[int, bool]:
+        """(slot, found): the owner's slot, or the empty slot where it would go."""
+        slot = owner_home(owner, self._owner_slots)
+        while True:
+            off = self._owner_entry(slot)
+            entry = bytes(self.data[off:off + 32])
+            if entry == owner:
+                return slot, True
+            if not any(entry):
+                return slot, False
+            slot = (slot + 1) % self._owner_slots
+
+    def owner_count(self, owner: bytes) -> int:
+        slot, found = self._owner_slot(bytes(owner))
+        if not found:
+            return 0
+        return struct.unpack_from("<I", self.data, self._owner_base + slot * OWNER_ENTRY_LEN + 32)[0]
+
+    def _add_owner(self, owner: bytes, delta: int) -> None:
+        owner = bytes(owner)
+        slot, found = self._owner_slot(owner)
+        off = self._owner_base + slot * OWNER_ENTRY_LEN
+        count = (struct.unpack_from("<I", self.data, off + 32)[0] if found else 0) + delta
+        if count > 0:
+            self.data[off:off + 32] = owner
+            struct.pack_into("<I", self.data, off + 32, count)
+            return
+        # count reached 0: free the slot, then shift later entries of the chain back
+        self.data[off:off + OWNER_ENTRY_LEN] = bytes(OWNER_ENTRY_LEN)
+        hole, slot = slot, (slot + 1) % self._owner_slots
+        while True:
+            off = self._owner_entry(slot)
+            entry = bytes(self.data[off:off + 32])
+            if not any(entry):
+                return
+            home = owner_home(entry, self._owner_slots)
+            # the entry may move into the hole iff its home is not cyclically in (hole, slot]
+            if (slot - home) % self._owner_slots >= (slot - hole) % self._owner_slots:
+                hole_off = self._owner_base + hole * OWNER_ENTRY_LEN
+                self.data[hole_off:hole_off + OWNER_ENTRY_LEN] = self.data[off:off + OWNER_ENTRY_LEN]
+                self.data[off:off + OWNER_ENTRY_LEN] = bytes(OWNER_ENTRY_LEN)
+                hole = slot
+            slot = (slot + 1) % self._owner_slots
+
     # ------------------------------------------------------------ operations
     def insert(self, key: int, owner: bytes, quantity: int, placed_at: int, payee_commitment: bytes) -> int:
         """Add a resting order; returns its leaf index. Raises BookFullError (nothing changed)."""
@@ -122,6 +179,7 @@ class Book:
         self.data[off + 72:off + 104] = payee_commitment
         new_ref = LEAF_BIT | leaf_index
         self.count += 1
+        self._add_owner(owner, +1)
         if self.root == NIL:
             self.root = new_ref
             return leaf_index
@@ -162,6 +220,15 @@ class Book:
             ref = self._inner(ref)[1]
         return self.leaf(ref & ~LEAF_BIT)
 
+    def worst(self) -> Leaf | None:
+        """The worst order: largest key (worst price, then latest) — the one a full book evicts."""
+        if self.root == NIL:
+            return None
+        ref = self.root
+        while not ref & LEAF_BIT:
+            ref = self._inner(ref)[2]
+        return self.leaf(ref & ~LEAF_BIT)
+
     def find(self, key: int) -> Leaf | None:
         if self.root == NIL:
             return None
@@ -199,4 +266,5 @@ class Book:
             self._free_inner_slot(parent)
         self._free_leaf_slot(index)
         self.count -= 1
+        self._add_owner(removed.owner, -1)
         return removed

@@ -30,7 +30,7 @@ MARKET_IDL = load_idl("market")
 STORE_IDL = load_idl("order_store")
 PROCESSOR_IDL = load_idl("order_processor")
 TICK_SIZE = 1                   # one paisa per USDC
-MIN_SIZE = 10_000               # 0.01 USDC
+MIN_SIZE = 1_000_000            # 1 USDC (with the program's 100 PKR minimum value: each order slot costs its owner)
 MAX_ATTESTATION_AGE = 24 * 60 * 60
 QUEUE_INITIAL_RECORDS = 16
 
@@ -72,7 +72,7 @@ def market_accounts(base_mint: Pubkey, notary_keys: list[tuple[int, int]],
     queue = bytearray(mc.queue_len(QUEUE_INITIAL_RECORDS))
     header = STORE_IDL.encode_account("SettlementQueue", {
         "market": market_key, "authority": a["market_authority"],
-        "bump": pdas.settlement_queue(market_key)[1], "records": []})
+        "bump": pdas.settlement_queue(market_key)[1], "base_order_id": 0, "records": []})
     queue[:len(header)] = header
     out = [
         (market_key, MARKET_PROGRAM_ID, MARKET_IDL.encode_account("Market", market)),

@@ -1,23 +1,42 @@
 """Price-time priority matching of one incoming order against the opposite side of the book.
 
 Why separate from the program: the rules (maker's price, partial fills across makers, the bound
-on fills per instruction, self-trade prevention, what rests and what is dropped) are pure logic on
-two Book objects, testable without a cluster; the program only adds accounts, escrow and records.
+on fills per instruction, self-trade prevention, what rests, the per-owner cap and eviction from a
+full side) are pure logic on two Book objects, testable without a cluster; the program only adds
+accounts, escrow and records.
+
+Why these anti-flood rules (security issue 10): a side of the book is a shared, finite resource.
+Each owner may rest at most MAX_ORDERS_PER_OWNER orders per side (as OpenBook's open-orders
+account limits its slots), so filling a side takes capacity/cap funded wallets; and when the side
+is full a new order with a strictly better price than the worst resting one evicts that worst
+order (its escrow is refunded by the program), so an order at a competitive price always rests
+and a flood only blocks orders that are worse than every order in it — real, takeable liquidity.
+An order that still crosses after MAX_FILLS_PER_INSTRUCTION fills is refused whole
+(TooManyFillsError): it is never silently cut, and resting it would cross the book.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol.market_codec import SIDE_ASK, SIDE_BID, order_key
+from protocol.market_codec import SIDE_ASK, SIDE_BID, key_price, order_key
 from protocol.units import fiat_due
 
-from .book import Book, BookFullError
+from .book import Book, BookFullError, Leaf
 
 MAX_FILLS_PER_INSTRUCTION = 8
+MAX_ORDERS_PER_OWNER = 32
 
 
 class SelfTradeError(Exception):
     """The incoming order would fill against a resting order of the same owner."""
+
+
+class TooManyOpenOrdersError(Exception):
+    """The owner already rests MAX_ORDERS_PER_OWNER orders on this side."""
+
+
+class TooManyFillsError(Exception):
+    """The order still crosses after the maximum number of fills: refused whole."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +56,8 @@ class MatchResult:
     fills: list[Fill]
     filled: int
     resting: int          # placed on the book
-    cancelled: int        # still crossing after MAX_FILLS_PER_INSTRUCTION fills: dropped, never rested
+    cancelled: int        # always 0 now (kept in the OrderPlaced event for compatibility)
+    evicted: Leaf | None = None   # the worst order a full side gave up for this one
 
 
 def crosses(taker_side: int, limit_price: int, maker_price: int) -> bool:
@@ -46,11 +66,15 @@ def crosses(taker_side: int, limit_price: int, maker_price: int) -> bool:
 
 def place(taker_side: int, owner: bytes, limit_price: int, size: int, seq: int, now: int,
           payee_commitment: bytes, own_book: Book, opposite: Book,
-          max_fills: int = MAX_FILLS_PER_INSTRUCTION) -> MatchResult:
+          max_fills: int = MAX_FILLS_PER_INSTRUCTION,
+          max_orders_per_owner: int = MAX_ORDERS_PER_OWNER) -> MatchResult:
     """Match ``size`` at ``limit_price`` against ``opposite``, then rest the remainder on ``own_book``.
 
-    Raises SelfTradeError or BookFullError; the caller aborts the transaction, so a partial
-    in-place edit is rolled back with it. Bids rest with a zero payee commitment.
+    Raises SelfTradeError, TooManyFillsError, TooManyOpenOrdersError or BookFullError; the caller
+    aborts the transaction, so a partial in-place edit is rolled back with it. Bids rest with a
+    zero payee commitment. When the remainder must rest on a full side, the worst resting order
+    is evicted if the new order's price is strictly better (returned in ``evicted``; the caller
+    refunds its escrow), else BookFullError.
     """
     remaining = size
     fills: list[Fill] = []
@@ -69,19 +93,27 @@ def place(taker_side: int, owner: bytes, limit_price: int, size: int, seq: int, 
         fills.append(Fill(maker.key, maker.owner, maker.payee_commitment, maker.price, qty,
                           fiat_due(qty, maker.price), left))
         remaining -= qty
-    cancelled = 0
     if remaining:
         maker = opposite.best()
         if maker is not None and crosses(taker_side, limit_price, maker.price):
-            cancelled, remaining = remaining, 0
+            raise TooManyFillsError
     key = order_key(taker_side, limit_price, seq)
+    evicted = None
     if remaining:
+        if own_book.owner_count(owner) >= max_orders_per_owner:
+            raise TooManyOpenOrdersError
+        if own_book.count >= own_book.capacity:
+            worst = own_book.worst()
+            if worst is None or key_price(taker_side, key) == worst.price or key > worst.key:
+                raise BookFullError
+            evicted = own_book.remove(worst.key)
         own_book.insert(key, owner, remaining, now,
                         payee_commitment if taker_side == SIDE_ASK else bytes(32))
     opposite.flush()
     own_book.flush()
-    return MatchResult(key, fills, size - remaining - cancelled, remaining, cancelled)
+    return MatchResult(key, fills, size - remaining, remaining, 0, evicted)
 
 
-__all__ = ["BookFullError", "Fill", "MatchResult", "SelfTradeError", "place", "crosses",
-           "MAX_FILLS_PER_INSTRUCTION", "SIDE_ASK", "SIDE_BID"]
+__all__ = ["BookFullError", "Fill", "MatchResult", "SelfTradeError", "TooManyFillsError",
+           "TooManyOpenOrdersError", "place", "crosses", "MAX_FILLS_PER_INSTRUCTION",
+           "MAX_ORDERS_PER_OWNER", "SIDE_ASK", "SIDE_BID"]

@@ -26,7 +26,7 @@ from protocol.units import SETTLEMENT_WINDOW_SECONDS, U64_MAX, fiat_due
 from localnet.programs.anchor_framework import (AnchorProgram, Named, emit, expect_key, fail, field_bytes, load, system_create_account,
                      token_account, token_initialize_account3, token_transfer)
 from .book import Book, BookFullError
-from .matching import SelfTradeError, place
+from .matching import SelfTradeError, TooManyFillsError, TooManyOpenOrdersError, place
 
 IDL = load_idl("market")
 STORE_IDL = load_idl("order_store")
@@ -35,6 +35,9 @@ MARKET_LEN = 8 + IDL.codec.size_of({"defined": {"name": "Market"}})
 CU_BASE = 3_000
 CU_PER_BOOK_STEP = 60
 CU_PER_FILL = 1_500
+# An order must be worth at least this much fiat (100 PKR) as well as min_size USDC: together
+# they put a floor under what each resting slot of the book costs its owner (security issue 10).
+MIN_ORDER_VALUE_PAISA = int(IDL.constants["MIN_ORDER_VALUE_PAISA"]["value"])
 
 
 # ---------------------------------------------------------------- helpers
@@ -65,6 +68,9 @@ def check_order(ctx: InvokeContext, market: dict, price: int, size: int) -> None
         raise fail(ctx, IDL, "InvalidSize", f"size {size}, minimum {market['min_size']}")
     if fiat_due(size, price) > U64_MAX:
         raise fail(ctx, IDL, "ArithmeticOverflow", "fiat due does not fit in a u64")
+    if fiat_due(size, price) < MIN_ORDER_VALUE_PAISA:
+        raise fail(ctx, IDL, "OrderValueTooSmall",
+                   f"{size} at {price} is worth {fiat_due(size, price)} paisa, minimum {MIN_ORDER_VALUE_PAISA}")
 
 
 def open_books(ctx: InvokeContext, acc: Named) -> tuple[Book, Book]:
@@ -85,8 +91,13 @@ def run_matching(ctx: InvokeContext, acc: Named, market: dict, side: int, owner:
         result = place(side, bytes(owner), price, size, seq, now, payee, own, opposite)
     except SelfTradeError:
         raise fail(ctx, IDL, "SelfTrade") from None
+    except TooManyFillsError:
+        raise fail(ctx, IDL, "TooManyFills", f"still crossing after {mc.SIDES[side]} filled the maximum") from None
+    except TooManyOpenOrdersError:
+        raise fail(ctx, IDL, "TooManyOpenOrders", f"{owner} on the {mc.SIDES[side]} side") from None
     except BookFullError:
-        raise fail(ctx, IDL, "BookFull", f"{mc.SIDES[side]} side holds {own.capacity} orders") from None
+        raise fail(ctx, IDL, "BookFull", f"{mc.SIDES[side]} side holds {own.capacity} orders, none priced worse "
+                                         f"than {price}") from None
     finally:
         ctx.consume(CU_PER_BOOK_STEP * (bids.steps + asks.steps))
     save_market(acc, market)
@@ -124,6 +135,28 @@ def record_fills(ctx: InvokeContext, acc: Named, market: dict, result, side: int
             "taker_side": mc.SIDES[side], "buyer": buyer, "seller": seller, "base_amount": fill.base_amount,
             "price": fill.price, "fiat_due": fill.fiat_due, "matched_at": now, "expires_at": expires})
     return order_ids
+
+
+def settle_eviction(ctx: InvokeContext, acc: Named, market: dict, side: int, result) -> None:
+    """A full side gave its worst order's slot to this better-priced one: refund an evicted ask's
+    escrow to its owner's USDC account (the instruction's first remaining account — the placer
+    reads the book to find it; missing or wrong → EvicteeAccountMissing, nothing moves) and log
+    OrderEvicted. A bid holds no escrow."""
+    leaf = result.evicted
+    if leaf is None:
+        return
+    owner = Pubkey.from_bytes(leaf.owner)
+    if side == mc.SIDE_ASK:
+        refund_to = acc.remaining[0] if acc.remaining else None
+        parsed = token_account(refund_to) if refund_to is not None else None
+        if refund_to is None or not refund_to.is_writable or parsed is None \
+                or parsed[0] != market["base_mint"] or parsed[1] != owner:
+            raise fail(ctx, IDL, "EvicteeAccountMissing", f"the worst ask {leaf.key} belongs to {owner}")
+        token_transfer(ctx, acc.token_program, acc.vault, refund_to, acc.market_authority, leaf.quantity,
+                       [authority_seeds(acc.market.key, market)])
+    emit(ctx, IDL, "OrderEvicted", {"market": acc.market.key, "order_id": leaf.key, "owner": owner,
+                                    "side": mc.SIDES[side], "price": leaf.price, "unfilled": leaf.quantity,
+                                    "by_order_id": result.order_id})
 
 
 def emit_placed(ctx: InvokeContext, acc: Named, side: int, owner: Pubkey, price: int, size: int, result, now: int) -> None:
@@ -200,6 +233,7 @@ def place_ask_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
     escrow = result.filled + result.resting
     if escrow:
         token_transfer(ctx, acc.token_program, acc.seller_token, acc.vault, acc.seller, escrow)
+    settle_eviction(ctx, acc, market, mc.SIDE_ASK, result)
     record_fills(ctx, acc, market, result, mc.SIDE_ASK, acc.seller.key, payee, now, acc.seller)
     emit_placed(ctx, acc, mc.SIDE_ASK, acc.seller.key, price, size, result, now)
 
@@ -233,6 +267,7 @@ def place_bid_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
                         "InvalidSolvencyProof")
     result, now = run_matching(ctx, acc, market, mc.SIDE_BID, acc.bidder.key, price, size, bytes(32))
     result = cancel_bid_remainder(ctx, acc, result)
+    settle_eviction(ctx, acc, market, mc.SIDE_BID, result)
     order_ids = record_fills(ctx, acc, market, result, mc.SIDE_BID, acc.bidder.key, bytes(32), now, acc.bidder)
     if order_ids:
         reserved_after = reservations.reserve(ctx, acc, acc.bidder, reservation,

@@ -27,7 +27,10 @@ def read_record(ctx: InvokeContext, acc: Named, order_id: int) -> dict:
     queue = acc.settlement_queue
     if queue.owner != ORDER_STORE_PROGRAM_ID:
         raise fail(ctx, IDL, "AccountMismatch", "settlement_queue is not owned by the OrderStore")
-    if order_id >= mc.queue_count(queue.data):
+    where, _off = mc.locate_record(queue.data, order_id)
+    if where == mc.ARCHIVED:   # archived records are Settled or Expired: nothing left to release or reclaim
+        raise fail(ctx, IDL, "OrderNotPending", f"order {order_id} is archived (settled or expired)")
+    if where != mc.LIVE:
         raise fail(ctx, IDL, "MatchedOrderNotFound", f"order {order_id}")
     record = mc.decode_record(queue.data, order_id)
     if record["market"] != acc.market.key:

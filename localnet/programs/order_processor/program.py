@@ -1,7 +1,11 @@
 """The OrderProcessor program: one payment proof settles one MatchedOrder, in one transaction.
 
 Why this order of steps (seed 000, phase 4): verify the Groth16 payment proof against the
-order's own public data (id, payee commitment, fiat due, match time) and a registered notary;
+order's own public data (its reference, payee commitment, fiat due, match time) and a registered
+notary -- the reference Poseidon([DOMAIN_ORDER_REF, market, order id, record buyer]) is
+recomputed here from the record, so a receipt (which the notary signed with the reference the
+buyer paid with) settles this order only, whoever submits it, and the escrow goes to the record's
+buyer whoever pays the fee;
 spend the payment's nullifier by creating its PDA (so the same payment can never settle a
 second order); mark PaymentConfirmed before any asset moves (no race with expiry); make the
 permissioned CPI that releases the escrow to the buyer; mark Settled. Any failure aborts all of it.
@@ -12,10 +16,11 @@ from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
 from localnet.programs.groth16.verifier import require_valid_proof
-from localnet.programs.anchor_framework import AnchorProgram, Named, emit, expect_key, fail, field_bytes, load, system_create_account
+from localnet.programs.anchor_framework import AnchorProgram, Named, emit, expect_key, fail, field_bytes, system_create_account
 from localnet.runtime.program_api import InvokeContext
 from protocol import market_codec as mc
-from protocol.idl import load_idl
+from protocol.attestation import DOMAIN_ORDER_REF
+from protocol.idl import IdlError, load_idl
 from protocol.market_pdas import NULLIFIER_SEED, PROCESSOR_AUTHORITY_SEED, payment_verifying_key, processor_authority
 from protocol.program_ids import MARKET_PROGRAM_ID, ORDER_PROCESSOR_PROGRAM_ID, ORDER_STORE_PROGRAM_ID
 
@@ -30,6 +35,21 @@ NULLIFIER_LEN = 8 + 32 + 32 + 8 + 8
 CU_BASE = 3_000
 
 
+def load_market_account(ctx: InvokeContext, account, type_name: str) -> dict:
+    """A Market-owned account decoded with the Market's IDL, refused with *this* program's error.
+
+    Why not ``load(ctx, MARKET_IDL, ...)``: that raises the Market's AccountMismatch (6016) from
+    the OrderProcessor, a code the OrderProcessor's IDL does not have (its own is 6008), so
+    anyone decoding the error by the failing program would name the wrong error.
+    """
+    if account.owner != MARKET_PROGRAM_ID:
+        raise fail(ctx, IDL, "AccountMismatch", f"{account.key} is not owned by {MARKET_PROGRAM_ID}")
+    try:
+        return MARKET_IDL.decode_account(type_name, bytes(account.data))
+    except IdlError as exc:
+        raise fail(ctx, IDL, "AccountMismatch", f"{account.key}: {exc}") from None
+
+
 def _seeds() -> list[list[bytes]]:
     return [[PROCESSOR_AUTHORITY_SEED, bytes([PROCESSOR_BUMP])]]
 
@@ -39,9 +59,21 @@ def read_record(ctx: InvokeContext, acc: Named, market: dict, order_id: int) -> 
     queue = acc.settlement_queue
     if queue.owner != ORDER_STORE_PROGRAM_ID:
         raise fail(ctx, IDL, "AccountMismatch", "settlement_queue is not owned by the OrderStore")
-    if order_id >= mc.queue_count(queue.data):
+    where, _off = mc.locate_record(queue.data, order_id)
+    if where == mc.ARCHIVED:   # archived = already Settled or Expired
+        raise fail(ctx, IDL, "OrderNotPending", f"order {order_id} is archived")
+    if where != mc.LIVE:
         raise fail(ctx, IDL, "OrderNotFound", f"order {order_id}")
     return mc.decode_record(queue.data, order_id)
+
+
+def order_ref(ctx: InvokeContext, market_key: Pubkey, order_id: int, buyer: Pubkey) -> int:
+    """protocol.attestation.order_reference, computed with the poseidon syscall (2,738 CU)."""
+    market, buyer_raw = bytes(market_key), bytes(buyer)
+    words = [DOMAIN_ORDER_REF.to_bytes(32, "big"), market[:16].rjust(32, b"\0"),
+             market[16:].rjust(32, b"\0"), order_id.to_bytes(32, "big"),
+             buyer_raw[:16].rjust(32, b"\0"), buyer_raw[16:].rjust(32, b"\0")]
+    return int.from_bytes(ctx.poseidon(words), "big")
 
 
 def set_status(ctx: InvokeContext, acc: Named, order_id: int, status: str) -> None:
@@ -54,7 +86,7 @@ def set_status(ctx: InvokeContext, acc: Named, order_id: int, status: str) -> No
 def finalize_trade(ctx: InvokeContext, acc: Named, args: dict) -> None:
     if not acc.payer.is_signer:
         raise fail(ctx, IDL, "AccountMismatch", "payer must sign")
-    market = load(ctx, MARKET_IDL, acc.market, "Market", MARKET_PROGRAM_ID, "AccountMismatch")
+    market = load_market_account(ctx, acc.market, "Market")
     order_id = args["order_id"]
     record = read_record(ctx, acc, market, order_id)
     if record["status"] != "Pending":
@@ -65,7 +97,7 @@ def finalize_trade(ctx: InvokeContext, acc: Named, args: dict) -> None:
     expect_key(ctx, IDL, acc.processor_authority, PROCESSOR_AUTHORITY, "processor_authority")
     expect_key(ctx, IDL, acc.payment_vk, PAYMENT_VK, "payment_vk")
     expect_key(ctx, IDL, acc.attester_registry, market["attester_registry"], "attester_registry")
-    registry = load(ctx, MARKET_IDL, acc.attester_registry, "AttesterRegistry", MARKET_PROGRAM_ID, "AccountMismatch")
+    registry = load_market_account(ctx, acc.attester_registry, "AttesterRegistry")
     if args["attester_index"] >= len(registry["attesters"]):
         raise fail(ctx, IDL, "UnknownAttester", f"index {args['attester_index']}")
     key_hash = field_bytes(bytes(registry["attesters"][args["attester_index"]]["key_hash"]))
@@ -74,8 +106,9 @@ def finalize_trade(ctx: InvokeContext, acc: Named, args: dict) -> None:
     payee = field_bytes(bytes(record["payee_commitment"]))
     if nullifier_value < 0 or payee < 0:
         raise fail(ctx, IDL, "MalformedProof", "nullifier or payee commitment is not a BN254 scalar")
+    reference = order_ref(ctx, acc.market.key, order_id, record["buyer"])
     require_valid_proof(ctx, IDL, acc.payment_vk, ORDER_PROCESSOR_PROGRAM_ID, args["proof"],
-                        [key_hash, order_id, payee, record["fiat_due"], record["matched_at"], nullifier_value],
+                        [key_hash, reference, payee, record["fiat_due"], record["matched_at"], nullifier_value],
                         "InvalidPaymentProof")
     # spend the nullifier: its PDA exists from now on
     null_key, bump = ctx.find_program_address([NULLIFIER_SEED, nullifier], ORDER_PROCESSOR_PROGRAM_ID)
@@ -104,7 +137,7 @@ def expire_matched_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
     """Called by Market.reclaim_expired only (checked by caller id and the market authority's signature)."""
     if ctx.caller_program_id() != MARKET_PROGRAM_ID or not acc.market_authority.is_signer:
         raise fail(ctx, IDL, "UnauthorizedCaller", f"caller {ctx.caller_program_id()}")
-    market = load(ctx, MARKET_IDL, acc.market, "Market", MARKET_PROGRAM_ID, "AccountMismatch")
+    market = load_market_account(ctx, acc.market, "Market")
     authority = ctx.create_program_address(
         [b"market_authority", bytes(acc.market.key), bytes([market["authority_bump"]])], MARKET_PROGRAM_ID)
     if acc.market_authority.key != authority:

@@ -6,12 +6,13 @@ computation out of Queued before calling (so each result arrives once). A Failur
 node refused malformed/tampered inputs, or the computation expired) leaves every encrypted
 state as it was and only releases the pending flags. A submit_offer result is applied only on
 top of the deal state it was computed from (``binding.py``); a stale one aborts the offer the
-same way, so the chain's state never depends on the order in which results arrive.
+same way, so the chain's state never depends on the order in which results arrive. Every sealed
+output must carry the nonce bound to its account and computation (``binding.check_sealed``).
 """
 from __future__ import annotations
 
 from localnet.programs.anchor_framework import emit
-from localnet.programs.otc.binding import ABORT_STALE_STATE, next_deal_state_nonce
+from localnet.programs.otc.binding import ABORT_STALE_STATE, check_sealed, next_deal_state_nonce
 from localnet.programs.otc.state import (
     IDL, aborted, callback_outputs, err, load_deal, load_offer, sealed_fields, split, store,
 )
@@ -40,6 +41,7 @@ def create_deal_callback(ctx: InvokeContext, output: dict, acc) -> None:
     state, sealed = split(ctx, "create_deal", output["Success"]["output"])
     if sealed.encryption_key != deal["encryption_pubkey"]:
         raise err(ctx, "MalformedOutput", "blob not sealed to the creator")
+    check_sealed(ctx, "create_deal", acc.deal.key, acc.computation.key, sealed.nonce)
     deal.update(_state_fields(state), state_ready=True, created_at=now)
     store(acc.deal, "DealAccount", deal)
     emit(ctx, IDL, "DealCreated", {"deal": acc.deal.key, **sealed_fields(sealed)})
@@ -74,6 +76,7 @@ def submit_offer_callback(ctx: InvokeContext, output: dict, acc) -> None:
         new_deal, offer_state, sealed = split(ctx, "submit_offer", output["Success"]["output"])
         if sealed.encryption_key != offer["encryption_pubkey"]:
             raise err(ctx, "MalformedOutput", "blob not sealed to the offeror")
+        check_sealed(ctx, "submit_offer", acc.offer.key, acc.computation.key, sealed.nonce)
         stale = _stale_read(ctx, deal, new_deal.nonce, acc.computation.key)
         if stale:
             ctx.log(f"submit_offer result refused: {stale}; the offer aborts, the deal state stays")
@@ -118,6 +121,7 @@ def crank_deal_callback(ctx: InvokeContext, output: dict, acc) -> None:
         return
     if sealed.encryption_key != deal["encryption_pubkey"]:
         raise err(ctx, "MalformedOutput", "blob not sealed to the creator")
+    check_sealed(ctx, "crank_deal", acc.deal.key, acc.computation.key, sealed.nonce)
     deal["status"] = status
     deal["settled_at"] = now
     store(acc.deal, "DealAccount", deal)
@@ -143,6 +147,7 @@ def crank_offer_callback(ctx: InvokeContext, output: dict, acc) -> None:
     (sealed,) = split(ctx, "crank_offer", output["Success"]["output"])
     if sealed.encryption_key != offer["encryption_pubkey"]:
         raise err(ctx, "MalformedOutput", "blob not sealed to the offeror")
+    check_sealed(ctx, "crank_offer", acc.offer.key, acc.computation.key, sealed.nonce)
     offer["status"] = otc.OFFER_SETTLED
     offer["settled_at"] = now
     deal["resolved_offers"] += 1

@@ -12,6 +12,11 @@ metadata events (DealOpened, OfferSubmitted, DealStatusChanged, OfferStatusChang
 sealed ones for indexers; only the controller cranks before expiry, anyone after. Results are
 sealed only to the x25519 key recorded at creation (a permissionless cranker cannot redirect
 them to itself). Token transfers stay deferred, as the seed decides.
+
+Encrypted inputs are single-use and bound to their place (``binding.py``): create_deal and
+submit_offer refuse an input whose nonce is not derived from (payer, the deal/offer being created,
+the client key, nonce_salt) with ``InputNotBound`` and a (key, nonce) already used with
+``InputAlreadyUsed``, before anything is queued.
 """
 from __future__ import annotations
 
@@ -21,11 +26,10 @@ from localnet.programs.otc.state import (
     IDL, MINT_LEN, TOKEN_PROGRAM_ID, check_deal_pda, close_account, err, init_comp_def, load_deal, load_offer, queue,
     require_open_deal, require_signer, store,
 )
+from localnet.programs.otc.binding import use_input
 from localnet.runtime.program_api import InvokeContext
 from protocol import otc_codec as otc
 from protocol.program_ids import OTC_PROGRAM_ID
-
-
 
 def create_pda(ctx: InvokeContext, acc, target, seeds: list[bytes], size: int, label: str) -> int:
     """Check ``target`` is the OTC PDA of ``seeds`` and create it (payer funds rent); its bump."""
@@ -59,6 +63,7 @@ class OtcProgram:
                 raise err(ctx, "InvalidMint", f"{mint.key} is not an initialized SPL mint")
         if args["encryption_pubkey"] == bytes(32):
             raise err(ctx, "InvalidEncryptionKey")
+        use_input(ctx, acc, "create_deal", acc.deal.key, args)
         bump = create_pda(ctx, acc, acc.deal, [b"deal", bytes(acc.create_key.key)], otc.DEAL_ACCOUNT_SIZE, "deal")
         store(acc.deal, "DealAccount", {
             "create_key": acc.create_key.key, "payer": acc.payer.key, "controller": args["controller"],
@@ -66,10 +71,10 @@ class OtcProgram:
             "quote_mint": acc.quote_mint.key, "nonce": args["nonce"], "expires_at": args["expires_at"],
             "allow_partial": args["allow_partial"], "status": otc.DEAL_OPEN, "num_offers": 0, "resolved_offers": 0,
             "pending_offers": 0, "crank_pending": False, "state_ready": False, "created_at": 0, "settled_at": 0,
-            "bump": bump, "state_nonce": 0, "encrypted_state": [bytes(32)] * 3})
+            "bump": bump, "state_nonce": 0, "encrypted_state": [bytes(32)] * otc.STATE_ELEMENTS})
         queue(ctx, acc, "create_deal", args["computation_offset"],
               otc.create_deal_arguments(args["encryption_pubkey"], args["nonce"], args["encrypted_amount"],
-                                        args["encrypted_price"]),
+                                        args["encrypted_price"], args["nonce_salt"]),
               [(acc.deal.key, True)])
 
     # -- submit_offer --------------------------------------------------------------------
@@ -86,6 +91,7 @@ class OtcProgram:
             raise err(ctx, "ComputationPending", "crank_deal is pending; no more offers")
         if args["encryption_pubkey"] == bytes(32):
             raise err(ctx, "InvalidEncryptionKey")
+        use_input(ctx, acc, "submit_offer", acc.offer.key, args)
         bump = create_pda(ctx, acc, acc.offer, [b"offer", bytes(acc.deal.key), bytes(acc.create_key.key)],
                           otc.OFFER_ACCOUNT_SIZE, "offer")
         store(acc.offer, "OfferAccount", {
@@ -93,13 +99,13 @@ class OtcProgram:
             "controller": args["controller"], "encryption_pubkey": args["encryption_pubkey"], "nonce": args["nonce"],
             "offer_index": deal["num_offers"], "status": otc.OFFER_OPEN, "submit_pending": True,
             "crank_pending": False, "state_ready": False, "submitted_at": 0, "settled_at": 0, "bump": bump,
-            "state_nonce": 0, "encrypted_state": [bytes(32)] * 3})
+            "state_nonce": 0, "encrypted_state": [bytes(32)] * otc.STATE_ELEMENTS})
         deal["num_offers"] += 1
         deal["pending_offers"] += 1
         store(acc.deal, "DealAccount", deal)
         queue(ctx, acc, "submit_offer", args["computation_offset"],
               otc.submit_offer_arguments(acc.deal.key, args["encryption_pubkey"], args["nonce"],
-                                         args["encrypted_price"], args["encrypted_amount"]),
+                                         args["encrypted_price"], args["encrypted_amount"], args["nonce_salt"]),
               [(acc.deal.key, True), (acc.offer.key, True)])
 
     # -- crank_deal ----------------------------------------------------------------------
