@@ -50,9 +50,9 @@ def main() -> None:
         L.send([L.ask(seller, stok, PRICE + 10 + i, SIZE // 64, PAYEE)], [seller])
     run("place_bid_order (proof + 8 fills, 8 bonds)", [L.bid(buyer, PRICE + 17, SIZE // 8, proofs.solvency(L, buyer.pubkey(), PRICE + 17, SIZE // 8, mt), mt)], [buyer])
     nullifier, proof = proofs.payment(L, 0, 777)
-    run("finalize_trade (verify+nullifier+release)", [L.finalize(buyer, 0, nullifier, proof, btok)], [buyer])
+    run("finalize_trade (ref+verify+nullifier+release+bond)", [L.finalize(buyer, 0, nullifier, proof, btok)], [buyer])
     L.warp(86_400)
-    run("reclaim_expired", [L.reclaim(1, stok)], [buyer])
+    run("reclaim_expired (+ bond)", [L.reclaim(1, stok)], [buyer])
     peer = rows[0][1]
     print(f"{'instruction':45} {'CU':>9} {'x SPL transfer':>15}")
     for label, cu in rows:
