@@ -37,6 +37,7 @@ def test_wallet_survives_six_minutes_of_trading(soak_result) -> None:
     assert load["bids_matched"] >= 3 and load["proofs"] >= 3, f"too little trading happened: {load}"
     assert view["queue_rows"] >= 3 and view["countdown"] not in ("", "-"), view
     assert "SOL" in view["balances"][0] and "USDC" in view["balances"][1], view
+    assert view["book_rows"] >= 1, view
     # memory: after the first minute (code and caches load), growth stays small
     assert s["rss_end_mib"] - s["rss_start_mib"] < 48, s
     # the singletons: before the fixes None rose ~40/s (and fell to zero on PySide6 6.12.0)

@@ -10,12 +10,13 @@ from wallet.core.market_client import MatchedOrderView
 from wallet.core.trader import OrderResult, TradeContext
 
 from .session import emit
-from .trading_session import price_arg, run_trade, table, trade_command, usdc_arg
+from .arg_types import count_arg, price_arg, resting_order_id_arg, usdc_arg
+from .trading_session import run_trade, table, trade_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = trade_command(subparsers, "book", "the USDC/PKR order book (best first)", cmd_book)
-    p.add_argument("--depth", type=int, default=20, help="orders per side to show")
+    p.add_argument("--depth", type=count_arg(10_000), default=20, help="orders per side to show")
     for side, help_text, func in (
             ("ask", "sell USDC for PKR: escrow USDC behind an ask", cmd_ask),
             ("bid", "buy USDC for PKR: prove solvency and bid (may match at once)", cmd_bid)):
@@ -24,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--price", required=True, type=price_arg, help="PKR per USDC, e.g. 285")
     trade_command(subparsers, "orders", "my resting orders and my matched orders", cmd_orders)
     p = trade_command(subparsers, "cancel", "cancel one of my resting orders (an ask's escrow returns)", cmd_cancel)
-    p.add_argument("order_id", help="order id as shown by `anomi orders`")
+    p.add_argument("order_id", type=resting_order_id_arg, help="order id as shown by `anomi orders`")
     p = trade_command(subparsers, "queue", "the settlement queue: status and time left of matched orders", cmd_queue)
     p.add_argument("--all", action="store_true", help="every record, not only mine")
     p.add_argument("--prune", action="store_true",
@@ -112,11 +113,7 @@ def cmd_orders(args: argparse.Namespace) -> int:
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    from wallet.cli import CliError
-    try:
-        order_id = int(args.order_id)
-    except ValueError:
-        raise CliError(f"not an order id: {args.order_id!r}") from None
+    order_id = args.order_id
     out = run_trade(args, lambda ctx: ctx.cancel(order_id))
     emit(args, out, f"cancelled {out['side'].lower()} {order_id}: {out['signature']}")
     return 0

@@ -26,6 +26,7 @@ from .service_tasks import cancel_and_wait
 from .trade_events import MARKET_CHANGING
 
 log = logging.getLogger(__name__)
+POLL_WARN_EVERY = 30
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ class MarketService:
         try:
             await self.refresh()
         except NETWORK_ERRORS + (ChainError,) as exc:
-            log.debug("market refresh after a trade failed: %s", exc)
+            log.warning("market refresh after a trade failed: %s", exc)
 
     async def _on_account(self, key: Pubkey, data: bytes) -> None:
         addr = await self.market.addresses()
@@ -168,6 +169,7 @@ class MarketService:
             await asyncio.sleep(1.0)
 
     async def _poll_loop(self) -> None:
+        failures = 0  # consecutive: the first of a streak (and every 30th) is a warning, not each
         while True:
             await asyncio.sleep(self.poll_interval)
             try:
@@ -175,6 +177,14 @@ class MarketService:
             except asyncio.CancelledError:
                 raise
             except NETWORK_ERRORS + (ChainError,) as exc:
-                log.debug("market poll failed: %s", exc)
+                failures += 1
+                if failures % POLL_WARN_EVERY == 1:
+                    log.warning("market poll failed (%d in a row): %s", failures, exc)
+                continue
             except Exception as exc:  # noqa: BLE001 - a bad account must not kill the service
-                log.warning("market poll: %s", exc)
+                failures += 1
+                log.warning("market poll: %s: %s", type(exc).__name__, exc, exc_info=failures == 1)
+                continue
+            if failures:
+                log.info("market poll recovered after %d failure(s)", failures)
+                failures = 0

@@ -10,7 +10,6 @@ unless asked otherwise, and a finalize that already happened is refused by the p
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from solders.pubkey import Pubkey
 
@@ -22,6 +21,7 @@ from protocol.attestation import notary_key_hash
 from .market_client import FINALIZE_COMPUTE_UNITS, MatchedOrderView, MarketError
 from .payee_directory import PayeeDetails
 from .proof_jobs import ProofJobError
+from .settlement_results import FinalizeResult, PaymentResult, ReclaimResult
 from .trade_events import Finalized, PaymentProved, PaymentSent, Reclaimed
 from .trader import TradeContext, check_notary
 
@@ -73,7 +73,7 @@ class Settlement:
         return details
 
     # ------------------------------------------------------------------ pay
-    async def pay(self, order_id: int) -> dict[str, Any]:
+    async def pay(self, order_id: int) -> PaymentResult:
         """Pay the order's fiat due to the seller's handle (once, even if run again)."""
         record = await self.my_record(order_id)
         if record.status != "Pending":
@@ -93,9 +93,8 @@ class Settlement:
         self.ctx.bus.publish(PaymentSent(str(self.ctx.owner), order_id, details.handle,
                                          int(paid["amount_paisa"]), note["payment_id"],
                                          bool(paid.get("replayed"))))
-        return {"order_id": order_id, "payee": details.handle, "payee_name": details.display_name,
-                "amount_paisa": paid["amount_paisa"], "payment_id": note["payment_id"],
-                "replayed": bool(paid.get("replayed"))}
+        return PaymentResult(order_id, details.handle, details.display_name, int(paid["amount_paisa"]),
+                             note["payment_id"], bool(paid.get("replayed")))
 
     # ------------------------------------------------------------------ prove
     async def payment_request(self, order_id: int) -> ProofRequest:
@@ -142,7 +141,7 @@ class Settlement:
         return proof
 
     # ------------------------------------------------------------------ finalize / reclaim
-    async def finalize(self, order_id: int) -> dict[str, Any]:
+    async def finalize(self, order_id: int) -> FinalizeResult:
         record = await self.my_record(order_id)
         if record.status != "Pending":
             raise MarketError(f"matched order #{order_id} is {record.status}, not Pending")
@@ -166,11 +165,10 @@ class Settlement:
                                           compute_unit_limit=FINALIZE_COMPUTE_UNITS)
         self.ctx.bus.publish(Finalized(str(self.ctx.owner), order_id, str(sent.signature),
                                        record.base_amount, record.buyer))
-        return {"order_id": order_id, "signature": str(sent.signature),
-                "amount": record.base_amount, "buyer": record.buyer,
-                "nullifier": str(proof.public_inputs[5])}
+        return FinalizeResult(order_id, str(sent.signature), record.base_amount, record.buyer,
+                              str(proof.public_inputs[5]))
 
-    async def reclaim(self, order_id: int) -> dict[str, Any]:
+    async def reclaim(self, order_id: int) -> ReclaimResult:
         record = await self.ctx.market.record(order_id)
         if record.status != "Pending":
             raise MarketError(f"matched order #{order_id} is {record.status}; nothing to reclaim")
@@ -180,6 +178,5 @@ class Settlement:
         sent = await self.ctx.sender.send([await self.ctx.market.reclaim_ix(record)], [self.ctx.keypair])
         self.ctx.bus.publish(Reclaimed(str(self.ctx.owner), order_id, str(sent.signature),
                                        record.base_amount, record.seller))
-        return {"order_id": order_id, "signature": str(sent.signature),
-                "amount": record.base_amount, "seller": record.seller}
+        return ReclaimResult(order_id, str(sent.signature), record.base_amount, record.seller)
 

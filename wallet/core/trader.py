@@ -11,6 +11,7 @@ anything is proved or signed, so a refusal changes nothing.
 from __future__ import annotations
 
 import copy
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from protocol.wallet_link import link_message
 
 from .amounts import format_amount
 from .chain import Chain
+from .crash_points import crash_point
 from .config import ClusterProfile
 from .events import EventBus
 from .identities import IdentityBook
@@ -37,9 +39,11 @@ from .market_client import (
 from .payee_directory import DirectoryClient
 from .proof_jobs import ProofJobService
 from .rail_client import RailClient, RailError, RailLogin
+from .rail_credentials import rail_credential
 from .trade_events import OrderCancelled, OrderPlaced
 from .tx import SentTx, TxSender
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
 
@@ -147,22 +151,56 @@ class TradeContext:
         if not note.get("handle"):
             raise RailError("this wallet has no rail account yet: `anomi rail open --handle <your handle, e.g. 0345-1234567>`",
                             "no_account")
+        if not note.get("commitment"):
+            raise RailError(f"opening rail account {note['handle']} did not finish: run `anomi rail open "
+                            f"--handle {note['handle']} --name <name>` again", "no_account")
         return RailLogin(note["handle"], note["credential"])
 
     async def open_rail_account(self, handle: str, display_name: str) -> dict[str, Any]:
-        if self.keystore.notes("rail").get("handle"):
-            raise RailError(f"this wallet already operates rail account {self.keystore.notes('rail')['handle']}",
-                            "account_exists")
+        """Open (or re-link) the wallet's rail account; safe to retry after any failure.
+
+        Why in this order: the credential is derived from the seed (rail_credentials.py) and
+        written to the keystore *before* the rail sees it, so a crash after the rail opened the
+        account cannot lose the login; a retry (or a restore from the seed phrase) recomputes
+        the same credential, the rail answers `account_exists`, and the credential proves the
+        account is ours. Only when the commitment is stored is the account complete."""
+        note = self.keystore.notes("rail")
+        if note.get("handle") and note.get("commitment"):
+            raise RailError(f"this wallet already operates rail account {note['handle']}", "account_exists")
         rail = await self.rail()
-        login = RailLogin(handle, RailLogin.new_credential())
-        opened = await rail.open_account(handle, display_name, login.credential)
+        login = RailLogin(handle, rail_credential(self.keystore, handle, str(self.owner)))
+        pending = {"handle": handle, "credential": login.credential, "display_name": display_name}
+
+        def write_ahead(n: dict[str, Any]) -> None:
+            n.clear()
+            n.update(pending)
+        self.keystore.update_notes("rail", write_ahead)
+        crash_point("rail-open:credential-saved")
+        try:
+            opened = await rail.open_account(handle, display_name, login.credential)
+        except RailError as exc:
+            if exc.code != "account_exists":
+                raise
+            try:  # ours (an interrupted open, or a restored wallet) if our credential logs in
+                opened = await rail.balance(login)
+                log.info("rail account exists and accepts this seed's credential: linked again")
+            except RailError as denied:
+                if denied.code == "unauthorized":
+                    log.warning("rail account exists and refuses this seed's credential")
+                    self.keystore.update_notes("rail", lambda n: n.clear())  # not ours: forget it
+                    raise RailError(f"rail account {handle} exists and is not this wallet's "
+                                    "(its credential is not the one this seed derives)", "account_exists") from None
+                raise
+        crash_point("rail-open:account-opened")
         login = RailLogin(opened["handle"], login.credential)
         com = await rail.commitment(login)
-        await self.link_wallet(rail, login)
+        crash_point("rail-open:commitment-fetched")
+        await self.link_wallet(rail, login)   # idempotent: a retry after a crash links again
         note = {"handle": opened["handle"], "credential": login.credential,
-                "display_name": display_name, "salt": com["salt"], "commitment": com["commitment"]}
+                "display_name": opened.get("display_name") or display_name,
+                "salt": com["salt"], "commitment": com["commitment"]}
         self.keystore.update_notes("rail", lambda n: n.update(note))
-        return {"handle": opened["handle"], "display_name": display_name,
+        return {"handle": opened["handle"], "display_name": note["display_name"],
                 "commitment": com["commitment"], "balance_paisa": opened.get("balance_paisa", 0)}
 
     async def link_wallet(self, rail: RailClient, login: RailLogin) -> dict[str, Any]:
@@ -194,7 +232,7 @@ class TradeContext:
         """Escrow `size` USDC behind an ask whose payee is this wallet's rail account."""
         check_order(price, size, await self.market.market_config())
         note = self.keystore.notes("rail")
-        if not note.get("handle"):
+        if not note.get("commitment"):
             raise RailError("an ask needs a rail account to be paid into: "
                             "`anomi rail open --handle <your handle, e.g. 0345-1234567>` first", "no_account")
         held = await self.chain.token_balance(await self.market.usdc_account(self.owner))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Sequence
 import qasync
 from PySide6.QtWidgets import QApplication, QDialog
 
+from wallet.core import logs
 from wallet.core.amounts import SOL_DECIMALS, USDC_DECIMALS
 from wallet.core.balances import BalanceService
 from wallet.core.cluster import ClusterError, ensure_local_cluster
@@ -35,6 +37,8 @@ from .health import HealthLog
 from .main_window import MainWindow
 from .session import USER_ERRORS, GuiSession
 from .unlock_dialog import UnlockDialog
+
+log = logging.getLogger(__name__)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -190,14 +194,19 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     except ConfigError as exc:
         print(f"anomi-wallet: {exc}", file=sys.stderr)
         return 2
+    logs.configure_logging(cfg.root)
     keystore = await unlock(path, cfg.keyring_cache, interactive=args.screenshot is None)
     if keystore is None:
         return 1
     controller = WalletController(cfg, profile, keystore)
     controller.interactive = args.screenshot is None
     controller.window.closed.connect(quit_event.set)
+    # warnings logged anywhere in the core (a market poll that fails, ...) reach the status bar
+    forget_problems = logs.on_problem(
+        lambda p: controller.bridge.statusMessage.emit(f"{p.level.title()}: {p.message}"))
 
     def report(exc_type, exc, tb) -> None:  # an action's unexpected failure: say so, keep running
+        log.error("unexpected error in the GUI", exc_info=(exc_type, exc, tb))
         controller.bridge.statusMessage.emit(f"Unexpected error: {exc_type.__name__}: {exc}")
         sys.__excepthook__(exc_type, exc, tb)
     sys.excepthook = report
@@ -222,6 +231,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     await quit_event.wait()
     if health is not None:
         await health.stop()
+    forget_problems()
     await controller.stop()
     return 0
 

@@ -245,8 +245,8 @@ class QueueView(QWidget):
             return await self.session.settlement.pay(r.order_id)
         out = await self._run(r.order_id, "pay", pay)
         if out is not None:
-            self.message.info(f"paid {format_pkr(out['amount_paisa'])} PKR to {out['payee_name']} "
-                              f"({out['payee']}) for matched order #{r.order_id}")
+            self.message.info(f"paid {format_pkr(out.amount_paisa)} PKR to {out.payee_name} "
+                              f"({out.payee}) for matched order #{r.order_id}")
 
     @action_slot()
     async def on_prove(self) -> None:
@@ -300,7 +300,7 @@ class QueueView(QWidget):
             return
         out = await self._run(r.order_id, "finalize", lambda: self.session.settlement.finalize(r.order_id))
         if out is not None:
-            self.message.info(f"finalized #{r.order_id}: {format_usdc(out['amount'])} USDC released to you")
+            self.message.info(f"finalized #{r.order_id}: {format_usdc(out.amount)} USDC released to you")
             self.bridge.statusMessage.emit(f"Matched order #{r.order_id} settled")
 
     @action_slot()
@@ -310,7 +310,7 @@ class QueueView(QWidget):
             return
         out = await self._run(r.order_id, "reclaim", lambda: self.session.settlement.reclaim(r.order_id))
         if out is not None:
-            self.message.info(f"reclaimed {format_usdc(out['amount'])} USDC for seller {out['seller']}")
+            self.message.info(f"reclaimed {format_usdc(out.amount)} USDC for seller {out.seller}")
 
     # ------------------------------------------------------------------ proof progress
     def on_proof_queued(self, event: ProofQueued) -> None:

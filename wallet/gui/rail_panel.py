@@ -55,7 +55,7 @@ class RailPanel(QGroupBox):
         self.show_state()
 
     def has_account(self) -> bool:
-        return bool(self.session.rail_note().get("handle"))
+        return bool(self.session.rail_note().get("commitment"))  # a finished open (trader.py)
 
     def show_state(self) -> None:
         note = self.session.rail_note()

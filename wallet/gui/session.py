@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import qasync
 
-from protocol.units import pkr_to_paisa, usdc_to_base
+from wallet.core import amounts
 from wallet.core.chain import ChainError
 from wallet.core.chain_history import ChainHistory
 from wallet.core.cluster import ClusterError
@@ -83,8 +83,8 @@ def _parse_positive(text: str, field: str, unit: str, convert: Callable[[str], i
         raise InputError(f"enter a {field} in {unit}")
     try:
         value = convert(text)
-    except ValueError as exc:
-        raise InputError(f"{field}: {exc}") from None
+    except ValueError as exc:  # AmountError: its message names the field
+        raise InputError(str(exc)) from None
     if value <= 0:
         raise InputError(f"the {field} must be positive")
     return value
@@ -92,12 +92,12 @@ def _parse_positive(text: str, field: str, unit: str, convert: Callable[[str], i
 
 def parse_usdc(text: str, field: str = "size") -> int:
     """"100.5" -> base units (over-precise input is refused by the conversion)."""
-    return _parse_positive(text, field, "USDC", usdc_to_base)
+    return _parse_positive(text, field, "USDC", lambda t: amounts.parse_usdc(t, field))
 
 
 def parse_pkr(text: str, field: str = "price") -> int:
     """"285" PKR (per USDC) -> paisa."""
-    return _parse_positive(text, field, "PKR", pkr_to_paisa)
+    return _parse_positive(text, field, "PKR", lambda t: amounts.parse_pkr(t, field))
 
 
 class GuiSession:
