@@ -34,7 +34,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from solana.rpc.async_api import AsyncClient
 from solders.compute_budget import set_compute_unit_limit
-from solders.instruction import Instruction
+from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from spl.token.instructions import create_idempotent_associated_token_account, get_associated_token_address
@@ -47,12 +47,15 @@ from prover.proof import Proof
 from prover.statements import CircuitInputs, PaymentStatement, SolvencyStatement, StatementError
 from protocol import market_codec as mc
 from protocol.attestation import (
-    DOMAIN_RECEIPT, PaymentReceipt, SignedAttestation, SignedReceipt, notary_key_hash, order_reference)
+    DOMAIN_RECEIPT, PaymentReceipt, SignedAttestation, SignedReceipt, notary_key_hash, order_reference,
+    reservation_tag)
 from protocol.eddsa_poseidon import babyjub_public_key, eddsa_poseidon_sign
 from protocol.poseidon import poseidon
 from protocol.idl import load_idl
-from protocol.market_pdas import nullifier as nullifier_pda
+from protocol.market_pdas import bond as bond_pda, nullifier as nullifier_pda, reservation as reservation_pda
+from protocol.program_ids import SYSVAR_CLOCK_ID
 from protocol.units import fiat_due
+from protocol.wallet_link import link_message
 from tests.integration.localnet_client import b64, blockhash, raw_rpc, sign
 from tests.integration.localnet_process import LocalnetProcess, start_localnet
 
@@ -89,6 +92,8 @@ class Cluster:
     handles: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     sent: int = 0
     other_markets: list[dict] = field(default_factory=list)  # markets made by init_market in a test
+    bond_tags: dict[tuple[Pubkey, int], bytes] = field(default_factory=dict)     # (market, order id) -> tag
+    bond_buyers: dict[tuple[Pubkey, int], Pubkey] = field(default_factory=dict)
 
     def run(self, coro):
         return self.loop.run_until_complete(coro)
@@ -153,7 +158,15 @@ class Cluster:
             "order_id": order_id, "attester_index": 0, "nullifier": nullifier,
             "proof": split(proof.solana_proof())},
             payer=submitter.wallet.pubkey(), nullifier_record=nullifier_pda(nullifier)[0],
-            buyer_token=destination)
+            buyer_token=destination, **self.bond_accounts(order_id, m))
+
+    def bond_accounts(self, order_id: int, m: dict | None = None) -> dict[str, Pubkey]:
+        """finalize_trade's bond, reservation and buyer-wallet accounts for an order this test's
+        bids made (the bond returns to the record's buyer; the reservation is the bid's tag's)."""
+        market = (m or self.addr)["market"]
+        tag = self.bond_tags.get((market, order_id), bytes(32))
+        buyer = self.bond_buyers.get((market, order_id), Pubkey.default())
+        return {"bond": bond_pda(market, order_id)[0], "reservation": reservation_pda(tag)[0], "buyer": buyer}
 
     # ------------------------------------------------------------ parties and orders
     async def party(self, name: str, *, usdc: int = 0, rail: bool = True) -> Party:
@@ -184,23 +197,47 @@ class Cluster:
     async def bid(self, bidder: Party, price: int, size: int, rail_account: Party,
                   m: dict | None = None) -> dict:
         """A bid whose solvency attestation comes from `rail_account` (the thief's second wallet
-        uses the thief's own rail account); returns the one MatchedOrder it makes."""
-        doc = self.rail.balance_attestation(rail_account.auth, str(bidder.wallet.pubkey()))
-        signed = SignedAttestation.from_json(doc)
-        min_ts = signed.attestation.timestamp - 60
-        stmt = SolvencyStatement(bytes(bidder.wallet.pubkey()), fiat_due(size, price), min_ts)
+        uses the thief's own rail account, linked to it by that wallet's signature); the proof
+        covers what the account already has reserved; the bid carries the Reservation PDA and
+        one bond PDA per crossing ask. Returns the one MatchedOrder it makes."""
+        m = m or self.addr
+        wallet = str(bidder.wallet.pubkey())
+        self.rail.link_wallet(rail_account.auth, wallet, bytes(bidder.wallet.sign_message(
+            link_message(rail_account.auth[0], wallet, self.key_hash))))
+        while True:   # the attestation must postdate the account's last settlement (whole seconds)
+            signed = SignedAttestation.from_json(self.rail.balance_attestation(rail_account.auth, wallet))
+            tag = reservation_tag(signed.attestation.account_commitment).to_bytes(32, "big")
+            held = await self.data(reservation_pda(tag)[0])
+            state = MARKET.decode_account("Reservation", held) if held else {"reserved": 0, "settled_at": 0}
+            min_ts = min(signed.attestation.timestamp, await self.now())
+            if min_ts > state["settled_at"]:
+                break
+            await asyncio.sleep(1)
+        stmt = SolvencyStatement.for_attestation(signed, fiat_due(size, price), min_ts, state["reserved"])
         job = self.prover.prove_solvency(signed, stmt, registered_notaries=[self.key_hash])
         proof = await asyncio.to_thread(job.result, 120)
-        count = len(await self.records(m))
-        meta = await self.send([self.ix(MARKET, "place_bid_order", {
+        queue = await self.data(m["settlement_queue"])
+        first = mc.queue_count(queue)          # the next order id (archiving never lowers it)
+        crossing = min(8, sum(1 for o in mc.iter_book(await self.data(m["asks"])) if o.price <= price))
+        bonds = [AccountMeta(bond_pda(m["market"], first + i)[0], False, True) for i in range(crossing)]
+        ix = self.ix(MARKET, "place_bid_order", {
             "price": price, "size": size, "attester_index": 0, "min_timestamp": min_ts,
-            "proof": split(proof.solana_proof())}, m, bidder=bidder.wallet.pubkey())], [bidder.wallet])
+            "proof": split(proof.solana_proof()), "reserved": state["reserved"], "account_tag": tag}, m,
+            bidder=bidder.wallet.pubkey(), reservation=reservation_pda(tag)[0])
+        meta = await self.send([Instruction(ix.program_id, ix.data, [*ix.accounts, *bonds])], [bidder.wallet])
         assert meta["err"] is None, meta["logMessages"][-5:]
         records = await self.records(m)
-        assert len(records) == count + 1, "the bid must make exactly one MatchedOrder"
+        assert mc.queue_count(await self.data(m["settlement_queue"])) == first + 1, \
+            "the bid must make exactly one MatchedOrder"
         rec = records[-1]
-        assert rec["buyer"] == bidder.wallet.pubkey() and rec["status"] == "Pending"
+        assert rec["buyer"] == bidder.wallet.pubkey() and rec["status"] == "Pending" and rec["order_id"] == first
+        self.bond_tags[(m["market"], first)] = tag
+        self.bond_buyers[(m["market"], first)] = bidder.wallet.pubkey()
         return rec
+
+    async def now(self) -> int:
+        """The cluster's Clock sysvar unix_timestamp (what the programs compare with)."""
+        return int.from_bytes((await self.data(SYSVAR_CLOCK_ID))[32:40], "little", signed=True)
 
     def pay(self, payer: Party, payee: Party, record: dict, key: str) -> int:
         """The honest buyer's transfer, carrying its order's reference; returns the payment id."""

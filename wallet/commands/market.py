@@ -5,6 +5,7 @@ import argparse
 import time
 
 from protocol.units import format_pkr, format_usdc
+from wallet.core.amounts import format_amount
 from wallet.core.market_client import MatchedOrderView
 from wallet.core.trader import OrderResult, TradeContext
 
@@ -44,8 +45,15 @@ def _record_rows(records: list[MatchedOrderView], me: str) -> list[list[object]]
         left = _duration(r.seconds_left) if r.status == "Pending" and not r.reclaimable else \
             ("expired, reclaimable" if r.reclaimable else "-")
         rows.append([r.order_id, role, r.status, format_usdc(r.base_amount), format_pkr(r.price),
-                     format_pkr(r.fiat_due), left])
+                     format_pkr(r.fiat_due), format_sol(r.bond_lamports) if r.bond_lamports else "-", left])
     return rows
+
+
+def format_sol(lamports: int) -> str:
+    return format_amount(lamports, 9)
+
+
+QUEUE_HEADERS = ["#", "role", "status", "USDC", "PKR/USDC", "PKR due", "bond SOL", "time left"]
 
 
 def cmd_book(args: argparse.Namespace) -> int:
@@ -65,9 +73,13 @@ def _placed(args: argparse.Namespace, side: str, result: OrderResult) -> None:
     if result.resting:
         lines.append(f"  resting order id {result.order_id}")
     if result.cancelled:
-        lines.append(f"  {format_usdc(result.cancelled)} USDC dropped (fill bound per instruction)")
+        why = "a bid never rests" if side == "bid" else "fill bound per instruction"
+        lines.append(f"  {format_usdc(result.cancelled)} USDC unmatched, cancelled ({why})")
     for mid in result.matched_order_ids:
         lines.append(f"  matched order #{mid} (see `anomi queue`)")
+    if result.bond_lamports:
+        lines.append(f"  bond {format_sol(result.bond_lamports)} SOL posted: back to you when you pay and "
+                     "finalize, the seller's if the match expires unpaid")
     emit(args, result.to_json(), "\n".join(lines))
 
 
@@ -94,7 +106,7 @@ def cmd_orders(args: argparse.Namespace) -> int:
                         str(o.order_id)] for o in orders], ["side", "PKR/USDC", "open", "original", "order id"])
                 if orders else "  none")
     text.append("Matched orders:")
-    text.append(table(_record_rows(mine, me), ["#", "role", "status", "USDC", "PKR/USDC", "PKR due", "time left"])
+    text.append(table(_record_rows(mine, me), QUEUE_HEADERS)
                 if mine else "  none")
     emit(args, data, "\n".join(text))
     return 0
@@ -116,7 +128,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
     data = {"owner": me, "cluster_time": now, "records": [r.to_json() for r in shown]}
     if args.prune:
         data["archived"] = pruned
-    text = table(_record_rows(shown, me), ["#", "role", "status", "USDC", "PKR/USDC", "PKR due", "time left"]) \
+    text = table(_record_rows(shown, me), QUEUE_HEADERS) \
         if shown else "No matched orders."
     if args.prune:
         text = f"archived {len(pruned)} settled/expired record(s): {', '.join(map(str, pruned)) or '-'}\n{text}"

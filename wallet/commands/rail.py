@@ -58,7 +58,7 @@ def cmd_topup(args: argparse.Namespace) -> int:
 
 def cmd_attest(args: argparse.Namespace) -> int:
     async def action(ctx: TradeContext):
-        signed = await (await ctx.rail()).balance_attestation(ctx.rail_login(), str(ctx.owner))
+        signed = await ctx.balance_attestation()
         index = await ctx.market.attester_index(signed.notary_public_key)
         return signed, index
     signed, index = run_trade(args, action)

@@ -154,7 +154,8 @@ class MarketService:
         self.bus.publish(BookUpdated(self.book))
         if self.owner is not None:
             self.bus.publish(MyOrdersUpdated(str(self.owner), self.my_orders()))
-        self.records = queue_records(self._raw.get("settlement_queue"), await self.chain.unix_time())
+        self.records = await self.market.with_bonds(
+            queue_records(self._raw.get("settlement_queue"), await self.chain.unix_time()))
         self.bus.publish(QueueUpdated(self.records, self.my_records()))
 
     def set_owner(self, owner: Pubkey) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 from protocol.units import fiat_due, format_pkr, format_usdc
 from wallet.core.events import BalanceChanged
 from wallet.core.proof_jobs import ProofFinished, ProofProgress, ProofQueued
+from wallet.core.amounts import format_amount
 from wallet.core.trader import OrderResult
 
 from .bridge import CoreBridge
@@ -34,6 +35,10 @@ def describe(side: str, result: OrderResult) -> str:
     if result.matched_order_ids:
         parts.append("matched order " + ", ".join(f"#{m}" for m in result.matched_order_ids)
                      + " (see Settlement)")
+    if result.cancelled and side == "bid":
+        parts.append(f"{format_usdc(result.cancelled)} USDC unmatched, cancelled (bids never rest)")
+    if result.bond_lamports:
+        parts.append(f"bond {format_amount(result.bond_lamports, 9)} SOL posted (back when you settle)")
     return "; ".join(parts)
 
 

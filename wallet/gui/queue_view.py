@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget)
 
 from protocol.units import format_pkr, format_usdc
+from wallet.core.amounts import format_amount
 from wallet.core.market_client import MatchedOrderView
 from wallet.core.market_service import QueueUpdated
 from wallet.core.proof_jobs import ProofFinished, ProofJobService, ProofProgress, ProofQueued
@@ -183,6 +184,8 @@ class QueueView(QWidget):
                                  f"PKR/USDC = {format_pkr(r.fiat_due)} PKR; {r.status}, "
                                  f"{self._left_text(r)} left" if r.status == "Pending" and left
                                  else f"#{r.order_id}: {format_usdc(r.base_amount)} USDC, {r.status}")
+        if r.bond_lamports:
+            self.order_label.setText(self.order_label.text() + f"; buyer's bond {format_amount(r.bond_lamports, 9)} SOL")
         self.counterparty_label.setText(f"seller {r.seller}" if role == "buyer" else f"buyer {r.buyer}")
         payee = self.session.known_payee(r.order_id)
         if role != "buyer":
