@@ -144,7 +144,15 @@ class Arena:
         return self.rail.balance(auth)
 
     def attestation(self, auth: tuple[str, str], kp: Keypair) -> SignedAttestation:
-        return SignedAttestation.from_json(self.rail.balance_attestation(auth, str(kp.pubkey())))
+        """A fresh attestation. After a clock warp the rail follows the cluster's Clock about once
+        a second (localnet/rails/clock.py): until it has, it stamps the old time, which the
+        market rightly calls stale, so wait (bounded) for a stamp within a minute of the chain's."""
+        deadline = time.monotonic() + 30
+        while True:
+            signed = SignedAttestation.from_json(self.rail.balance_attestation(auth, str(kp.pubkey())))
+            if signed.attestation.timestamp >= self.now() - 60 or time.monotonic() > deadline:
+                return signed
+            time.sleep(0.25)
 
     # ------------------------------------------------------------------ proofs
     def solvency(self, auth: tuple[str, str], kp: Keypair, due: int = DUE, reserved: int | None = None):
