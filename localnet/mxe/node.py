@@ -80,8 +80,21 @@ class MxeNode:
         self.signed: dict[Pubkey, tuple[worker.Result, dict, bytes]] = {}
         self.ready_since: dict[Pubkey, float] = {}
         self.waiting_logged: set[Pubkey] = set()
+        # Signatures pushed by peers, checked on arrival: computation -> {index: (output_hash, sig)}
+        self.pushed: dict[Pubkey, dict[int, tuple[bytes, bytes]]] = {}
+        self.arrived = asyncio.Event()
         self.server = None
         self.session: aiohttp.ClientSession | None = None
+
+    def receive(self, computation: Pubkey, index: int, output_hash: bytes, signature: bytes) -> None:
+        """A peer pushed its signature: keep it only if it is that peer's valid signature."""
+        if not 0 <= index < len(self.cfg.nodes) or index == self.index or len(self.pushed) > 2_000:
+            return
+        reply = {"index": index, "output_hash": output_hash.hex(), "signature": signature.hex()}
+        if peers.verify_peer(self.cfg.nodes[index], computation, reply, output_hash) is None:
+            return
+        self.pushed.setdefault(computation, {})[index] = (output_hash, signature)
+        self.arrived.set()
 
     def lookup(self, computation: Pubkey) -> tuple[bytes, bytes] | None:
         found = self.signed.get(computation)
@@ -152,6 +165,10 @@ class MxeNode:
     def sign_result(self, key: Pubkey, result: worker.Result) -> None:
         self.signed[key] = (result, worker.sign(self.keys, key, result.outputs), ac.output_hash(result.outputs))
 
+    async def push_own(self, key: Pubkey) -> None:
+        _, mine, output_hash = self.signed[key]
+        await peers.push(self.session, self.cfg, self.index, key, output_hash, mine["signature"])
+
     async def handle(self, key: Pubkey, comp: dict, slot: int) -> bool:
         """Advance one computation; False when it must wait (peers not there yet, or not our turn)."""
         if slot > comp["expires_slot"]:
@@ -166,17 +183,25 @@ class MxeNode:
             if result.rejected_reason:
                 log.warning("computation %s (%s) rejected: %s", key, result.circuit, result.rejected_reason)
             self.sign_result(key, result)
+            await self.push_own(key)
         result, mine, output_hash = self.signed[key]
         sigs = {self.index: mine["signature"]}
         need = self.cfg.required_signatures
         deadline = time.monotonic() + GATHER_SECONDS
-        delay = 0.01
+        next_poll = 0.0
         while True:
-            sigs.update(await peers.gather_signatures(self.session, self.cfg, self.index, key, output_hash))
+            sigs.update({i: sig for i, (h, sig) in self.pushed.get(key, {}).items() if h == output_hash})
             if len(sigs) >= need or time.monotonic() > deadline:
                 break
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.2)
+            if time.monotonic() >= next_poll:
+                # a peer that computed while we were down pushed into the void: ask it
+                sigs.update(await peers.gather_signatures(self.session, self.cfg, self.index, key, output_hash))
+                next_poll = time.monotonic() + 0.5
+                continue
+            self.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.2):
+                    await self.arrived.wait()
         if len(sigs) < need:
             if key not in self.waiting_logged:
                 log.warning("computation %s waits: %d of %d node signatures", key, len(sigs), need)
@@ -205,6 +230,7 @@ class MxeNode:
             # nodes see the same refusal when they try, and converge on the same Failure bytes.
             self.sign_result(key, worker.Result(key, result.circuit, ac.failure(ac.FAILURE_REJECTED),
                                                 "callback refused"))
+            await self.push_own(key)
             self.ready_since.pop(key, None)
             return False
         self.failed.add(key)
@@ -218,6 +244,9 @@ class MxeNode:
             for store in (self.signed, self.ready_since):
                 for k in [k for k in store if k not in live]:
                     del store[k]
+            if len(self.pushed) > 1_000:  # pushes may precede our listing: prune only when large
+                for k in [k for k in self.pushed if k not in live]:
+                    del self.pushed[k]
             slot = (await self.client.get_slot()).value
             todo = [(k, c) for k, c in comps if k not in self.failed or slot > c["expires_slot"]]
             if not todo:
@@ -256,7 +285,7 @@ class MxeNode:
         self.session = aiohttp.ClientSession()
         try:
             self.server = await peers.start_server(me.host, me.port,
-                                                   self.index, self.keys.node.pubkey(), self.lookup)
+                                                   self.index, self.keys.node.pubkey(), self.lookup, self.receive)
         except OSError as exc:
             await self.session.close()
             raise MxeStartError(f"node {self.index} cannot listen on {me.host}:{me.port}: {exc}") from None

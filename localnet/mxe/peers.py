@@ -1,10 +1,12 @@
-"""What MXE nodes say to each other: each serves its signature over its own result.
+"""What MXE nodes say to each other: each pushes (and serves) its signature over its own result.
 
 Why signatures travel between nodes and not through the chain: a callback needs
 ``required_signatures`` nodes' signatures over the same output bytes in ONE transaction (the
 arcium program checks them all at once). Each node serves ``GET /result/<computation>`` with
 (output hash, signature) once it has computed; whoever submits collects them, checks each against
-the cluster config and counts only those over its own output hash. A peer that sends garbage or
+the cluster config and counts only those over its own output hash. Signatures are pushed to
+every peer as soon as they exist (``POST /signature``, so the submitter does not poll) and also
+served (``GET``, for a peer that restarted and missed a push). A peer that sends garbage or
 a different result is simply not counted, so its computation cannot reach the threshold and ends
 through the expiry path: never a wrong accepted result.
 
@@ -32,7 +34,12 @@ PEER_TIMEOUT = 1.0
 SignatureLookup = Callable[[Pubkey], tuple[bytes, bytes] | None]
 
 
-async def start_server(host: str, port: int, index: int, node: Pubkey, lookup: SignatureLookup) -> web.AppRunner:
+# (computation, sender index, output_hash, signature) -> None; the receiver verifies before storing
+SignatureSink = Callable[[Pubkey, int, bytes, bytes], None]
+
+
+async def start_server(host: str, port: int, index: int, node: Pubkey, lookup: SignatureLookup,
+                       sink: SignatureSink | None = None) -> web.AppRunner:
     async def health(_request: web.Request) -> web.Response:
         return web.json_response({"index": index, "ed25519": str(node)})
 
@@ -47,9 +54,22 @@ async def start_server(host: str, port: int, index: int, node: Pubkey, lookup: S
         output_hash, signature = found
         return web.json_response({"index": index, "output_hash": output_hash.hex(), "signature": signature.hex()})
 
-    app = web.Application()
+    async def pushed(request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            key = Pubkey.from_string(body["computation"])
+            sender, output_hash, signature = int(body["index"]), bytes.fromhex(body["output_hash"]), \
+                bytes.fromhex(body["signature"])
+        except (KeyError, TypeError, ValueError):
+            return web.json_response({"error": "malformed"}, status=400)
+        if sink is not None:
+            sink(key, sender, output_hash, signature)
+        return web.json_response({"ok": True})
+
+    app = web.Application(client_max_size=4096)
     app.router.add_get("/health", health)
     app.router.add_get("/result/{computation}", result)
+    app.router.add_post("/signature", pushed)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
@@ -81,6 +101,23 @@ async def fetch(session: aiohttp.ClientSession, peer: NodeInfo, path: str) -> ob
             return await resp.json(content_type=None)
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, OSError):
         return None
+
+
+async def push(session: aiohttp.ClientSession, cfg: ClusterConfig, me: int, computation: Pubkey,
+               output_hash: bytes, signature: bytes) -> None:
+    """Send our signature to every peer (best effort: a down peer fetches it with GET later)."""
+    body = {"computation": str(computation), "index": me, "output_hash": output_hash.hex(),
+            "signature": signature.hex()}
+
+    async def one(peer: NodeInfo) -> None:
+        try:
+            async with session.post(peer.url + "/signature", json=body,
+                                    timeout=aiohttp.ClientTimeout(total=PEER_TIMEOUT)) as resp:
+                await resp.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            pass
+
+    await asyncio.gather(*(one(p) for p in cfg.nodes if p.index != me))
 
 
 async def gather_signatures(session: aiohttp.ClientSession, cfg: ClusterConfig, me: int, computation: Pubkey,
