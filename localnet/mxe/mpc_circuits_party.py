@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     async def run() -> dict:
         await mpc.start()
         results, statuses = [], []
+        t0 = time.perf_counter()
         for c in cases:
             raw = [c["amount"], c["price"], c["fill"], c["offer_price"], c["offer_amount"]] if args.index == 0 else [None] * 5
             amount, price, fill, o_price, o_amount = mpc.input([mc.secint(v) for v in raw], senders=0)
@@ -42,8 +44,9 @@ def main(argv: list[str] | None = None) -> int:
             statuses.append(status)
             if args.index == 0:
                 results.append([int(v) for v in opened])
+        elapsed = time.perf_counter() - t0
         await mpc.shutdown()
-        return {"statuses": statuses, "results": results}
+        return {"statuses": statuses, "results": results, "seconds_per_case": elapsed / max(1, len(cases))}
 
     result = mpc.run(run())
     with open(args.out, "w") as f:
