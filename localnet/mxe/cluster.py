@@ -68,7 +68,7 @@ class ClusterConfig:
                            "host": n.host, "port": n.port} for n in self.nodes]}
 
     @classmethod
-    def from_json(cls, d: dict) -> "ClusterConfig":
+    def from_json(cls, d: dict) -> ClusterConfig:
         try:
             nodes = tuple(NodeInfo(int(n["index"]), Pubkey.from_string(n["ed25519"]),
                                    bytes.fromhex(n["x25519_commitment"]), str(n["host"]), int(n["port"]))

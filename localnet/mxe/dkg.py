@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 
 from nacl import bindings as sodium
+from nacl.exceptions import CryptoError
 
 P = 2**255 - 19
 L = 2**252 + 27742317777372353535851937790883648493  # order of the prime subgroup
@@ -47,7 +48,7 @@ def commitment(share: int) -> bytes:
     """``S_i = s_i·(8·B)``, the public commitment to a share (32-byte Edwards encoding)."""
     try:
         return sodium.crypto_scalarmult_ed25519_base_noclamp(_scalar(8 * share))
-    except Exception as exc:
+    except (CryptoError, ValueError, TypeError) as exc:
         raise DkgError(f"invalid share: {exc}") from None
 
 
@@ -56,7 +57,7 @@ def add_points(points: list[bytes]) -> bytes:
     for q in points[1:]:
         try:
             acc = sodium.crypto_core_ed25519_add(acc, q)
-        except Exception as exc:
+        except (CryptoError, ValueError, TypeError) as exc:
             raise DkgError(f"point addition failed: {exc}") from None
     return acc
 
@@ -109,5 +110,5 @@ def partial_agreement(share: int, client_u: bytes) -> bytes:
         return sodium.crypto_scalarmult_ed25519_noclamp(_scalar(share), cofactor_cleared(client_u))
     except DkgError:
         raise
-    except Exception as exc:
+    except (CryptoError, ValueError, TypeError) as exc:
         raise DkgError(f"partial agreement failed: {exc}") from None

@@ -22,12 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     n = len(args.party)
     sys.argv = [sys.argv[0], "-M", str(n), "-I", str(args.index), "-T", str((n - 1) // 2), "-K", "40",
-                "--no-log", *sum((["-P", p] for p in args.party), [])]
+                "--no-log", *[a for p in args.party for a in ("-P", p)]]
     from mpyc.runtime import mpc
 
     from localnet.mxe import mpc_circuits as mc
 
-    cases = json.load(open(args.job))["cases"]
+    with open(args.job) as f:
+        cases = json.load(f)["cases"]
 
     async def run() -> dict:
         await mpc.start()

@@ -23,7 +23,16 @@ from __future__ import annotations
 
 from mpyc.runtime import mpc
 
-from protocol.rescue import CIPHER_ROUNDS, CIPHER_WIDTH, HASH_DIGEST_LEN, HASH_RATE, HASH_ROUNDS, HASH_WIDTH, P, rescue_field
+from protocol.rescue import (
+    CIPHER_ROUNDS,
+    CIPHER_WIDTH,
+    HASH_DIGEST_LEN,
+    HASH_RATE,
+    HASH_ROUNDS,
+    HASH_WIDTH,
+    P,
+    rescue_field,
+)
 
 D = (-121665 * pow(121666, -1, P)) % P  # edwards25519: -x^2 + y^2 = 1 + d x^2 y^2
 secfld = mpc.SecFld(P)

@@ -30,14 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     n = len(args.party)
     sys.argv = [sys.argv[0], "-M", str(n), "-I", str(args.index), "-T", str((n - 1) // 2), "-K", "40",
-                "--no-log", *sum((["-P", p] for p in args.party), [])]
+                "--no-log", *[a for p in args.party for a in ("-P", p)]]
     from mpyc.runtime import mpc
 
     from localnet.mxe import dkg
     from localnet.mxe import mpc_crypto as mc
 
-    share = int.from_bytes(bytes.fromhex(open(args.share_file).read().strip()), "little")
-    job = json.load(open(args.job))
+    with open(args.share_file) as f:
+        share = int.from_bytes(bytes.fromhex(f.read().strip()), "little")
+    with open(args.job) as f:
+        job = json.load(f)
     x, y = mc.edwards_xy(dkg.partial_agreement(share, bytes.fromhex(job["client_x25519"])))
 
     async def run() -> dict:

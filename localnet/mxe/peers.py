@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import aiohttp
 from aiohttp import web
@@ -99,7 +99,7 @@ async def fetch(session: aiohttp.ClientSession, peer: NodeInfo, path: str) -> ob
             if resp.status != 200:
                 return None
             return await resp.json(content_type=None)
-    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, OSError):
+    except (TimeoutError, aiohttp.ClientError, ValueError, OSError):
         return None
 
 
@@ -114,7 +114,7 @@ async def push(session: aiohttp.ClientSession, cfg: ClusterConfig, me: int, comp
             async with session.post(peer.url + "/signature", json=body,
                                     timeout=aiohttp.ClientTimeout(total=PEER_TIMEOUT)) as resp:
                 await resp.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+        except (TimeoutError, aiohttp.ClientError, OSError):
             pass
 
     await asyncio.gather(*(one(p) for p in cfg.nodes if p.index != me))

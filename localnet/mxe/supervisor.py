@@ -104,7 +104,7 @@ async def run(ledger: Path, rpc_url: str, ws_url: str, rpc_port: int, verbose: b
         for proc in procs:
             try:
                 await asyncio.wait_for(proc.wait(), STOP_GRACE)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await proc.wait()

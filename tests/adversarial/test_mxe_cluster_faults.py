@@ -25,15 +25,15 @@ import time
 
 import pytest
 from aiohttp import web
+from solders.hash import Hash
 from solders.keypair import Keypair
 from solders.message import MessageV0
-from solders.hash import Hash
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from localnet.mxe import cluster as mxe_cluster
 from localnet.mxe import worker
-from localnet.mxe.keys import NodeKeys, NODE_FILE, X25519_FILE, node_dir
+from localnet.mxe.keys import NODE_FILE, X25519_FILE, NodeKeys, node_dir
 from protocol import arcium_codec as ac
 from protocol import otc_codec as otc
 from protocol.program_ids import ARCIUM_PROGRAM_ID
@@ -135,7 +135,7 @@ def test_a_result_signed_by_one_stolen_node_is_refused(net):
 
 def _status(node) -> str:
     return subprocess.run([sys.executable, "-c", CODE, "mxe", "status", "--ledger", str(node.ledger_dir)],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False,
                           env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}).stdout
 
 
@@ -164,7 +164,7 @@ def test_kill_9_one_node_then_restart_completes_once(net):
         assert second in {c["callback_accounts"][1]["pubkey"] for _, c in queued(h)}
         restarted = MxeProcess(node.ledger_dir, node.rpc_url, node.ws_url, node=2)
         for key in (offer, second):
-            h.events.wait("OfferCreated", lambda f, k=key: f["offer"] == key, timeout=60)
+            h.events.wait("OfferCreated", lambda f, k=key: f["offer"] == k, timeout=60)
         time.sleep(2.0)  # give a duplicate every chance to appear
     finally:
         if restarted is not None:

@@ -130,7 +130,7 @@ def test_threshold_callback_refusals(h):
     assert h.custom_code(_send(h, result, comp, [*sigs[:2], claimed])) == AERR("NodeOutputsDiffer")
     _unchanged(h, deal, key)
     # a signature for another computation does not count for this one
-    _, key2, comp2, result2 = _queued_create_second(h, key)
+    _, key2, _, _ = _queued_create_second(h, key)
     foreign = worker.sign(h.cluster[2], key2, result.outputs)
     assert h.custom_code(_send(h, result, comp, [*sigs[:2], foreign])) == AERR("InvalidNodeSignature")
     _unchanged_many(h, deal, key, key2)
@@ -147,7 +147,7 @@ def _queued_create_second(h, first_key):
     h.fund(creator)
     deal, res = h.create_deal(creator, 5, P1)
     assert res.err is None
-    key, comp = [(k, c) for k, c in h.queued() if k != first_key][0]
+    key, comp = next((k, c) for k, c in h.queued() if k != first_key)
     return deal, key, comp, worker.compute(key, comp, h.read, h.keys)
 
 
