@@ -19,6 +19,7 @@ BENCHMARKS = [
     "bench.book_flood",
     "bench.compute_units",
     "bench.mxe",
+    "bench.gui_latency",
 ]
 
 

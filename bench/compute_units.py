@@ -45,13 +45,14 @@ def main() -> None:
         L.send([L.ask(seller, stok, PRICE + i, SIZE // 8, PAYEE)], [seller])
     run("place_bid_order (proof + 4 fills)", [L.bid(buyer, PRICE + 3, SIZE // 2, proofs.solvency(L, buyer.pubkey(), PRICE + 3, SIZE // 2, mt), mt)], [buyer])
     buyer2, _ = L.new_user()
-    run("place_bid_order (proof, rests)", [L.bid(buyer2, PRICE - 100, SIZE, proofs.solvency(L, buyer2.pubkey(), PRICE - 100, SIZE, mt), mt)], [buyer2])
-    seller2, stok2 = L.new_user(SIZE)
-    run("place_ask_order (takes a resting bid)", [L.ask(seller2, stok2, PRICE - 100, SIZE // 4, PAYEE)], [seller2])
+    run("place_bid_order (proof, no match: cancelled)", [L.bid(buyer2, PRICE - 100, SIZE, proofs.solvency(L, buyer2.pubkey(), PRICE - 100, SIZE, mt), mt)], [buyer2])
+    for i in range(8):
+        L.send([L.ask(seller, stok, PRICE + 10 + i, SIZE // 64, PAYEE)], [seller])
+    run("place_bid_order (proof + 8 fills, 8 bonds)", [L.bid(buyer, PRICE + 17, SIZE // 8, proofs.solvency(L, buyer.pubkey(), PRICE + 17, SIZE // 8, mt), mt)], [buyer])
     nullifier, proof = proofs.payment(L, 0, 777)
-    run("finalize_trade (verify+nullifier+release)", [L.finalize(buyer, 0, nullifier, proof, btok)], [buyer])
+    run("finalize_trade (ref+verify+nullifier+release+bond)", [L.finalize(buyer, 0, nullifier, proof, btok)], [buyer])
     L.warp(86_400)
-    run("reclaim_expired", [L.reclaim(1, stok)], [buyer])
+    run("reclaim_expired (+ bond)", [L.reclaim(1, stok)], [buyer])
     peer = rows[0][1]
     print(f"{'instruction':45} {'CU':>9} {'x SPL transfer':>15}")
     for label, cu in rows:

@@ -1,12 +1,13 @@
 """`python -m localnet up|faucet ...` = `anomi localnet up|faucet ...` (no console script needed).
 
-Runs through wallet.cli.main so that CliError is reported the same way as from `anomi`.
+Runs through protocol.cli_dispatch, the same dispatcher `anomi` uses, so a CliError or a bad
+option is reported the same way, without the cluster importing the wallet.
 """
 from __future__ import annotations
 
 import sys
 
-from wallet.cli import main
+from localnet.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["localnet", *sys.argv[1:]]))
+    sys.exit(main(sys.argv[1:]))

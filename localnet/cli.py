@@ -14,15 +14,17 @@ import signal
 import sys
 import urllib.error
 import urllib.request
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+
+from protocol.cli_errors import CliError
+from protocol.decimal_amounts import AmountError, parse_decimal_amount
 
 DEFAULT_RPC_PORT = 8899
 DEFAULT_SLOT_MS = 400
 MIN_SLOT_MS, MAX_SLOT_MS = 10, 60_000
-LAMPORTS_PER_SOL = 1_000_000_000
-USDC_BASE_UNITS = 1_000_000
+SOL_DECIMALS = 9
+USDC_DECIMALS = 6
 
 
 def default_ledger_dir() -> Path:
@@ -60,8 +62,6 @@ async def run_until_signalled(ledger: Path, rpc_port: int, reset: bool, services
 
 
 def _up(args: argparse.Namespace) -> int:
-    from wallet.cli import CliError
-
     if not 0 <= args.rpc_port <= 65534:
         raise CliError(f"--rpc-port must be 0..65534 (PubSub uses the next port), not {args.rpc_port}")
     if not MIN_SLOT_MS <= args.slot_ms <= MAX_SLOT_MS:
@@ -89,8 +89,6 @@ def _up(args: argparse.Namespace) -> int:
 
 def rpc_call(url: str, method: str, params: list[Any], timeout: float = 60.0) -> Any:
     """One JSON-RPC call; raises CliError with the server's message on an error reply."""
-    from wallet.cli import CliError
-
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
     req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     try:
@@ -103,32 +101,25 @@ def rpc_call(url: str, method: str, params: list[Any], timeout: float = 60.0) ->
     return reply["result"]
 
 
-def _amount(text: str | None, unit: int, what: str) -> int | None:
-    from wallet.cli import CliError
-
+def _amount(text: str | None, decimals: int, what: str) -> int | None:
+    """--sol/--usdc as typed -> base units, by the one amount grammar (protocol.decimal_amounts)."""
     if text is None:
         return None
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise CliError(f"--{what} must be a number, not {text!r}") from None
-    base = value * unit
-    if value <= 0 or base != base.to_integral_value() or base >= 1 << 64:
-        raise CliError(f"--{what} {text}: must be positive with at most {len(str(unit)) - 1} decimals")
-    return int(base)
+        return parse_decimal_amount(text, decimals, what=f"--{what} amount", unit=what.upper())
+    except AmountError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _faucet(args: argparse.Namespace) -> int:
     from solders.pubkey import Pubkey
 
-    from wallet.cli import CliError
-
     try:
         Pubkey.from_string(args.to)
     except ValueError:
         raise CliError(f"--to {args.to!r} is not a base58 public key") from None
-    lamports = _amount(args.sol, LAMPORTS_PER_SOL, "sol")
-    usdc = _amount(args.usdc, USDC_BASE_UNITS, "usdc")
+    lamports = _amount(args.sol, SOL_DECIMALS, "sol")
+    usdc = _amount(args.usdc, USDC_DECIMALS, "usdc")
     if lamports is None and usdc is None:
         raise CliError("nothing to send: give --sol N and/or --usdc N")
     if lamports is not None:
@@ -169,7 +160,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     faucet.set_defaults(func=_faucet)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    from wallet.cli import main
+# The cluster's side services, started by `localnet up` as `python -m localnet <service> up`.
+SERVICE_COMMAND_MODULES = ["localnet.rails.cli", "localnet.mxe.cli", "localnet.directory.cli"]
 
-    sys.exit(main(["localnet", *sys.argv[1:]]))
+
+def main(argv: list[str]) -> int:
+    """`python -m localnet …` without the wallet: `up|faucet …` as `anomi localnet up|faucet …`,
+    and `rails|mxe|directory …` as the same `anomi` commands (how the cluster starts its side
+    services, protocol/entry_argv.py). Errors are reported by protocol/cli_dispatch.py."""
+    import importlib
+
+    from protocol.cli_dispatch import CommandParser, dispatch
+
+    parser = CommandParser(prog="anomi", description="the embedded Solana-compatible local cluster")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    register(sub)
+    services = []
+    for name in SERVICE_COMMAND_MODULES:
+        before = set(sub.choices)
+        importlib.import_module(name).register(sub)
+        services += sorted(set(sub.choices) - before)
+    return dispatch(parser, argv if argv and argv[0] in services else ["localnet", *argv])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(sys.argv[1:]))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from protocol.entry_argv import anomi_argv
+from protocol.entry_argv import localnet_argv
 
 DEFAULT_RPC_PORT = 8899
 
@@ -33,11 +33,11 @@ def rails_port(rpc_port: int) -> int:
 
 
 def _rails_argv(ledger_dir: Path, rpc_port: int) -> list[str]:
-    return anomi_argv("rails", "up", "--port", str(rails_port(rpc_port)), "--data", str(Path(ledger_dir) / "rails"))
+    return localnet_argv("rails", "up", "--port", str(rails_port(rpc_port)), "--data", str(Path(ledger_dir) / "rails"))
 
 
 def _mxe_argv(ledger_dir: Path, rpc_port: int) -> list[str]:
-    return anomi_argv("mxe", "cluster", "--ledger", str(ledger_dir),
+    return localnet_argv("mxe", "cluster", "--ledger", str(ledger_dir),
                       "--rpc-url", f"http://127.0.0.1:{rpc_port}", "--ws-url", f"ws://127.0.0.1:{rpc_port + 1}")
 
 
@@ -47,7 +47,7 @@ def directory_port(rpc_port: int) -> int:
 
 
 def _directory_argv(ledger_dir: Path, rpc_port: int) -> list[str]:
-    return anomi_argv("directory", "up", "--port", str(directory_port(rpc_port)),
+    return localnet_argv("directory", "up", "--port", str(directory_port(rpc_port)),
                       "--rpc-url", f"http://127.0.0.1:{rpc_port}", "--data", str(Path(ledger_dir) / "directory"))
 
 

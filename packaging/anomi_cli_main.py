@@ -1,7 +1,8 @@
 """Entry point of the bundle's `anomi` binary.
 
-Why more than `wallet.cli.main`: in a frozen bundle there is no `python -m`, so the processes the
-cluster starts through a module (the child guard, see protocol/entry_argv.py) are started as
+Why more than `wallet.cli.main`: in a frozen bundle there is no `python -m`, so the processes
+started through a module (the embedded cluster and its side services as `localnet`, the child
+guard; see protocol/entry_argv.py) are started as
 `anomi --anomi-run-module <module> <args>`; that switch is handled here, before argparse sees it.
 """
 import runpy

@@ -31,6 +31,7 @@ def _tag(text: str) -> int:
 DOMAIN_ACCOUNT = _tag("anomi.account")
 DOMAIN_BALANCE = _tag("anomi.balance-attestation")
 DOMAIN_RECEIPT = _tag("anomi.payment-receipt")
+DOMAIN_RESERVATION = _tag("anomi.reservation")
 DOMAIN_ORDER_REF = _tag("anomi.order-ref")
 
 FORMAT_VERSION = 1
@@ -94,6 +95,16 @@ def account_commitment(handle: str, salt: int) -> int:
     random salt (known to the rail and the account owner only) makes it hiding.
     """
     return poseidon([DOMAIN_ACCOUNT, handle_to_field(handle), _field("salt", salt)])
+
+
+def reservation_tag(commitment: int) -> int:
+    """The public per-rail-account tag of the solvency proof: Poseidon([DOMAIN_RESERVATION, commitment]).
+
+    Why: the Market keys the running total of fiat reserved by Pending matches on it, so one
+    rail balance backs at most what it holds across all bids and wallets. It is a pseudonym of
+    the account (the salted commitment stays hidden), but all bids of one account share it.
+    """
+    return poseidon([DOMAIN_RESERVATION, _field("account commitment", commitment)])
 
 
 def pubkey_to_fields(pubkey: bytes) -> tuple[int, int]:

@@ -22,6 +22,8 @@ PROCESSOR_AUTHORITY_SEED = b"processor_authority"
 NULLIFIER_SEED = b"nullifier"
 SOLVENCY_CIRCUIT = b"solvency"
 PAYMENT_CIRCUIT = b"payment"
+RESERVATION_SEED = b"reservation"
+BOND_SEED = b"bond"
 
 
 def market(base_mint: Pubkey) -> tuple[Pubkey, int]:
@@ -71,3 +73,16 @@ def nullifier(nullifier_bytes: bytes) -> tuple[Pubkey, int]:
     if len(nullifier_bytes) != 32:
         raise ValueError("a nullifier is 32 bytes")
     return Pubkey.find_program_address([NULLIFIER_SEED, bytes(nullifier_bytes)], ORDER_PROCESSOR_PROGRAM_ID)
+
+
+def reservation(account_tag: bytes) -> tuple[Pubkey, int]:
+    """The fiat reserved by open matches against one rail account's tag (32-byte big-endian)."""
+    if len(account_tag) != 32:
+        raise ValueError("an account tag is 32 bytes")
+    return Pubkey.find_program_address([RESERVATION_SEED, bytes(account_tag)], MARKET_PROGRAM_ID)
+
+
+def bond(market_key: Pubkey, order_id: int) -> tuple[Pubkey, int]:
+    """The buyer's bond behind MatchedOrder ``order_id`` of ``market_key``."""
+    return Pubkey.find_program_address([BOND_SEED, bytes(market_key), order_id.to_bytes(8, "little")],
+                                       MARKET_PROGRAM_ID)

@@ -41,7 +41,7 @@ MAX_CLOCK_SKEW = 300
 DEPOSIT_KEYS = frozenset({"wallet", "handle", "salt", "display_name", "timestamp", "commitment"})
 REVEAL_KEYS = frozenset({"market", "order_id", "buyer", "x25519", "timestamp"})
 # HTTP status per error code (server side); the client only reads the code and message
-STATUS = {"invalid_field": 400, "bad_signature": 401, "stale_request": 401, "not_buyer": 403,
+STATUS = {"invalid_field": 400, "bad_signature": 401, "stale_request": 401, "not_buyer": 403, "no_bond": 403,
           "no_deposit": 404, "no_order": 404, "wrong_market": 400, "cluster": 503, "rate_limited": 429}
 
 

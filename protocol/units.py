@@ -7,7 +7,7 @@ definition, with integer arithmetic only.
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from .decimal_amounts import parse_decimal_amount
 
 USDC_DECIMALS = 6
 USDC_BASE_PER_WHOLE = 10**USDC_DECIMALS
@@ -26,28 +26,14 @@ def fiat_due(base_amount: int, price: int) -> int:
     return -(-base_amount * price // USDC_BASE_PER_WHOLE)
 
 
-def _parse_decimal(text: str, decimals: int, what: str) -> int:
-    try:
-        value = Decimal(str(text).strip().replace(",", ""))
-    except InvalidOperation as exc:
-        raise ValueError(f"{text!r} is not a number of {what}") from exc
-    scaled = value * (10**decimals)
-    if value < 0 or scaled != scaled.to_integral_value():
-        raise ValueError(f"{text!r} is not a non-negative amount of {what} with at most {decimals} decimals")
-    result = int(scaled)
-    if result > U64_MAX:
-        raise ValueError(f"{text!r} {what} does not fit in a u64")
-    return result
-
-
 def usdc_to_base(text: str) -> int:
-    """"100.5" USDC -> 100_500_000 base units."""
-    return _parse_decimal(text, USDC_DECIMALS, "USDC")
+    """"100.5" USDC -> 100_500_000 base units (zero allowed; protocol.decimal_amounts rules)."""
+    return parse_decimal_amount(text, USDC_DECIMALS, what="USDC amount", unit="USDC", positive=False)
 
 
 def pkr_to_paisa(text: str) -> int:
     """"285" PKR -> 28_500 paisa (also the price of 285 PKR per USDC)."""
-    return _parse_decimal(text, 2, "PKR")
+    return parse_decimal_amount(text, 2, what="PKR amount", unit="PKR", positive=False)
 
 
 def format_usdc(base: int) -> str:

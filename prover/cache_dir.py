@@ -76,7 +76,7 @@ def trusted_entry(path: Path) -> bool:
     return _tighten(path, PRIVATE_FILE_MODE)
 
 
-def write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes | bytearray) -> None:
     """Write ``data`` to ``path`` atomically, created 0600 (never readable by others, not even
     for a moment)."""
     tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")

@@ -27,7 +27,8 @@ class CircuitSpec:
 CIRCUITS: dict[str, CircuitSpec] = {
     "solvency": CircuitSpec(
         "solvency",
-        ("notaryKeyHash", "walletHi", "walletLo", "minTimestamp", "fiatDue"),
+        ("notaryKeyHash", "walletHi", "walletLo", "minTimestamp", "fiatDue", "reservedSoFar",
+         "accountTag"),
         ("notaryAx", "notaryAy", "accountCommitment", "balance", "timestamp",
          "sigR8x", "sigR8y", "sigS"),
     ),

@@ -18,7 +18,7 @@ def _artifacts(args: argparse.Namespace) -> Path | None:
 
 
 def _read(path: str) -> str:
-    from wallet.cli import CliError
+    from protocol.cli_errors import CliError
     try:
         return Path(path).expanduser().read_text()
     except OSError as exc:
@@ -26,7 +26,7 @@ def _read(path: str) -> str:
 
 
 def _prove(args: argparse.Namespace) -> int:
-    from wallet.cli import CliError
+    from protocol.cli_errors import CliError
     from .artifacts import ArtifactError, load_keys
     from .engine import Prover, ProverError
     from .files import ProofFileError, parse_request, proof_file_json
@@ -66,7 +66,7 @@ def _prove(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from wallet.cli import CliError
+    from protocol.cli_errors import CliError
     from .artifacts import ArtifactError
     from .files import ProofFileError, load_proof_file
 
@@ -80,7 +80,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _setup(args: argparse.Namespace) -> int:
-    from wallet.cli import CliError
+    from protocol.cli_errors import CliError
     from .artifacts import ArtifactError
     from .setup import run_dev_setup
 
@@ -94,7 +94,7 @@ def _setup(args: argparse.Namespace) -> int:
 
 
 def _import_zkey(args: argparse.Namespace) -> int:
-    from wallet.cli import CliError
+    from protocol.cli_errors import CliError
     from .artifacts import ArtifactError
     from .setup import import_zkey
 
@@ -107,7 +107,7 @@ def _import_zkey(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from wallet.cli import CliError
+    from protocol.cli_errors import CliError
     from .artifacts import ArtifactError, check_circuit_files, load_manifest
     from .circuits_registry import CIRCUITS
 

@@ -54,6 +54,7 @@ _CONDITIONS = (  # what a failing line of the main template means, by the compon
     ("nul.", "the nullifier is not Poseidon(payment id)"),
     ("fresh", "attestation is older than the time bound"),
     ("after", "the payment was made before the order was matched"),
+    ("tag.out", "the account tag is not the attested account's"),
     (".in <==", "a value is outside 0..2^64-1"),
 )
 
@@ -73,7 +74,7 @@ def _explain(circuit: str, failure: str) -> str:
     except (OSError, IndexError):
         return failure
     if "enough" in text:
-        return ("balance is below the fiat due" if circuit == "solvency"
+        return ("balance is below the fiat due plus what is already reserved" if circuit == "solvency"
                 else "receipt amount is below the fiat due")
     for needle, meaning in _CONDITIONS:
         if needle in text:

@@ -40,7 +40,8 @@ class ProofFileError(ValueError):
 _NOUN = {REQUEST_TYPE: "request", PROOF_TYPE: "proof"}
 # the fields that say which circuit a file's content is for, whatever its tag says
 _EVIDENCE = {"solvency": "attestation", "payment": "receipt"}
-_STATEMENT_KEYS = {"solvency": {"wallet_pubkey", "fiat_due_paisa", "min_timestamp"},
+_STATEMENT_KEYS = {"solvency": {"wallet_pubkey", "fiat_due_paisa", "min_timestamp", "reserved_paisa",
+                                "account_tag"},
                    "payment": {"market", "order_id", "buyer", "payee_commitment",
                                "fiat_due_paisa", "matched_at"}}
 # a payment statement from before receipts were bound to an order (market, order id, buyer)
@@ -62,10 +63,18 @@ def _content_circuit(obj: dict, type_: str) -> str | None:
     return votes.pop() if len(votes) == 1 else None
 
 
+# the statement of the retired 5-input solvency circuit (before reservations, security issue 10)
+_RETIRED_SOLVENCY_KEYS = {"wallet_pubkey", "fiat_due_paisa", "min_timestamp"}
+
+
 def _check_circuit(obj: dict, type_: str, expected: str | None) -> None:
     """The circuit tag is checked before any other field, so a file for the other circuit (or
     one whose tag was changed) is named as such instead of as missing/unknown fields."""
     noun, tag = _NOUN[type_], obj["circuit"]
+    stmt = obj.get("statement")
+    if tag == "solvency" and isinstance(stmt, dict) and set(stmt) == _RETIRED_SOLVENCY_KEYS:
+        raise ProofFileError(f"this solvency {noun} is for the retired solvency circuit (no reserved total or "
+                             "account tag; the Market refuses such proofs): make a new one from a fresh attestation")
     if expected is not None and tag != expected:
         raise ProofFileError(f"this file is a {tag} {noun}, expected {expected}")
     content = _content_circuit(obj, type_)
@@ -124,7 +133,8 @@ def _int(obj: dict, key: str, where: str) -> int:
 def statement_to_json(stmt: SolvencyStatement | PaymentStatement) -> dict:
     if isinstance(stmt, SolvencyStatement):
         return {"wallet_pubkey": str(Pubkey.from_bytes(bytes(stmt.wallet_pubkey))),
-                "fiat_due_paisa": stmt.fiat_due_paisa, "min_timestamp": stmt.min_timestamp}
+                "fiat_due_paisa": stmt.fiat_due_paisa, "min_timestamp": stmt.min_timestamp,
+                "reserved_paisa": stmt.reserved_paisa, "account_tag": str(stmt.account_tag)}
     return {"market": str(Pubkey.from_bytes(bytes(stmt.market))), "order_id": str(stmt.order_id),
             "buyer": str(Pubkey.from_bytes(bytes(stmt.buyer))),
             "payee_commitment": str(stmt.payee_commitment),
@@ -143,13 +153,13 @@ def statement_from_json(circuit: str, obj: object) -> SolvencyStatement | Paymen
     if not isinstance(obj, dict):
         raise ProofFileError("statement must be an object")
     if circuit == "solvency":
-        _keys(obj, {"wallet_pubkey", "fiat_due_paisa", "min_timestamp"}, w)
+        _keys(obj, _STATEMENT_KEYS["solvency"], w)
         try:
             wallet = bytes(Pubkey.from_string(obj["wallet_pubkey"]))
         except (ValueError, TypeError):
             raise ProofFileError("statement.wallet_pubkey is not a base58 public key") from None
-        return SolvencyStatement(wallet, _int(obj, "fiat_due_paisa", w),
-                                 _int(obj, "min_timestamp", w))
+        return SolvencyStatement(wallet, _int(obj, "fiat_due_paisa", w), _int(obj, "min_timestamp", w),
+                                 _int(obj, "reserved_paisa", w), _dec(obj, "account_tag", w))
     if set(obj) == _OLD_PAYMENT_KEYS:
         raise ProofFileError("this payment file predates order-bound receipts (its statement names "
                              "no market and buyer); pay with the order's reference and prove again")

@@ -11,7 +11,7 @@ from typing import Collection
 
 from protocol.attestation import (
     RECEIPT_VERSION, U64_MAX, AttestationError, SignedAttestation, SignedReceipt,
-    notary_key_hash, order_reference, pubkey_to_fields)
+    notary_key_hash, order_reference, pubkey_to_fields, reservation_tag)
 from protocol.poseidon import FIELD_MODULUS
 
 from .circuits_registry import spec
@@ -35,12 +35,26 @@ def _field(name: str, v: object, bound: int = FIELD_MODULUS) -> int:
 
 @dataclass(frozen=True)
 class SolvencyStatement:
-    """"My bank balance covers `fiat_due_paisa`, attested no earlier than `min_timestamp`, for
-    the wallet `wallet_pubkey`"."""
+    """"My bank balance covers `reserved_paisa` + `fiat_due_paisa`, attested no earlier than
+    `min_timestamp`, for the wallet `wallet_pubkey`, from the rail account tagged `account_tag`".
+
+    `reserved_paisa` is what the Market already holds reserved against `account_tag` (read from
+    the reservation PDA just before proving); `account_tag` is
+    `reservation_tag(attestation.account_commitment)` (`for_attestation` fills it in)."""
 
     wallet_pubkey: bytes
     fiat_due_paisa: int
     min_timestamp: int
+    reserved_paisa: int
+    account_tag: int
+
+    @classmethod
+    def for_attestation(cls, signed: SignedAttestation, fiat_due_paisa: int, min_timestamp: int,
+                        reserved_paisa: int = 0) -> "SolvencyStatement":
+        """The statement for this attestation's wallet and rail account."""
+        att = signed.attestation
+        return cls(bytes(att.wallet_pubkey), fiat_due_paisa, min_timestamp, reserved_paisa,
+                   reservation_tag(att.account_commitment))
 
 
 @dataclass(frozen=True)
@@ -103,7 +117,8 @@ def solvency_public_inputs(stmt: SolvencyStatement, notary_hash: int) -> tuple[i
     except AttestationError as exc:
         raise StatementError(str(exc)) from None
     return (_field("notary key hash", notary_hash), hi, lo,
-            _u64("min_timestamp", stmt.min_timestamp), _u64("fiat_due", stmt.fiat_due_paisa))
+            _u64("min_timestamp", stmt.min_timestamp), _u64("fiat_due", stmt.fiat_due_paisa),
+            _u64("reserved", stmt.reserved_paisa), _field("account_tag", stmt.account_tag))
 
 
 def payment_public_inputs(stmt: PaymentStatement, notary_hash: int,
@@ -124,11 +139,17 @@ def solvency_inputs(signed: SignedAttestation, stmt: SolvencyStatement,
         raise StatementError("the attestation is bound to a different wallet")
     if att.timestamp < stmt.min_timestamp:
         raise StatementError("attestation is older than the time bound")
+    if reservation_tag(att.account_commitment) != stmt.account_tag:
+        raise StatementError("the attestation is for another rail account than the account tag")
     if att.balance_paisa < stmt.fiat_due_paisa:
         raise StatementError("balance is below the fiat due")
+    if att.balance_paisa < stmt.reserved_paisa + stmt.fiat_due_paisa:
+        raise StatementError(
+            f"balance is below the fiat due plus what is already reserved ({stmt.reserved_paisa} paisa)")
     hi, lo = pubkey_to_fields(stmt.wallet_pubkey)
     inputs = {"notaryKeyHash": khash, "walletHi": hi, "walletLo": lo,
               "minTimestamp": stmt.min_timestamp, "fiatDue": stmt.fiat_due_paisa,
+              "reservedSoFar": stmt.reserved_paisa, "accountTag": stmt.account_tag,
               "accountCommitment": att.account_commitment, "balance": att.balance_paisa,
               "timestamp": att.timestamp, **_signature_inputs(signed)}
     return _ordered("solvency", inputs)
@@ -177,8 +198,8 @@ def sample_inputs(circuit: str) -> CircuitInputs:
     if circuit == "solvency":
         att = BalanceAttestation(account_commitment("0300-7654321", 999), 10_000_00,
                                  1_700_000_000, wallet)
-        return solvency_inputs(sign_balance_attestation(key, att),
-                               SolvencyStatement(wallet, 5_000_00, 1_699_999_000))
+        signed = sign_balance_attestation(key, att)
+        return solvency_inputs(signed, SolvencyStatement.for_attestation(signed, 5_000_00, 1_699_999_000, 1_000_00))
     spec(circuit)
     market, buyer = bytes(range(32, 64)), bytes(range(64, 96))
     stmt = PaymentStatement(market, 42, buyer, payee, 28_500_00, 1_700_000_000)

@@ -5,14 +5,22 @@ sandbox, the MXE node, the wallet services) owns its own subcommands in its own 
 and this file only assembles them. A module in COMMAND_MODULES exposes
 ``register(subparsers: argparse._SubParsersAction) -> None``; each parser it adds sets
 ``func=<callable(args) -> int>`` with ``set_defaults``. Modules are imported lazily so that
-`anomi --help` stays fast and the wallet core never imports the cluster.
+`anomi --help` stays fast and the wallet core never imports the cluster. How a command line is
+run and how its errors are shown (exit codes, the `--json` error object) is
+protocol/cli_dispatch.py, shared with `python -m localnet`.
 """
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
+from pathlib import Path
 from typing import Sequence
+
+from protocol.cli_dispatch import CommandParser, dispatch
+from protocol.cli_errors import CliError
+from protocol.entry_argv import bundled_anomi, is_frozen
+
+__all__ = ["ANOMI_MAIN", "COMMAND_MODULES", "CliError", "anomi_argv", "build_parser", "main"]
 
 # Order is the order of `anomi --help`.
 COMMAND_MODULES: list[str] = [
@@ -30,13 +38,13 @@ COMMAND_MODULES: list[str] = [
     "wallet.commands.deal",
 ]
 
+# The cluster and its side services are not the wallet: their output goes to the log the
+# process that started them keeps (the wallet's cluster log, a test's log file).
+SERVICE_COMMANDS = frozenset({"localnet", "rails", "mxe", "directory"})
 
-class CliError(Exception):
-    """A user-facing error: printed as one line, exit code 2, no traceback."""
 
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> CommandParser:
+    parser = CommandParser(
         prog="anomi",
         description="ANOMI: zk-p2p on-ramp and private OTC wallet for Solana (headless CLI).",
     )
@@ -46,25 +54,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# `-c` rather than `-m wallet.cli`: under -m the dispatcher module would be loaded twice.
+ANOMI_MAIN = "import sys; from wallet.cli import main; sys.exit(main())"
+
+
+def anomi_argv(*args: str) -> list[str]:
+    """argv that runs `anomi <args>` with the same interpreter or bundle as this process."""
+    if is_frozen():
+        return [bundled_anomi(), *args]
+    return [sys.executable, "-c", ANOMI_MAIN, *args]
+
+
+def data_dir_option(argv: Sequence[str]) -> Path | None:
+    """The ``--data-dir`` of a command line before it is parsed (the log file lives there)."""
+    for i, arg in enumerate(argv):
+        if arg == "--data-dir" and i + 1 < len(argv):
+            return Path(argv[i + 1]).expanduser()
+        if arg.startswith("--data-dir="):
+            return Path(arg.split("=", 1)[1]).expanduser()
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help()
-        return 2
-    try:
-        return int(func(args) or 0)
-    except CliError as exc:
-        print(f"anomi: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    from wallet.core.logs import configure_logging
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not (args and args[0] in SERVICE_COMMANDS):
+        configure_logging(data_dir_option(args))
+    return dispatch(build_parser(), args)
 
 
 if __name__ == "__main__":
-    # Under `python -m wallet.cli` this file runs as __main__ while command modules import
-    # `wallet.cli`; dispatch through that one module so CliError is the same class everywhere.
     from wallet.cli import main as _main
 
     sys.exit(_main())

@@ -25,7 +25,7 @@ def _up(args: argparse.Namespace) -> int:
 
     from localnet.directory.server import serve
     from protocol.payee_directory import DirectoryError
-    from wallet.cli import CliError
+    from protocol.cli_errors import CliError
 
     if not 0 <= args.port <= 65535:
         raise CliError(f"--port must be 0..65535, not {args.port}")

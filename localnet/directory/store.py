@@ -15,7 +15,7 @@ from protocol.payee_directory import PayeeDetails
 
 class DirectoryStore:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # handles in plaintext: private
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         os.close(fd)
         self._lock = threading.Lock()  # calls arrive from asyncio.to_thread workers

@@ -19,7 +19,7 @@ READY_LINE = "mxe node"
 
 
 def _ledger(args: argparse.Namespace) -> Path:
-    from wallet.cli import CliError
+    from protocol.cli_errors import CliError
 
     ledger = Path(args.ledger).expanduser()
     if not (ledger / "mxe").is_dir():
@@ -70,7 +70,7 @@ async def _serve(node) -> None:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from wallet.cli import CliError
+    from protocol.cli_errors import CliError
     from localnet.mxe import cluster as mxe_cluster
     from localnet.mxe import keys as node_keys
     from localnet.mxe.node import MxeNode, MxeStartError

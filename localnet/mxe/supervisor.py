@@ -23,7 +23,7 @@ from aiohttp import web
 from localnet.mxe import cluster as mxe_cluster
 from localnet.mxe import peers
 from localnet.rpc.child_guard import guarded
-from protocol.entry_argv import anomi_argv
+from protocol.entry_argv import localnet_argv
 
 READY_LINE = "mxe: ready"
 NODE_READY = "mxe node"
@@ -36,7 +36,7 @@ def status_port(rpc_port: int) -> int:
 
 
 def node_argv(ledger: Path, index: int, rpc_url: str, ws_url: str, verbose: bool) -> list[str]:
-    argv = anomi_argv("mxe", "up", "--ledger", str(ledger), "--node", str(index), "--rpc-url", rpc_url,
+    argv = localnet_argv("mxe", "up", "--ledger", str(ledger), "--node", str(index), "--rpc-url", rpc_url,
                       "--ws-url", ws_url)
     return argv + (["-v"] if verbose else [])
 

@@ -23,7 +23,10 @@ BN254_R = 2188824287183927522224640574525727508854836440041603434369820418657580
 
 
 class Named(dict):
-    """Accounts of one instruction by IDL name (a dict of AccountInfo)."""
+    """Accounts of one instruction by IDL name (a dict of AccountInfo); ``remaining`` holds the
+    accounts past the IDL's list (Anchor's remaining_accounts), in order."""
+
+    remaining: list
 
     def __getattr__(self, name: str) -> AccountInfo:
         return self[name]

@@ -18,7 +18,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
+from solders.pubkey import Pubkey
+
 from localnet.rails.clock import RailClock
+from protocol.attestation import notary_key_hash
+from protocol.wallet_link import verify_link
 from localnet.rails.credentials import CredentialChecker, hash_credential
 from localnet.rails.errors import RailError
 from localnet.rails.notary import Notary, public_key_json
@@ -178,7 +182,27 @@ class Rail:
     def notary_info(self) -> dict:
         return public_key_json(self.notary.public_key)
 
+    async def link_wallet(self, handle: str, wallet_pubkey: bytes, signature: bytes) -> dict:
+        """Bind ``wallet_pubkey`` to ``handle``'s account: the wallet's ed25519 signature over
+        ``protocol.wallet_link.link_message`` (naming this account, wallet and notary) must verify."""
+        wallet = str(Pubkey.from_bytes(wallet_pubkey))
+        if not verify_link(handle, wallet, notary_key_hash(self.notary.public_key), signature):
+            raise RailError("bad_link_signature",
+                            "the signature is not this wallet's signature over the link message for this "
+                            "account and rail", field="signature")
+        linked_at = await self._on_db(self.store.link_wallet, handle, wallet, signature.hex())
+        return {"handle": handle, "wallet_pubkey": wallet, "linked_at": linked_at}
+
+    async def linked_wallets(self, handle: str) -> dict:
+        return {"handle": handle, "wallets": await self._on_db(self.store.linked_wallets, handle)}
+
     async def balance_attestation(self, handle: str, wallet_pubkey: bytes) -> dict:
+        """Sign the balance for a wallet the account's owner linked (``link_wallet``) only."""
+        wallet = str(Pubkey.from_bytes(wallet_pubkey))
+        if not await self._on_db(self.store.is_linked, handle, wallet):
+            raise RailError("wallet_not_linked",
+                            f"{wallet} is not linked to this account: link it first (POST /v1/wallet-links, "
+                            "signed by the wallet)", field="wallet_pubkey")
         account = await self._account(handle)
         return await self._on_cpu(
             self.notary.attest_balance, handle, account.salt, account.balance, wallet_pubkey,

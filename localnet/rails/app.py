@@ -143,6 +143,19 @@ async def balance_attestation(request: web.Request) -> web.Response:
     return web.json_response(await _rail(request).balance_attestation(handle, pubkey))
 
 
+async def link_wallet(request: web.Request) -> web.Response:
+    handle = await _caller(request)
+    body = await _body(request, required={"wallet_pubkey", "signature"})
+    pubkey = wire.wallet_pubkey(body["wallet_pubkey"])
+    signature = wire.link_signature(body["signature"])
+    return web.json_response(await _rail(request).link_wallet(handle, pubkey, signature), status=201)
+
+
+async def wallet_links(request: web.Request) -> web.Response:
+    handle = await _caller(request)
+    return web.json_response(await _rail(request).linked_wallets(handle))
+
+
 async def receipt(request: web.Request) -> web.Response:
     handle = await _caller(request)
     payment_id = wire.payment_id(request.match_info["payment_id"])
@@ -168,6 +181,8 @@ def build_app(rail: Rail) -> web.Application:
     app.router.add_post("/v1/transfers", transfer)
     app.router.add_get("/v1/statement", statement)
     app.router.add_post("/v1/attestations/balance", balance_attestation)
+    app.router.add_post("/v1/wallet-links", link_wallet)
+    app.router.add_get("/v1/wallet-links", wallet_links)
     app.router.add_get("/v1/receipts/{payment_id}", receipt)
     app.router.add_get("/v1/commitment", commitment)
     return app

@@ -21,7 +21,7 @@ def _default_data_dir() -> Path:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from wallet.cli import CliError
+    from protocol.cli_errors import CliError
     from localnet.rails.server import RailStartError, serve
 
     if not 0 <= args.port <= 65535:

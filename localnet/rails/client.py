@@ -122,6 +122,14 @@ class RailClient:
         return self.call("POST", "/v1/attestations/balance", {"wallet_pubkey": wallet_pubkey},
                          auth)
 
+    def link_wallet(self, auth: tuple[str, str], wallet_pubkey: str, signature: bytes) -> dict:
+        """Link a wallet: ``signature`` is its ed25519 signature over protocol.wallet_link.link_message."""
+        return self.call("POST", "/v1/wallet-links",
+                         {"wallet_pubkey": wallet_pubkey, "signature": bytes(signature).hex()}, auth)
+
+    def wallet_links(self, auth: tuple[str, str]) -> dict:
+        return self.call("GET", "/v1/wallet-links", auth=auth)
+
     def receipt(self, auth: tuple[str, str], payment_id: str | int) -> dict:
         return self.call("GET", f"/v1/receipts/{payment_id}", auth=auth)
 

@@ -15,6 +15,8 @@ ERROR_STATUS: dict[str, int] = {
     "bad_path": 400,             # a malformed path parameter (e.g. payment id)
     "unauthorized": 401,         # missing/malformed Basic auth, unknown handle or wrong credential
     "sandbox_disabled": 403,     # top-up on a rail started without --sandbox
+    "wallet_not_linked": 403,    # attestation for a wallet that never proved it belongs to the account
+    "bad_link_signature": 403,   # the wallet's signature over the link message does not verify
     "not_found": 404,            # unknown route
     "unknown_payee": 404,        # transfer to a handle that has no account
     "payment_not_found": 404,    # no such payment involving the caller's account

@@ -30,8 +30,9 @@ class RailStartError(Exception):
 
 def lock_data_dir(data_dir: Path) -> IO:
     """Hold an exclusive lock on the data dir for the life of the process."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fh = open(data_dir / LOCK_FILE, "a+")
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the rail's handles and credentials
+    os.chmod(data_dir, 0o700)
+    fh = os.fdopen(os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+")
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

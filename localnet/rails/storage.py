@@ -56,6 +56,13 @@ CREATE TABLE IF NOT EXISTS entries (
     created_at    INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_by_handle ON entries (handle, id);
+CREATE TABLE IF NOT EXISTS wallet_links (
+    handle        TEXT NOT NULL REFERENCES accounts(handle),
+    wallet_pubkey TEXT NOT NULL,
+    signature     TEXT NOT NULL,
+    linked_at     INTEGER NOT NULL,
+    PRIMARY KEY (handle, wallet_pubkey)
+);
 """
 
 
@@ -144,6 +151,29 @@ class RailStore:
         except sqlite3.IntegrityError:
             raise RailError("account_exists", f"an account for {handle} already exists") from None
         return Account(handle, name, credential_hash, salt, 0, now)
+
+    # -- wallet links ---------------------------------------------------------------------
+
+    def link_wallet(self, handle: str, wallet_pubkey: str, signature_hex: str) -> int:
+        """Record that ``wallet_pubkey`` signed the link message for ``handle`` (idempotent);
+        returns when it was first linked. The caller has verified the signature."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO wallet_links (handle, wallet_pubkey, signature, linked_at)"
+            " VALUES (?, ?, ?, ?)", (handle, wallet_pubkey, signature_hex, self._clock()))
+        return self._db.execute(
+            "SELECT linked_at FROM wallet_links WHERE handle = ? AND wallet_pubkey = ?",
+            (handle, wallet_pubkey)).fetchone()[0]
+
+    def is_linked(self, handle: str, wallet_pubkey: str) -> bool:
+        return self._db.execute(
+            "SELECT 1 FROM wallet_links WHERE handle = ? AND wallet_pubkey = ?",
+            (handle, wallet_pubkey)).fetchone() is not None
+
+    def linked_wallets(self, handle: str) -> list[dict]:
+        rows = self._db.execute(
+            "SELECT wallet_pubkey, linked_at FROM wallet_links WHERE handle = ? ORDER BY linked_at, wallet_pubkey",
+            (handle,)).fetchall()
+        return [{"wallet_pubkey": w, "linked_at": t} for w, t in rows]
 
     def account(self, handle: str) -> Account | None:
         row = self._db.execute(

@@ -160,6 +160,17 @@ def int_query(value: str | None, field: str, *, default: int, minimum: int, maxi
     return int(value)
 
 
+def link_signature(value: Any) -> bytes:
+    """A 64-byte ed25519 signature as 128 hex characters."""
+    if isinstance(value, str) and len(value) == 128:
+        try:
+            return bytes.fromhex(value)
+        except ValueError:
+            pass
+    raise RailError("invalid_field", "signature must be 128 hex characters (an ed25519 signature)",
+                    field="signature")
+
+
 BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 
 

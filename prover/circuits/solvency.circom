@@ -1,7 +1,10 @@
 pragma circom 2.1.0;
 
 // Solvency: "I hold a notary-signed balance attestation, bound to my wallet, at least as new as
-// minTimestamp, whose balance is >= fiatDue" -- revealing neither the balance nor the account.
+// minTimestamp, whose balance is >= reservedSoFar + fiatDue, for the rail account whose public
+// tag is accountTag" -- revealing neither the balance nor the account (only its pseudonymous tag).
+// reservedSoFar is what the Market already holds reserved against accountTag (Pending matches),
+// so one balance backs at most what it holds, across bids, proofs and wallets (docs/protocol.md).
 // Formats: docs/attestations.md. Public inputs and their order: docs/circuits.md.
 
 include "poseidon.circom";
@@ -16,6 +19,8 @@ template Solvency() {
     signal input walletLo;        // bidder's Solana key, bytes 16..31 big-endian
     signal input minTimestamp;    // attestation must be at least this new (u64, Unix s)
     signal input fiatDue;         // paisa (u64)
+    signal input reservedSoFar;   // paisa (u64): the Market's reservation total for accountTag
+    signal input accountTag;      // Poseidon([DOMAIN_RESERVATION, accountCommitment])
 
     // ---- private inputs ----
     signal input notaryAx;
@@ -52,6 +57,12 @@ template Solvency() {
     sig.S <== sigS;
     sig.M <== msg.out;
 
+    // The account's public tag: the Market keys its reservation on it.
+    component tag = Poseidon(2);
+    tag.inputs[0] <== 33154183234934647536946272554681536966510;
+    tag.inputs[1] <== accountCommitment;
+    tag.out === accountTag;
+
     // u64 range checks make the comparisons sound.
     component rBalance = Num2Bits(64);
     rBalance.in <== balance;
@@ -61,10 +72,13 @@ template Solvency() {
     rTime.in <== timestamp;
     component rMin = Num2Bits(64);
     rMin.in <== minTimestamp;
+    component rReserved = Num2Bits(64);
+    rReserved.in <== reservedSoFar;
 
-    component enough = GreaterEqThan(64);
+    // balance >= reservedSoFar + fiatDue; the sum is < 2^65, so compare on 66 bits.
+    component enough = GreaterEqThan(66);
     enough.in[0] <== balance;
-    enough.in[1] <== fiatDue;
+    enough.in[1] <== reservedSoFar + fiatDue;
     enough.out === 1;
 
     component fresh = GreaterEqThan(64);
@@ -73,4 +87,4 @@ template Solvency() {
     fresh.out === 1;
 }
 
-component main {public [notaryKeyHash, walletHi, walletLo, minTimestamp, fiatDue]} = Solvency();
+component main {public [notaryKeyHash, walletHi, walletLo, minTimestamp, fiatDue, reservedSoFar, accountTag]} = Solvency();

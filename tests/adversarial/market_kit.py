@@ -117,28 +117,49 @@ class Kit:
         return self.rpc("getMinimumBalanceForRentExemption", [size])["result"]
 
 
-def solvency_proof(kit: Kit, bidder: Keypair, due: int, balance: int | None = None) -> tuple[bytes, int]:
+@dataclass(frozen=True)
+class Solvency:
+    """A real solvency proof and what a bid must carry with it: the proof's reserved total and
+    account tag are public inputs, so place_bid_order names them (and the tag's Reservation PDA)."""
+    proof: bytes
+    min_ts: int
+    reserved: int
+    tag: bytes
+    login: Any = None   # the rail account (wallet.core.rail_client.RailLogin) it was proven from
+
+
+def solvency_proof(kit: Kit, bidder: Keypair, due: int, balance: int | None = None, *,
+                   login: Any = None, reserved: int = 0) -> Solvency:
     """A real Groth16 solvency proof (the cluster's rail and notary, the installed circuit) that
-    ``bidder`` can pay ``due`` paisa: (256-byte Solana proof, min_timestamp). A bid with the same
-    price and size may reuse it."""
+    ``bidder`` can pay ``due`` paisa on top of ``reserved`` paisa its rail account already has
+    reserved. Opens a fresh rail account holding ``balance`` (default ``due``) unless ``login`` is
+    given, links ``bidder`` to it by the wallet's own signature (the notary attests only for a
+    linked wallet), and proves over a fresh attestation. One proof backs one bid: a second bid
+    from the same account must prove again over the reserved total the first one left."""
     import secrets
 
     from prover.engine import Prover
     from prover.statements import SolvencyStatement
-    from protocol.attestation import notary_key_hash
+    from protocol.attestation import notary_key_hash, reservation_tag
+    from protocol.wallet_link import link_message
     from wallet.core.rail_client import RailClient, RailLogin   # the rail's HTTP client; not the attacker's code
 
     rail = RailClient(kit.rpc("anomi_clusterInfo")["result"]["railUrl"])
-    handle = f"03{secrets.randbelow(100):02d}-{secrets.randbelow(10 ** 7):07d}"
-    login = RailLogin(handle, RailLogin.new_credential())
-    kit.run(rail.open_account(handle, "Thief", login.credential))
-    kit.run(rail.top_up(login, balance or due))
-    signed = kit.run(rail.balance_attestation(login, str(bidder.pubkey())))
     notary = kit.run(rail.notary())
+    key_hash = notary_key_hash((int(notary["x"]), int(notary["y"])))
+    if login is None:
+        handle = f"03{secrets.randbelow(100):02d}-{secrets.randbelow(10 ** 7):07d}"
+        login = RailLogin(handle, RailLogin.new_credential())
+        kit.run(rail.open_account(handle, "Thief", login.credential))
+        kit.run(rail.top_up(login, balance or due))
+    wallet = str(bidder.pubkey())
+    kit.run(rail.link_wallet(login, wallet, bytes(bidder.sign_message(link_message(login.handle, wallet, key_hash)))))
+    signed = kit.run(rail.balance_attestation(login, wallet))
     min_ts = min(signed.attestation.timestamp, kit.now())
-    job = Prover().prove_solvency(signed, SolvencyStatement(bytes(bidder.pubkey()), due, min_ts),
-                                  registered_notaries=[notary_key_hash((int(notary["x"]), int(notary["y"])))])
-    return job.result(180).solana_proof(), min_ts
+    job = Prover().prove_solvency(signed, SolvencyStatement.for_attestation(signed, due, min_ts, reserved),
+                                  registered_notaries=[key_hash])
+    tag = reservation_tag(signed.attestation.account_commitment).to_bytes(32, "big")
+    return Solvency(job.result(180).solana_proof(), min_ts, reserved, tag, login)
 
 
 @dataclass
@@ -213,17 +234,43 @@ class ThiefMarket:
             return ix
         return Instruction(ix.program_id, ix.data, [*ix.accounts, AccountMeta(evictee, False, True)])
 
-    def bid(self, bidder: Keypair, price: int, size: int, proof: bytes, min_ts: int) -> Instruction:
-        return self.ix(MARKET, "place_bid_order", {"price": price, "size": size, "attester_index": 0,
-                                                   "min_timestamp": min_ts, "proof": split(proof)},
-                       bidder=bidder.pubkey())
+    def bid(self, bidder: Keypair, price: int, size: int, solvency: "Solvency | bytes", min_ts: int | None = None,
+            *, reserved: int | None = None, tag: bytes | None = None) -> Instruction:
+        """place_bid_order with the proof's reserved total and account tag, the tag's Reservation
+        PDA, and one bond PDA per ask the bid may cross (at most 8, the next order ids: the
+        queue's next id + i; archiving never lowers it). Raw proof bytes (forgeries) take
+        ``min_ts``/``reserved``/``tag`` explicitly."""
+        if isinstance(solvency, Solvency):
+            proof, min_ts = solvency.proof, solvency.min_ts
+            reserved = solvency.reserved if reserved is None else reserved
+            tag = solvency.tag if tag is None else tag
+        else:
+            proof = solvency
+        reserved, tag = reserved or 0, tag or (1).to_bytes(32, "big")
+        ix = self.ix(MARKET, "place_bid_order", {"price": price, "size": size, "attester_index": 0,
+                                                  "min_timestamp": min_ts, "proof": split(proof),
+                                                  "reserved": reserved, "account_tag": tag},
+                     bidder=bidder.pubkey(), reservation=pdas.reservation(tag)[0])
+        return Instruction(ix.program_id, ix.data, [*ix.accounts, *(AccountMeta(b, False, True)
+                                                                   for b in self.next_bonds(price))])
+
+    def next_bonds(self, price: int) -> list[Pubkey]:
+        crossing = min(8, sum(1 for o in self.book("Ask") if o.price <= price))
+        first = mc.queue_count(self.queue())
+        return [pdas.bond(self.addr["market"], first + i)[0] for i in range(crossing)]
 
     def cancel(self, owner: Keypair, side: str, order_id: int) -> Instruction:
         return self.ix(MARKET, "cancel_order", {"side": side, "order_id": order_id}, owner=owner.pubkey(),
                        owner_token=self.ata(owner.pubkey()))
 
     def reclaim(self, order_id: int, seller: Pubkey) -> Instruction:
-        return self.ix(MARKET, "reclaim_expired", {"order_id": order_id}, seller_token=self.ata(seller))
+        """reclaim_expired with the order's bond PDA, the Reservation its bond holds and the seller's
+        wallet (the forfeited bond goes there)."""
+        bond = pdas.bond(self.addr["market"], order_id)[0]
+        data = self.kit.data(bond)
+        tag = bytes(MARKET.decode_account("MatchBond", data)["account_tag"]) if data else bytes(32)
+        return self.ix(MARKET, "reclaim_expired", {"order_id": order_id}, seller_token=self.ata(seller),
+                       bond=bond, reservation=pdas.reservation(tag)[0], seller=seller)
 
     def archive(self, payer: Keypair, order_id: int) -> Instruction:
         return STORE.instruction("archive_record", {"order_id": order_id}, {
@@ -237,4 +284,4 @@ class ThiefMarket:
         return mc.lookup_record(queue, order_id, archive)
 
 
-__all__ = ["Kit", "ThiefMarket", "error_name", "split", "MARKET", "STORE", "PROCESSOR", "pdas"]
+__all__ = ["Kit", "Solvency", "ThiefMarket", "solvency_proof", "error_name", "split", "MARKET", "STORE", "PROCESSOR", "pdas"]

@@ -100,9 +100,13 @@ def test_handle_reveals_are_rate_limited_per_seller(kit: Kit) -> None:
         kit.ok([m.ask(seller, PRICE, UNIT, commitment.to_bytes(32, "big")) for _ in range(min(10, matches - chunk))],
                [seller])
     thief = m.new_trader()
-    proof, min_ts = solvency_proof(kit, thief, fiat_due(PER_BID * UNIT, PRICE))
-    while mc.queue_count(m.queue()) < matches:
-        kit.ok([m.bid(thief, PRICE, PER_BID * UNIT, proof, min_ts)], [thief])
+    # one rail account backs every bid: each bid proves over what the earlier ones reserved
+    due, bids = PER_BID * fiat_due(UNIT, PRICE), -(-matches // PER_BID)
+    proofs = [solvency_proof(kit, thief, fiat_due(PER_BID * UNIT, PRICE), balance=bids * due)]
+    proofs += [solvency_proof(kit, thief, fiat_due(PER_BID * UNIT, PRICE), login=proofs[0].login, reserved=k * due)
+               for k in range(1, bids)]
+    for proof in proofs:
+        kit.ok([m.bid(thief, PRICE, PER_BID * UNIT, proof)], [thief])
     assert mc.queue_count(m.queue()) == matches
     x25519 = PrivateKey.generate()
 

@@ -1,7 +1,8 @@
 """Security issue 10, §1: a payment redirected to a decoy order. Written as the thief writes it.
 
 The attack (before receipts named an order): a dishonest seller matches a tiny decoy ask of its
-own (0.01 USDC at 1 PKR/USDC, fiat due 1 paisa) with a second wallet, under the same payee
+own (the audit's 0.01 USDC at 1 PKR/USDC; the book's minimum order value now makes the smallest
+decoy 1 USDC at 100 PKR/USDC, 100 PKR due, still far below the real payment) with a second wallet, under the same payee
 commitment as its real ask; sees the honest buyer's 28,500 PKR credit in its own rail
 statement, fetches that receipt as payee (the rail serves it to both parties), proves it against
 the decoy record and finalizes the decoy first, spending the payment's nullifier; the honest
@@ -33,7 +34,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from solana.rpc.async_api import AsyncClient
 from solders.compute_budget import set_compute_unit_limit
-from solders.instruction import Instruction
+from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from spl.token.instructions import create_idempotent_associated_token_account, get_associated_token_address
@@ -46,19 +47,22 @@ from prover.proof import Proof
 from prover.statements import CircuitInputs, PaymentStatement, SolvencyStatement, StatementError
 from protocol import market_codec as mc
 from protocol.attestation import (
-    DOMAIN_RECEIPT, PaymentReceipt, SignedAttestation, SignedReceipt, notary_key_hash, order_reference)
+    DOMAIN_RECEIPT, PaymentReceipt, SignedAttestation, SignedReceipt, notary_key_hash, order_reference,
+    reservation_tag)
 from protocol.eddsa_poseidon import babyjub_public_key, eddsa_poseidon_sign
 from protocol.poseidon import poseidon
 from protocol.idl import load_idl
-from protocol.market_pdas import nullifier as nullifier_pda
+from protocol.market_pdas import bond as bond_pda, nullifier as nullifier_pda, reservation as reservation_pda
+from protocol.program_ids import SYSVAR_CLOCK_ID
 from protocol.units import fiat_due
+from protocol.wallet_link import link_message
 from tests.integration.localnet_client import b64, blockhash, raw_rpc, sign
 from tests.integration.localnet_process import LocalnetProcess, start_localnet
 
 MARKET, PROCESSOR = load_idl("market"), load_idl("order_processor")
 CU_LIMIT = 400_000
 REAL_PRICE, REAL_SIZE = 28_500, 100_000_000          # 285 PKR/USDC, 100 USDC: 28,500 PKR due
-DECOY_PRICE, DECOY_SIZE = 100, 10_000                 # 1 PKR/USDC, 0.01 USDC: 1 paisa due
+DECOY_PRICE, DECOY_SIZE = 10_000, 1_000_000             # 100 PKR/USDC, 1 USDC: 100 PKR due (the smallest order the book takes)
 
 
 @dataclass
@@ -88,6 +92,8 @@ class Cluster:
     handles: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     sent: int = 0
     other_markets: list[dict] = field(default_factory=list)  # markets made by init_market in a test
+    bond_tags: dict[tuple[Pubkey, int], bytes] = field(default_factory=dict)     # (market, order id) -> tag
+    bond_buyers: dict[tuple[Pubkey, int], Pubkey] = field(default_factory=dict)
 
     def run(self, coro):
         return self.loop.run_until_complete(coro)
@@ -152,7 +158,15 @@ class Cluster:
             "order_id": order_id, "attester_index": 0, "nullifier": nullifier,
             "proof": split(proof.solana_proof())},
             payer=submitter.wallet.pubkey(), nullifier_record=nullifier_pda(nullifier)[0],
-            buyer_token=destination)
+            buyer_token=destination, **self.bond_accounts(order_id, m))
+
+    def bond_accounts(self, order_id: int, m: dict | None = None) -> dict[str, Pubkey]:
+        """finalize_trade's bond, reservation and buyer-wallet accounts for an order this test's
+        bids made (the bond returns to the record's buyer; the reservation is the bid's tag's)."""
+        market = (m or self.addr)["market"]
+        tag = self.bond_tags.get((market, order_id), bytes(32))
+        buyer = self.bond_buyers.get((market, order_id), Pubkey.default())
+        return {"bond": bond_pda(market, order_id)[0], "reservation": reservation_pda(tag)[0], "buyer": buyer}
 
     # ------------------------------------------------------------ parties and orders
     async def party(self, name: str, *, usdc: int = 0, rail: bool = True) -> Party:
@@ -183,23 +197,47 @@ class Cluster:
     async def bid(self, bidder: Party, price: int, size: int, rail_account: Party,
                   m: dict | None = None) -> dict:
         """A bid whose solvency attestation comes from `rail_account` (the thief's second wallet
-        uses the thief's own rail account); returns the one MatchedOrder it makes."""
-        doc = self.rail.balance_attestation(rail_account.auth, str(bidder.wallet.pubkey()))
-        signed = SignedAttestation.from_json(doc)
-        min_ts = signed.attestation.timestamp - 60
-        stmt = SolvencyStatement(bytes(bidder.wallet.pubkey()), fiat_due(size, price), min_ts)
+        uses the thief's own rail account, linked to it by that wallet's signature); the proof
+        covers what the account already has reserved; the bid carries the Reservation PDA and
+        one bond PDA per crossing ask. Returns the one MatchedOrder it makes."""
+        m = m or self.addr
+        wallet = str(bidder.wallet.pubkey())
+        self.rail.link_wallet(rail_account.auth, wallet, bytes(bidder.wallet.sign_message(
+            link_message(rail_account.auth[0], wallet, self.key_hash))))
+        while True:   # the attestation must postdate the account's last settlement (whole seconds)
+            signed = SignedAttestation.from_json(self.rail.balance_attestation(rail_account.auth, wallet))
+            tag = reservation_tag(signed.attestation.account_commitment).to_bytes(32, "big")
+            held = await self.data(reservation_pda(tag)[0])
+            state = MARKET.decode_account("Reservation", held) if held else {"reserved": 0, "settled_at": 0}
+            min_ts = min(signed.attestation.timestamp, await self.now())
+            if min_ts > state["settled_at"]:
+                break
+            await asyncio.sleep(1)
+        stmt = SolvencyStatement.for_attestation(signed, fiat_due(size, price), min_ts, state["reserved"])
         job = self.prover.prove_solvency(signed, stmt, registered_notaries=[self.key_hash])
         proof = await asyncio.to_thread(job.result, 120)
-        count = len(await self.records(m))
-        meta = await self.send([self.ix(MARKET, "place_bid_order", {
+        queue = await self.data(m["settlement_queue"])
+        first = mc.queue_count(queue)          # the next order id (archiving never lowers it)
+        crossing = min(8, sum(1 for o in mc.iter_book(await self.data(m["asks"])) if o.price <= price))
+        bonds = [AccountMeta(bond_pda(m["market"], first + i)[0], False, True) for i in range(crossing)]
+        ix = self.ix(MARKET, "place_bid_order", {
             "price": price, "size": size, "attester_index": 0, "min_timestamp": min_ts,
-            "proof": split(proof.solana_proof())}, m, bidder=bidder.wallet.pubkey())], [bidder.wallet])
+            "proof": split(proof.solana_proof()), "reserved": state["reserved"], "account_tag": tag}, m,
+            bidder=bidder.wallet.pubkey(), reservation=reservation_pda(tag)[0])
+        meta = await self.send([Instruction(ix.program_id, ix.data, [*ix.accounts, *bonds])], [bidder.wallet])
         assert meta["err"] is None, meta["logMessages"][-5:]
         records = await self.records(m)
-        assert len(records) == count + 1, "the bid must make exactly one MatchedOrder"
+        assert mc.queue_count(await self.data(m["settlement_queue"])) == first + 1, \
+            "the bid must make exactly one MatchedOrder"
         rec = records[-1]
-        assert rec["buyer"] == bidder.wallet.pubkey() and rec["status"] == "Pending"
+        assert rec["buyer"] == bidder.wallet.pubkey() and rec["status"] == "Pending" and rec["order_id"] == first
+        self.bond_tags[(m["market"], first)] = tag
+        self.bond_buyers[(m["market"], first)] = bidder.wallet.pubkey()
         return rec
+
+    async def now(self) -> int:
+        """The cluster's Clock sysvar unix_timestamp (what the programs compare with)."""
+        return int.from_bytes((await self.data(SYSVAR_CLOCK_ID))[32:40], "little", signed=True)
 
     def pay(self, payer: Party, payee: Party, record: dict, key: str) -> int:
         """The honest buyer's transfer, carrying its order's reference; returns the payment id."""
@@ -294,13 +332,13 @@ async def _decoy_attack(c: Cluster) -> None:
     seller = await c.party("seller", usdc=2 * REAL_SIZE)
     second = await c.party("seller-2nd-wallet", rail=False)   # the thief's second wallet
     buyer = await c.party("buyer")
-    c.rail.top_up(seller.auth, 100)                           # enough to be "solvent" for 1 paisa
+    c.rail.top_up(seller.auth, 10_000)                        # enough to be "solvent" for the 100 PKR decoy
     c.rail.top_up(buyer.auth, 3_000_000)
 
     # (1) earlier: a decoy ask of its own, matched by its second wallet, same payee commitment
     await c.ask(seller, DECOY_PRICE, DECOY_SIZE, payee=seller)
     decoy = await c.bid(second, DECOY_PRICE, DECOY_SIZE, rail_account=seller)
-    assert decoy["fiat_due"] == 1
+    assert decoy["fiat_due"] == 10_000                       # 100 PKR
     # the real ask, and the honest buyer's match
     await c.ask(seller, REAL_PRICE, REAL_SIZE, payee=seller)
     real = await c.bid(buyer, REAL_PRICE, REAL_SIZE, rail_account=buyer)
@@ -320,7 +358,7 @@ async def _decoy_attack(c: Cluster) -> None:
     with pytest.raises(StatementError, match="the receipt pays for another order"):
         c.prover.prove_payment(receipt, statement(decoy), registered_notaries=[c.key_hash])
     # ...and a modified one cannot claim the decoy's reference: the notary did not sign it
-    assert crafted_inputs(receipt, decoy)["fiatDue"] == 1
+    assert crafted_inputs(receipt, decoy)["fiatDue"] == 10_000
     lying = dict(crafted_inputs(receipt, decoy), orderRef=statement(decoy).order_ref)
     with pytest.raises(ProverError, match="notary signature is invalid"):
         await asyncio.to_thread(c.prover.start(CircuitInputs(

@@ -34,7 +34,7 @@ from localnet.bank import Bank
 from localnet.runtime.program_api import ProgramError
 from protocol import market_codec as mc
 from protocol.idl import load_idl
-from protocol.market_pdas import nullifier as nullifier_pda
+from protocol.market_pdas import bond as bond_pda, nullifier as nullifier_pda, reservation as reservation_pda
 from protocol.program_ids import (ASSOCIATED_TOKEN_PROGRAM_ID, MARKET_PROGRAM_ID, ORDER_PROCESSOR_PROGRAM_ID,
                                   ORDER_STORE_PROGRAM_ID, TOKEN_PROGRAM_ID)
 from tests.integration.localnet_client import b64, blockhash, fund, raw_rpc, sign
@@ -203,7 +203,7 @@ def test_market_error_inside_the_order_processors_cpi_is_the_markets():
     ix = L.ix(PROCESSOR, "finalize_trade", {"order_id": 0, "attester_index": 0, "nullifier": nullifier,
                                             "proof": L.pay_proof(0, 99)},
               payer=buyer.pubkey(), nullifier_record=nullifier_pda(nullifier)[0], buyer_token=btok,
-              vault=thief_token)
+              vault=thief_token, **L.bond_accounts(0))
     before = {k: (a.lamports, a.data) for k, a in L.accounts.items()}
     r = L.send([ix], [buyer], cu_limit=600_000)
     code = MARKET.error_code("AccountMismatch")
@@ -291,7 +291,9 @@ def test_real_cluster_cpi_failure_is_the_callees_and_order_processor_uses_its_ow
             accounts = {**addr, "payer": thief.pubkey(), "market": thief.pubkey(),
                         "nullifier_record": nullifier_pda(nullifier)[0], "buyer_token": thief.pubkey(),
                         "market_program": MARKET_PROGRAM_ID, "order_store_program": ORDER_STORE_PROGRAM_ID,
-                        "token_program": TOKEN_PROGRAM_ID, "system_program": SYSTEM}
+                        "token_program": TOKEN_PROGRAM_ID, "system_program": SYSTEM,
+                        "bond": bond_pda(thief.pubkey(), 0)[0], "reservation": reservation_pda(bytes(32))[0],
+                        "buyer": thief.pubkey()}
             ix = PROCESSOR.instruction("finalize_trade", {
                 "order_id": 0, "attester_index": 0, "nullifier": nullifier,
                 "proof": {"a": bytes(64), "b": bytes(128), "c": bytes(64)}},

@@ -22,6 +22,7 @@ from wallet.core.keystore import KdfParams, Keystore
 from wallet.core.trade_events import TRADE_EVENTS
 from wallet.core.tx import TxConfirmed, TxFailed, TxSubmitted
 from wallet.gui.app import WalletController
+from wallet.gui.confirm import Confirmation
 
 
 
@@ -62,6 +63,13 @@ class GuiWallet:
         self.trades: list[object] = []
         for kind in TRADE_EVENTS:
             self.controller.bus.subscribe(kind, self.trades.append)
+        # the user's answer to every confirmation (confirm.py): yes, and what was asked is kept
+        self.confirmations: list[Confirmation] = []
+
+        async def accept(_parent: Any, what: Confirmation) -> bool:
+            self.confirmations.append(what)
+            return True
+        self.session.confirm = accept
 
     @property
     def owner(self) -> Pubkey:

@@ -51,9 +51,11 @@ def test_actions_follow_the_record_state(qtbot, loop, gui_localnet, tmp_path: Pa
         assert enabled(q) == ["pay"] and q.paid_label.text() == "not paid"
         w.keystore.update_notes("payments", lambda n: n.__setitem__(key, {
             "payment_id": "7", "amount_paisa": 142_500, "payee": "0345-0000001", "timestamp": NOW}))
+        w.session.notes_changed()   # written behind the session's back (no trade event): re-read
         q.tick()
         assert enabled(q) == ["prove", "export"] and "paid 1,425 PKR" in q.paid_label.text()
         w.keystore.update_notes("proofs", lambda n: n.__setitem__(key, "{}"))
+        w.session.notes_changed()
         q.tick()
         assert enabled(q) == ["finalize"]
         left = cell(q.table, 2, 6)

@@ -78,6 +78,9 @@ def test_expired_order_is_reclaimed_from_the_settlement_view(qtbot, loop, gui_wa
         queue.reclaim_button.click()
         await until(lambda: "reclaim" in queue.message.text(), what="reclaimed")
         assert queue.message.text() == f"reclaimed 10 USDC for seller {seller_addr}", queue.message.text()
+        what = seller.confirmations[-1]   # asked first, in USDC (confirm.py)
+        assert (what.title, what.action, what.irreversible) == ("Reclaim escrow", "Return 10 USDC", True)
+        assert what.summary == f"Return the 10 USDC escrow of expired matched order #{order} to you."
         await until(lambda: cell(queue.table, 0, 2) == "Expired", what="record Expired")
         assert not queue.reclaim_button.isEnabled() and cell(queue.table, 0, 6) == "-"
         reclaimed = [e for e in seller.trades if isinstance(e, Reclaimed)]

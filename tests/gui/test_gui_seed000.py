@@ -58,6 +58,7 @@ def test_seed_000_through_the_window(qtbot, loop, gui_localnet, tmp_path: Path) 
         await until(lambda: "bid placed" in buy.message.text() or "not placed" in buy.message.text(),
                     what="bid placed")
         assert "matched order #" in buy.message.text(), buy.message.text()
+        assert "bond 0.035625 SOL posted" in buy.message.text(), buy.message.text()
         assert stages == ["load key", "witness", "prove", "self-verify"]
         assert buy.progress.value() == buy.progress.maximum() == 4
         order = int(re.search(r"matched order #(\d+)", buy.message.text()).group(1))
@@ -71,6 +72,7 @@ def test_seed_000_through_the_window(qtbot, loop, gui_localnet, tmp_path: Path) 
         assert first.startswith("23:59:") or first == "24:00:00"
         await until(lambda: cell(queue.table, 0, 6) != first, timeout=3, what="the countdown to tick")
         assert queue.select_order(order)
+        await until(lambda: "buyer's bond 0.035625 SOL" in queue.order_label.text(), what="the bond in the details")
         await until(lambda: "Ali, Easypaisa 0345-1234567" == queue.payee_label.text(), what="payee revealed")
         assert queue.pay_button.isEnabled()
         assert not (queue.prove_button.isEnabled() or queue.finalize_button.isEnabled()

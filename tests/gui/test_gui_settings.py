@@ -11,6 +11,15 @@ from tests.gui.gui_trading import GuiWallet, cell, profile_for, until
 from wallet.core.config import WalletConfig
 
 
+async def click_and_wait(button, label) -> str:
+    """Saving a profile and changing identities write files with fsync off the GUI thread: click,
+    then wait for the outcome line."""
+    label.setText("")
+    button.click()
+    await until(lambda: label.text() != "", what=f"{button.text()} done")
+    return label.text()
+
+
 def test_profile_identities_and_notary(qtbot, loop, gui_localnet, tmp_path: Path) -> None:
     w = GuiWallet(tmp_path, "settings", profile_for(gui_localnet), qtbot)
     s = w.window.settings
@@ -23,16 +32,14 @@ def test_profile_identities_and_notary(qtbot, loop, gui_localnet, tmp_path: Path
                                     ("bad name!", "http://127.0.0.1:9999", "profile names use")):
             s.name_edit.setText(name)
             s.rpc_edit.setText(rpc)
-            s.save_button.click()
-            assert expected in s.profile_message.text(), s.profile_message.text()
+            assert expected in await click_and_wait(s.save_button, s.profile_message)
             assert not config_file.exists()
         s.name_edit.setText("devnet")
         s.rpc_edit.setText("https://api.devnet.solana.com")
         s.ws_edit.setText("wss://api.devnet.solana.com")
         s.rail_edit.setText("")
         s.activate_box.setChecked(True)
-        s.save_button.click()
-        assert "profile devnet saved; active from the next start" == s.profile_message.text()
+        assert "profile devnet saved; active from the next start" == await click_and_wait(s.save_button, s.profile_message)
         saved = WalletConfig.load(tmp_path / "settings")
         assert saved.active_profile == "devnet" and saved.profile("devnet").rail_url is None
         assert json.loads(config_file.read_text())["profiles"]["devnet"]["rpc_url"] == "https://api.devnet.solana.com"
@@ -40,19 +47,19 @@ def test_profile_identities_and_notary(qtbot, loop, gui_localnet, tmp_path: Path
         # ---- identities
         assert s.id_table.rowCount() == 0
         s.label_edit.setText("OTC desk")
-        s.add_button.click()
+        await click_and_wait(s.add_button, s.id_message)
         assert s.id_table.rowCount() == 1 and cell(s.id_table, 0, 0) == "OTC desk"
         s.label_edit.setText("OTC desk")
-        s.add_button.click()
+        await click_and_wait(s.add_button, s.id_message)
         assert "already labelled" in s.id_message.text() and s.id_table.rowCount() == 1
-        s.relabel_button.click()
+        await click_and_wait(s.relabel_button, s.id_message)
         assert "select an identity" in s.id_message.text()
         s.id_table.selectRow(0)
         s.label_edit.setText("Desk")
-        s.relabel_button.click()
+        await click_and_wait(s.relabel_button, s.id_message)
         assert cell(s.id_table, 0, 0) == "Desk"
         s.id_table.selectRow(0)
-        s.rotate_button.click()
+        await click_and_wait(s.rotate_button, s.id_message)
         assert [cell(s.id_table, r, 2) for r in range(2)] == ["retired", "active"]
         assert cell(s.id_table, 0, 1) != cell(s.id_table, 1, 1) and len(cell(s.id_table, 1, 1)) == 64
 

@@ -16,6 +16,7 @@ from typing import Iterator
 import pytest
 
 from protocol import market_codec as mc
+from protocol.bond import bond_lamports
 from protocol.attestation import notary_key_hash
 from protocol.eddsa_poseidon import babyjub_public_key
 from solders.pubkey import Pubkey
@@ -120,6 +121,10 @@ def test_seed_000_through_the_cli(env: Path, localnet: LocalnetProcess) -> None:
     assert (rec["buyer"], rec["seller"], rec["status"]) == (farzan, ali, "Pending")
     assert (rec["base_amount"], rec["price"], rec["fiat_due"]) == (100_000_000, 28_500, 2_850_000)
     assert rec["expires_at"] - rec["matched_at"] == 24 * 3600 and rec["seconds_left"] > 86_000
+    # the buyer's bond behind the match, in `anomi bid` and `anomi queue`
+    assert bid["bond_lamports"] == rec["bond_lamports"] == bond_lamports(2_850_000)
+    code, text, err = buyer.run("queue", as_json=False)
+    assert code == 0 and "bond SOL" in text and "0.035625" in text, text
     assert not [o for o in seller.ok("book")["asks"] if o["owner"] == ali]
     assert [r["order_id"] for r in seller.ok("orders")["matched"]] == [order]
 

@@ -15,6 +15,7 @@ from solders.keypair import Keypair
 from localnet.rails.client import RailClient, RailHttpError, basic_auth
 from protocol.attestation import (
     SignedAttestation, SignedReceipt, account_commitment, order_reference)
+from protocol.wallet_link import link_message
 from tests.integration.rails_process import RailProcess
 
 _numbers = itertools.count(1_000_000)
@@ -211,9 +212,19 @@ def test_receipt_signs_the_payers_order_reference(client):
     assert client.balance(payer) == before
 
 
+def link(client: RailClient, auth: tuple[str, str], wallet: Keypair, handle: str | None = None) -> dict:
+    """Link ``wallet`` to ``auth``'s account with the wallet's signature over the link message
+    (naming ``handle``, default the account's own)."""
+    key_hash = int(client.notary()["key_hash"])
+    msg = link_message(handle or auth[0], str(wallet.pubkey()), key_hash)
+    return client.link_wallet(auth, str(wallet.pubkey()), bytes(wallet.sign_message(msg)))
+
+
 def test_balance_attestation_binds_wallet_and_verifies(client):
     auth = make_account(client, 4_200_000)
-    wallet = Keypair().pubkey()
+    keypair = Keypair()
+    wallet = keypair.pubkey()
+    link(client, auth, keypair)
     doc = client.balance_attestation(auth, str(wallet))
     signed = SignedAttestation.from_json(json.dumps(doc))
     assert signed.verify()
@@ -278,3 +289,37 @@ def test_credential_guessing_locks_the_handle_and_a_right_credential_clears_it(c
     for _ in range(6):
         refused("unauthorized", 401, client.balance, ghost)
     refused("too_many_attempts", 429, client.balance, ghost)
+
+
+def test_attestations_only_for_wallets_linked_by_their_own_signature(client):
+    """Issue 10: the notary signs "balance for wallet W" only after W signed the link message
+    naming this account and rail; otherwise one balance could back any number of wallets."""
+    auth = make_account(client, 2_850_000)
+    other = make_account(client)
+    wallet, mallory = Keypair(), Keypair()
+    refused("wallet_not_linked", 403, client.balance_attestation, auth, str(wallet.pubkey()))
+    key_hash = int(client.notary()["key_hash"])
+    good = bytes(wallet.sign_message(link_message(auth[0], str(wallet.pubkey()), key_hash)))
+    forged = [
+        bytes(mallory.sign_message(link_message(auth[0], str(wallet.pubkey()), key_hash))),   # wrong signer
+        bytes(wallet.sign_message(link_message(other[0], str(wallet.pubkey()), key_hash))),  # other account
+        bytes(wallet.sign_message(link_message(auth[0], str(wallet.pubkey()), key_hash + 1))),  # other rail
+        bytes(wallet.sign_message(b"anomi.rail-wallet-link/v0 " + auth[0].encode())),          # other domain
+        good[:-1] + bytes([good[-1] ^ 1]),                                                       # flipped bit
+    ]
+    for sig in forged:
+        refused("bad_link_signature", 403, client.link_wallet, auth, str(wallet.pubkey()), sig)
+    refused("invalid_field", 400, client.call, "POST", "/v1/wallet-links",
+            {"wallet_pubkey": str(wallet.pubkey()), "signature": "00" * 63}, auth)
+    assert client.wallet_links(auth)["wallets"] == []
+    refused("wallet_not_linked", 403, client.balance_attestation, auth, str(wallet.pubkey()))
+    # the wallet's own signature links it, to this account only
+    linked = client.link_wallet(auth, str(wallet.pubkey()), good)
+    assert linked["wallet_pubkey"] == str(wallet.pubkey())
+    assert client.link_wallet(auth, str(wallet.pubkey()), good)["linked_at"] == linked["linked_at"]  # idempotent
+    assert [w["wallet_pubkey"] for w in client.wallet_links(auth)["wallets"]] == [str(wallet.pubkey())]
+    refused("wallet_not_linked", 403, client.balance_attestation, other, str(wallet.pubkey()))
+    # a link signature is useless for another account, even sent with that account's credential
+    refused("bad_link_signature", 403, client.link_wallet, other, str(wallet.pubkey()), good)
+    doc = SignedAttestation.from_json(json.dumps(client.balance_attestation(auth, str(wallet.pubkey()))))
+    assert doc.verify() and doc.attestation.balance_paisa == 2_850_000

@@ -11,7 +11,7 @@ import urllib.request
 
 import aiohttp
 from aiohttp import web
-from solders.pubkey import Pubkey
+from solders.keypair import Keypair
 
 from localnet.rails.client import RailClient
 from localnet.rails.clock import RailClock
@@ -19,6 +19,7 @@ from localnet.rails.notary import notary_public_key
 from localnet.rpc.child_guard import guarded
 from localnet.services import rails_port
 from protocol.attestation import SignedReceipt
+from protocol.wallet_link import link_message
 from tests.integration.rails_process import ANOMI
 
 
@@ -90,7 +91,11 @@ async def test_rail_stamps_follow_a_warped_cluster_clock(tmp_path):
         auth = ("0345-8800009", "warp-credential")
         await asyncio.to_thread(client.open_account, auth[0], "Warp", auth[1])
         await asyncio.to_thread(client.top_up, auth, 10)
-        doc = await asyncio.to_thread(client.balance_attestation, auth, str(Pubkey.default()))
+        wallet = Keypair()
+        key_hash = int((await asyncio.to_thread(client.notary))["key_hash"])
+        sig = bytes(wallet.sign_message(link_message(auth[0], str(wallet.pubkey()), key_hash)))
+        await asyncio.to_thread(client.link_wallet, auth, str(wallet.pubkey()), sig)
+        doc = await asyncio.to_thread(client.balance_attestation, auth, str(wallet.pubkey()))
         entry = (await asyncio.to_thread(client.statement, auth))["entries"][0]
         client.close()
         assert ahead <= doc["timestamp"] <= ahead + 10

@@ -23,7 +23,7 @@ import pytest
 from nacl.public import PrivateKey
 from solana.rpc.async_api import AsyncClient
 from solders.compute_budget import set_compute_unit_limit
-from solders.instruction import Instruction
+from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from spl.token.instructions import create_idempotent_associated_token_account, get_associated_token_address
@@ -31,9 +31,10 @@ from spl.token.instructions import create_idempotent_associated_token_account, g
 from prover.engine import Prover
 from prover.statements import PaymentStatement, SolvencyStatement, StatementError
 from protocol import market_codec as mc
-from protocol.attestation import handle_to_field, notary_key_hash
+from protocol.attestation import handle_to_field, notary_key_hash, reservation_tag
 from protocol.idl import load_idl
-from protocol.market_pdas import nullifier as nullifier_pda
+from protocol.market_pdas import bond as bond_pda, nullifier as nullifier_pda, reservation as reservation_pda
+from protocol.wallet_link import link_message
 from protocol.program_ids import SYSVAR_CLOCK_ID
 from protocol.units import fiat_due
 from tests.integration.localnet_client import b64, blockhash, raw_rpc, sign
@@ -118,23 +119,48 @@ class World:
         merged = {**self.addr, **accounts}
         return idl.instruction(name, args, {n: merged[n] for n in idl.account_names(name) if n in merged})
 
-    def bid_ix(self, bidder: Keypair, proof, min_ts: int, size: int = SIZE) -> Instruction:
-        return self.ix(MARKET, "place_bid_order", {
+    async def bid_ix(self, bidder: Keypair, proof, min_ts: int, size: int = SIZE) -> Instruction:
+        """The proof's public reserved total and account tag go in as they are (a replayed proof
+        keeps its old total); one bond PDA per crossing ask follows as remaining accounts."""
+        reserved, tag = proof.public_inputs[5], proof.public_inputs[6].to_bytes(32, "big")
+        ix = self.ix(MARKET, "place_bid_order", {
             "price": PRICE, "size": size, "attester_index": 0, "min_timestamp": min_ts,
-            "proof": split(proof.solana_proof())}, bidder=bidder.pubkey())
+            "proof": split(proof.solana_proof()), "reserved": reserved, "account_tag": tag},
+            bidder=bidder.pubkey(), reservation=reservation_pda(tag)[0])
+        asks = [o for o in mc.iter_book(await self.data(self.addr["asks"])) if o.price <= PRICE][:8]
+        first = mc.queue_count(await self.data(self.addr["settlement_queue"]))   # next order id
+        bonds = [AccountMeta(bond_pda(self.addr["market"], first + i)[0], False, True) for i in range(len(asks))]
+        return Instruction(ix.program_id, ix.data, [*ix.accounts, *bonds])
 
-    def finalize_ix(self, payer: Keypair, order_id: int, proof) -> Instruction:
+    async def bond_accounts(self, order_id: int) -> dict[str, Pubkey]:
+        rec = (await self.records())[order_id]
+        data = await self.data(bond_pda(self.addr["market"], order_id)[0])
+        tag = bytes(MARKET.decode_account("MatchBond", data)["account_tag"]) if data else bytes(32)
+        return {"bond": bond_pda(self.addr["market"], order_id)[0], "reservation": reservation_pda(tag)[0],
+                "buyer": rec["buyer"], "seller": rec["seller"]}
+
+    async def finalize_ix(self, payer: Keypair, order_id: int, proof) -> Instruction:
         nullifier = proof.public_inputs[5].to_bytes(32, "big")
         return self.ix(PROCESSOR, "finalize_trade", {
             "order_id": order_id, "attester_index": 0, "nullifier": nullifier,
             "proof": split(proof.solana_proof())},
-            payer=payer.pubkey(), nullifier_record=nullifier_pda(nullifier)[0], buyer_token=self.ata(self.buyer))
+            payer=payer.pubkey(), nullifier_record=nullifier_pda(nullifier)[0], buyer_token=self.ata(self.buyer),
+            **await self.bond_accounts(order_id))
 
     # ---------------------------------------------------------------- proofs
+    async def link(self, login: RailLogin, wallet: Keypair) -> None:
+        """The wallet proves to the rail that it belongs to the account's owner."""
+        notary = await self.rail.notary()
+        msg = link_message(login.handle, str(wallet.pubkey()), int(notary["key_hash"]))
+        await self.rail.link_wallet(login, str(wallet.pubkey()), bytes(wallet.sign_message(msg)))
+
     async def solvency_proof(self, login: RailLogin, wallet: Keypair, due: int):
         signed = await self.rail.balance_attestation(login, str(wallet.pubkey()))
         min_ts = min(signed.attestation.timestamp, await self.now())
-        stmt = SolvencyStatement(bytes(wallet.pubkey()), due, min_ts)
+        tag = reservation_tag(signed.attestation.account_commitment).to_bytes(32, "big")
+        data = await self.data(reservation_pda(tag)[0])
+        reserved = MARKET.decode_account("Reservation", data)["reserved"] if data else 0
+        stmt = SolvencyStatement.for_attestation(signed, due, min_ts, reserved)
         job = self.prover.prove_solvency(signed, stmt, registered_notaries=[self.state["key_hash"]])
         return await asyncio.to_thread(job.result, 60), min_ts
 
@@ -218,6 +244,7 @@ async def _seed(w: World) -> None:
     await w.rail.open_account(SELLER_HANDLE, "Ali", seller_login.credential)
     await w.rail.open_account(BUYER_HANDLE, "Farzan", buyer_login.credential)
     w.state.update(seller_login=seller_login, buyer_login=buyer_login)
+    await w.link(buyer_login, w.buyer)
 
     # ---- phase 1: the seller escrows 100 USDC at 285 PKR/USDC with the rail account's commitment
     opened = await w.rail.commitment(seller_login)
@@ -236,7 +263,7 @@ async def _seed(w: World) -> None:
     proof, min_ts = await w.solvency_proof(buyer_login, w.buyer, fiat_due(SIZE, PRICE))
     assert fiat_due(SIZE, PRICE) == DUE
     w.state.update(solvency=proof, min_ts=min_ts)
-    meta = await w.send([w.bid_ix(w.buyer, proof, min_ts)], [w.buyer])
+    meta = await w.send([await w.bid_ix(w.buyer, proof, min_ts)], [w.buyer])
     assert meta["err"] is None, meta["logMessages"][-5:]
     w.state["cu_bid"] = meta["computeUnitsConsumed"]
     [rec] = await w.records()
@@ -262,7 +289,7 @@ async def _seed(w: World) -> None:
     w.state["payment0"] = payment
 
     # ---- phase 4: finalize; the escrow goes to the buyer, the record is Settled, the nullifier spent
-    meta = await w.send([w.finalize_ix(w.buyer, 0, payment)], [w.buyer])
+    meta = await w.send([await w.finalize_ix(w.buyer, 0, payment)], [w.buyer])
     assert meta["err"] is None, meta["logMessages"][-5:]
     w.state["cu_finalize"] = meta["computeUnitsConsumed"]
     assert await w.balances() == {"seller": 2 * SIZE, "buyer": SIZE, "mallory": 0, "vault": 0}
@@ -294,8 +321,8 @@ def test_real_proof_attacks_refused(world: World) -> None:
 
 async def _attacks(w: World) -> None:
     s, seller_login, buyer_login = w.state, w.state["seller_login"], w.state["buyer_login"]
-    # finalizing the settled seed order again with its own valid proof
-    await refused(w, [w.finalize_ix(w.buyer, 0, s["payment0"])], w.buyer, PROCESSOR, "OrderNotPending")
+    # finalizing the settled seed order again with its own valid proof (its bond is gone too)
+    await refused(w, [await w.finalize_ix(w.buyer, 0, s["payment0"])], w.buyer, PROCESSOR, "OrderNotPending")
 
     # two more asks escrowed by the (offline-capable) seller with the same commitment
     commitment = (await w.records())[0]["payee_commitment"]
@@ -304,14 +331,23 @@ async def _attacks(w: World) -> None:
                    seller=w.seller.pubkey(), seller_token=w.ata(w.seller))
         assert (await w.send([ask], [w.seller]))["err"] is None
 
-    # the buyer's real solvency proof, submitted by another wallet: bound to the buyer's key
-    await refused(w, [w.bid_ix(w.mallory, s["solvency"], s["min_ts"])], w.mallory, MARKET, "InvalidSolvencyProof")
+    # the buyer itself re-sending the seed proof: the attestation predates the buyer's settled payment
+    await refused(w, [await w.bid_ix(w.buyer, s["solvency"], s["min_ts"])], w.buyer, MARKET,
+                  "AttestationPredatesSettlement")
 
-    # the buyer itself may bid again with it (same wallet, fiat due and time bound): orders 1 and 2
+    # fresh attestations and proofs, each over what is already reserved: orders 1 and 2
+    await w.rail.top_up(buyer_login, 2 * DUE)
+    await asyncio.sleep(1.1)  # attestations strictly after the settlement's second
     for expected in (1, 2):
-        meta = await w.send([w.bid_ix(w.buyer, s["solvency"], s["min_ts"])], [w.buyer])
+        proof, min_ts = await w.solvency_proof(buyer_login, w.buyer, DUE)
+        assert proof.public_inputs[5] == (expected - 1) * DUE   # reservedSoFar
+        # the buyer's real solvency proof, submitted by another wallet: bound to the buyer's key
+        await refused(w, [await w.bid_ix(w.mallory, proof, min_ts)], w.mallory, MARKET, "InvalidSolvencyProof")
+        meta = await w.send([await w.bid_ix(w.buyer, proof, min_ts)], [w.buyer])
         assert meta["err"] is None, meta["logMessages"][-5:]
         assert (await w.records())[-1]["order_id"] == expected
+    # and the last proof again: it was made against a reserved total that is no longer current
+    await refused(w, [await w.bid_ix(w.buyer, proof, min_ts)], w.buyer, MARKET, "BalanceAlreadyReserved")
     recs = await w.records()
     assert [r["status"] for r in recs] == ["Settled", "Pending", "Pending"]
 
@@ -320,11 +356,11 @@ async def _attacks(w: World) -> None:
     paid = await w.pay(buyer_login, SELLER_HANDLE, recs[1], "seed-000-order-1")
     pay1 = await w.payment_proof(buyer_login, int(paid["payment_id"]), recs[1])
     # a payment proof for order 1 does not settle order 2
-    await refused(w, [w.finalize_ix(w.buyer, 2, pay1)], w.buyer, PROCESSOR, "InvalidPaymentProof")
-    meta = await w.send([w.finalize_ix(w.buyer, 1, pay1)], [w.buyer])
+    await refused(w, [await w.finalize_ix(w.buyer, 2, pay1)], w.buyer, PROCESSOR, "InvalidPaymentProof")
+    meta = await w.send([await w.finalize_ix(w.buyer, 1, pay1)], [w.buyer])
     assert meta["err"] is None, meta["logMessages"][-5:]
     # finalizing twice
-    await refused(w, [w.finalize_ix(w.buyer, 1, pay1)], w.buyer, PROCESSOR, "OrderNotPending")
+    await refused(w, [await w.finalize_ix(w.buyer, 1, pay1)], w.buyer, PROCESSOR, "OrderNotPending")
     # the same payment cannot even be proven for order 2: its receipt names order 1
     with pytest.raises(StatementError, match="pays for another order"):
         await w.payment_proof(buyer_login, int(paid["payment_id"]), recs[2])

@@ -63,7 +63,9 @@ async def scripted_user(controller: "wallet_app.WalletController", args: argpars
                 "balances": [window.balances.sol_label.text(), window.balances.usdc_label.text()],
                 "book_rows": window.book.asks_table.rowCount() + window.book.bids_table.rowCount(),
                 "queue_rows": window.queue.table.rowCount(),
-                "countdown": window.queue.table.item(0, window.queue.table.columnCount() - 1).text()
+                # the oldest record's countdown (newest first): it has been ticking the longest
+                "countdown": window.queue.table.item(window.queue.table.rowCount() - 1,
+                                                     window.queue.table.columnCount() - 1).text()
                 if window.queue.table.rowCount() else "",
             }
             await asyncio.sleep(max(0.0, min(cycle_end, deadline) - time.monotonic()))
@@ -84,6 +86,11 @@ def main() -> int:
 
     async def start_then_load(self: "wallet_app.WalletController") -> None:
         await original_start(self)
+
+        async def yes(_parent: object, _what: object) -> bool:   # the scripted user confirms each bid
+            return True
+        if self.session is not None:
+            self.session.confirm = yes
         self._soak_task = asyncio.ensure_future(scripted_user(self, args))
     wallet_app.WalletController.start = start_then_load  # type: ignore[method-assign]
     return wallet_app.main(app_argv)

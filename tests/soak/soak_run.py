@@ -51,6 +51,8 @@ def set_up_wallets(root: Path, env: dict[str, str], *, seller_usdc: int) -> tupl
     cli(seller, env, "rail", "open", "--handle", "0345-1112223", "--name", "Soak Seller")
     cli(buyer, env, "rail", "open", "--handle", "0300-4445556", "--name", "Soak Buyer")
     cli(buyer, env, "rail", "topup", "1000000")
+    # one ask above the bids' price rests for the whole run, so the book view has a live level
+    cli(seller, env, "ask", "--size", "10", "--price", "300")
     return seller, buyer
 
 
@@ -87,7 +89,7 @@ def run_soak(workdir: Path, *, minutes: float, cycle: float, size: str = "10") -
                "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO_ROOT)}
         env.pop("ANOMI_DIRECTORY_URL", None)
         cycles = int(minutes * 60 / cycle) + 2
-        seller, buyer = set_up_wallets(workdir, env, seller_usdc=cycles * int(size))
+        seller, buyer = set_up_wallets(workdir, env, seller_usdc=cycles * int(size) + 10)
         health = workdir / "health.jsonl"
         argv = [sys.executable, "-m", "tests.soak.app_under_load", "--minutes", str(minutes),
                 "--cycle", str(cycle), "--size", size, "--seller-dir", str(seller),

@@ -18,7 +18,7 @@ import sys
 import pytest
 
 MINUTES = 6.5
-CYCLE = 45.0
+CYCLE = 30.0
 
 pytestmark = [pytest.mark.soak, pytest.mark.timeout(MINUTES * 60 + 960)]
 
@@ -37,8 +37,9 @@ def test_wallet_survives_six_minutes_of_trading(soak_result) -> None:
     assert load["bids_matched"] >= 3 and load["proofs"] >= 3, f"too little trading happened: {load}"
     assert view["queue_rows"] >= 3 and view["countdown"] not in ("", "-"), view
     assert "SOL" in view["balances"][0] and "USDC" in view["balances"][1], view
+    assert view["book_rows"] >= 1, view
     # memory: after the first minute (code and caches load), growth stays small
-    assert s["rss_end_mib"] - s["rss_start_mib"] < 48, s
+    assert s["rss_end_mib"] - s["rss_start_mib"] < 32, s
     # the singletons: before the fixes None rose ~40/s (and fell to zero on PySide6 6.12.0)
     span = times[-1] - 60
     none_rate = (s["none_refs_end"] - s["none_refs_start"]) / span

@@ -47,10 +47,11 @@ def test_program_addresses() -> None:
 def test_instruction_roundtrip_and_metas() -> None:
     idl = load_idl("market")
     proof = {"a": bytes(range(64)), "b": bytes(128), "c": b"\x07" * 64}
-    args = {"price": 28_500, "size": 100_000_000, "attester_index": 0, "min_timestamp": 5, "proof": proof}
+    args = {"price": 28_500, "size": 100_000_000, "attester_index": 0, "min_timestamp": 5, "proof": proof,
+            "reserved": 2_850_000, "account_tag": bytes(range(32))}
     data = idl.encode_instruction("place_bid_order", args)
     assert data[:8] == discriminator("global", "place_bid_order")
-    assert len(data) == 8 + 8 + 8 + 1 + 8 + 256
+    assert len(data) == 8 + 8 + 8 + 1 + 8 + 256 + 8 + 32
     name, decoded = idl.decode_instruction(data)
     assert name == "place_bid_order" and decoded == args
     with pytest.raises(IdlError):

@@ -56,7 +56,7 @@ def test_seed_flow_events_and_record(L: Ledger) -> None:
     assert [e[0] for e in r.events()] == ["OrderPlaced"]
     r = bid(L, buyer)
     assert r.err is None
-    assert [e[0] for e in r.events()] == ["OrderMatched", "OrderPlaced"]
+    assert [e[0] for e in r.events()] == ["OrderMatched", "BondPosted", "OrderPlaced"]
     assert [e[0] for e in r.events(STORE)] == ["MatchedOrderStored"]
     [rec] = L.queue()["records"]
     assert (rec["buyer"], rec["seller"], rec["base_amount"], rec["price"], rec["fiat_due"], rec["status"]) == (
@@ -66,7 +66,7 @@ def test_seed_flow_events_and_record(L: Ledger) -> None:
     r = L.send([L.finalize(buyer, 0, b"\x01" * 32, L.payment_proof(L.payment_inputs(0, int.from_bytes(b"\x01" * 32, "big"))), btok)], [buyer])
     assert r.err is None, r.logs
     assert [(e[0], e[1].get("new_status")) for e in r.events(STORE)] == [("StatusChanged", "PaymentConfirmed"), ("StatusChanged", "Settled")]
-    assert [e[0] for e in r.events()] == ["FundsReleased"] and [e[0] for e in r.events(PROCESSOR)] == ["TradeFinalized"]
+    assert [e[0] for e in r.events()] == ["FundsReleased", "BondPaid"] and [e[0] for e in r.events(PROCESSOR)] == ["TradeFinalized"]
     assert L.token_balance(btok) == SIZE and vault(L) == 0 and L.queue()["records"][0]["status"] == "Settled"
 
 
@@ -121,7 +121,7 @@ def test_payment_attacks(L: Ledger) -> None:
     L.warp(86_400)
     refused(L, [L.finalize(buyer, 1, nb(n2), pay(L, 1, n2), btok)], [buyer], EP["OrderExpired"])
     r = L.send([L.reclaim(1, stok)], [buyer])
-    assert r.err is None and [e[0] for e in r.events()] == ["EscrowReclaimed"]
+    assert r.err is None and [e[0] for e in r.events()] == ["EscrowReclaimed", "BondPaid"]
     assert L.token_balance(stok) == SIZE and vault(L) == 0 and L.queue()["records"][1]["status"] == "Expired"
     refused(L, [L.reclaim(1, stok)], [buyer], E["OrderNotPending"])
     refused(L, [L.reclaim(0, stok)], [buyer], E["OrderNotPending"])
@@ -272,23 +272,18 @@ def test_proofs_for_an_unregistered_notary_are_refused_at_a_valid_index() -> Non
     assert L.token_balance(btok) == SIZE and vault(L) == 0
 
 
-def test_full_bid_side_evicts_its_worst_bid_for_a_better_one(L: Ledger) -> None:
-    """Bids hold no escrow: a better bid on a full side evicts the worst with no extra account."""
+def test_bids_never_fill_the_bid_side_so_none_is_evicted(L: Ledger) -> None:
+    """Bid-side eviction cannot arise: bids never rest (security issue 10 §3), so more bids than
+    the side holds leave it empty, evict nothing, match nothing and reserve nothing."""
     flooder, _ = L.new_user()
-    for i in range(8):
-        assert bid(L, flooder, 10_000 + i, SIZE).err is None       # 100 USDC at ~100 PKR: the floor
-    assert len(L.book("Bid")) == 8
-    late, _ = L.new_user()
-    mt = L.now - 60
-    proof = L.solvency_proof(L.solvency_inputs(late.pubkey(), 10_000, SIZE, mt))
-    refused(L, [L.bid(late, 10_000, SIZE, proof, mt)], [late], E["BookFull"])     # not strictly better
+    for i in range(9):                               # the fixture's side holds 8
+        r = bid(L, flooder, 10_000 + i, SIZE)       # 100 USDC at ~100 PKR: the floor
+        assert r.err is None and [e[0] for e in r.events()] == ["OrderPlaced"]
+        assert (r.events()[0][1]["resting"], r.events()[0][1]["cancelled"]) == (0, SIZE)
+    assert L.book("Bid") == [] and L.queue()["records"] == [] and L.reserved(L.tag_for(flooder.pubkey())) == 0
     honest, _ = L.new_user()
     r = bid(L, honest, PRICE - 100, SIZE)
-    assert r.err is None and [e[0] for e in r.events()] == ["OrderEvicted", "OrderPlaced"]
-    evicted = r.events()[0][1]
-    assert (evicted["price"], evicted["owner"], evicted["side"]) == (10_000, flooder.pubkey(), "Bid")
-    bids = L.book("Bid")
-    assert len(bids) == 8 and bids[0].price == PRICE - 100 and 10_000 not in [o.price for o in bids]
+    assert r.err is None and [e[0] for e in r.events()] == ["OrderPlaced"] and L.book("Bid") == []
 
 
 def test_minimum_value_and_fill_cap_refusals_change_nothing() -> None:
@@ -296,9 +291,13 @@ def test_minimum_value_and_fill_cap_refusals_change_nothing() -> None:
     seller, stok = L.new_user(SIZE)
     refused(L, [L.ask(seller, stok, 1, 1_000_000, PAYEE)], [seller], E["OrderValueTooSmall"])
     refused(L, [L.ask(seller, stok, PRICE, 999_999, PAYEE)], [seller], E["InvalidSize"])
-    buyer, _ = L.new_user()
+    # bids never rest, so the wall that could swallow an ask is a wall of asks under a bid
     for _ in range(8):
-        assert bid(L, buyer, PRICE, 1_000_000).err is None
-    assert bid(L, buyer, PRICE + 1, 1_000_000).err is None        # a 9th crossing bid
-    refused(L, [L.ask(seller, stok, PRICE, SIZE, PAYEE)], [seller], E["TooManyFills"])
-    assert L.token_balance(stok) == SIZE and vault(L) == 0
+        assert L.send([L.ask(seller, stok, PRICE, 1_000_000, PAYEE)], [seller]).err is None
+    assert L.send([L.ask(seller, stok, PRICE - 1, 1_000_000, PAYEE)], [seller]).err is None   # a 9th crossing ask
+    buyer, _ = L.new_user()
+    mt = L.now - 60
+    proof = L.solvency_proof(L.solvency_inputs(buyer.pubkey(), PRICE, SIZE, mt))
+    refused(L, [L.bid(buyer, PRICE, SIZE, proof, mt)], [buyer], E["TooManyFills"])
+    assert L.token_balance(stok) == SIZE - 9_000_000 and vault(L) == 9_000_000 and L.queue()["records"] == []
+    assert L.reserved(L.tag_for(buyer.pubkey())) == 0 and len(L.book("Ask")) == 9

@@ -150,11 +150,12 @@ def test_full_queue_refuses_the_next_match_and_changes_nothing() -> None:
     refused(L, [L.bid(buyer, PRICE, SIZE, proof, mt)], [buyer], ES["QueueFull"])
     assert mc.queue_count(L.data(key)) == MAX_RECORDS and L.book("Ask")[0].quantity == SIZE
     assert vault(L) == 2 * SIZE
-    # orders that only rest need no record; an incoming ask that would fill a resting bid is refused
+    # orders that match nothing need no record: a bid below the asks (cancelled: bids never rest)
+    # and an ask above every bid (rests)
     low = PRICE - 100
-    assert bid(L, buyer, low, SIZE).err is None and L.book("Bid")[0].quantity == SIZE
-    refused(L, [L.ask(seller, stok, low, SIZE, PAYEE)], [seller], ES["QueueFull"])
-    assert L.book("Bid")[0].quantity == SIZE and vault(L) == 2 * SIZE and L.token_balance(stok) == SIZE
+    assert bid(L, buyer, low, SIZE).err is None and L.book("Bid") == []
+    assert L.send([L.ask(seller, stok, PRICE + 100, SIZE, PAYEE)], [seller]).err is None
+    assert len(L.book("Ask")) == 2 and vault(L) == 3 * SIZE and L.token_balance(stok) == 0
     assert mc.queue_count(L.data(key)) == MAX_RECORDS
 
 
@@ -211,6 +212,7 @@ def test_queue_archive_slides_the_window_and_keeps_every_id_readable() -> None:
     for i in range(3, 3 + 2 * GROWTH_RECORDS):
         seller2, stok2 = L.new_user(SIZE)
         assert L.send([L.ask(seller2, stok2, PRICE, SIZE, PAYEE)], [seller2]).err is None
+        L.warp(61)   # the bid's attestation must postdate the buyer's last settlement
         assert bid(L, buyer).err is None
         n = 100 + i
         assert L.send([L.finalize(buyer, i, n.to_bytes(32, "big"), pay(L, i, n), btok)], [buyer]).err is None

@@ -121,3 +121,24 @@ def test_wallet_data_dir_tightened_on_open(tmp_path):
     assert mode(root) == 0o700 and mode(root / "wallets") == 0o700
     assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
     assert mode(unrelated) == 0o644        # not the wallet's file: left alone
+
+
+def test_rail_and_directory_data_are_private(tmp_path: Path) -> None:
+    """The rail's data dir (handles, credentials) and its lock, and the payee directory's folder
+    (handles in plaintext), are the operator's alone."""
+    from localnet.directory.store import DirectoryStore
+    from localnet.rails.server import LOCK_FILE, lock_data_dir
+
+    rail_dir = tmp_path / "ledger" / "rails"
+    fh = lock_data_dir(rail_dir)
+    try:
+        assert stat.S_IMODE(rail_dir.stat().st_mode) == 0o700
+        assert stat.S_IMODE((rail_dir / LOCK_FILE).stat().st_mode) == 0o600
+    finally:
+        fh.close()
+    store = DirectoryStore(tmp_path / "ledger" / "directory" / "directory.sqlite3")
+    try:
+        assert stat.S_IMODE((tmp_path / "ledger" / "directory").stat().st_mode) == 0o700
+        assert stat.S_IMODE((tmp_path / "ledger" / "directory" / "directory.sqlite3").stat().st_mode) == 0o600
+    finally:
+        store.db.close()

@@ -10,7 +10,7 @@ import pytest
 
 from protocol.attestation import (
     BalanceAttestation, PaymentReceipt, SignedAttestation, account_commitment, notary_key_hash,
-    order_reference, sign_balance_attestation, sign_payment_receipt)
+    order_reference, reservation_tag, sign_balance_attestation, sign_payment_receipt)
 from prover.artifacts import load_keys
 from prover.engine import STAGES, ProofCancelled, Prover, ProverError, verify_proof
 from prover.files import (
@@ -47,7 +47,7 @@ def _receipt(**kw):
     return sign_payment_receipt(NOTARY, PaymentReceipt(**base))
 
 
-SOLVENCY = SolvencyStatement(WALLET, 2_850_000, T0)
+SOLVENCY = SolvencyStatement(WALLET, 2_850_000, T0, 0, reservation_tag(PAYER))
 PAYMENT = PaymentStatement(market=MARKET, order_id=41, buyer=BUYER, payee_commitment=PAYEE,
                            fiat_due_paisa=2_850_000, matched_at=T0)
 
@@ -126,7 +126,7 @@ def test_payment_proof_is_bound_to_its_order(payment_proof) -> None:
     assert not verify_with_py_ecc(vk, payment_proof.solana_proof(), other)
     # a payment proof is not a solvency proof
     keys = load_keys("solvency")
-    assert not keys.verifier.verify(payment_proof.proof, list(payment_proof.public_inputs[:5]))
+    assert not keys.verifier.verify(payment_proof.proof, list(payment_proof.public_inputs) + [0])
 
 
 @pytest.mark.parametrize("evidence, stmt, message", [
@@ -136,7 +136,9 @@ def test_payment_proof_is_bound_to_its_order(payment_proof) -> None:
     (lambda: replace(_attestation(), attestation=replace(_attestation().attestation,
                                                          balance_paisa=9_999_999)),
      SOLVENCY, "notary signature is invalid"),
-    (lambda: _attestation(), SolvencyStatement(WALLET, 2**64, T0), "fiat_due"),
+    (lambda: _attestation(), SolvencyStatement(WALLET, 2**64, T0, 0, reservation_tag(PAYER)), "fiat_due"),
+    (lambda: _attestation(), replace(SOLVENCY, reserved_paisa=150_001), "plus what is already reserved"),
+    (lambda: _attestation(), replace(SOLVENCY, account_tag=reservation_tag(PAYEE)), "another rail account"),
 ])
 def test_false_solvency_statements_are_refused_before_proving(prover, evidence, stmt,
                                                               message) -> None:
@@ -181,9 +183,16 @@ def test_circuit_rejects_inputs_that_skip_the_python_checks(prover) -> None:
     ci = solvency_inputs(_attestation(), SOLVENCY)
     lying = dict(ci.inputs, fiatDue=3_000_001)
     job = prover.start(CircuitInputs("solvency", lying, tuple(lying[n] for n in (
-        "notaryKeyHash", "walletHi", "walletLo", "minTimestamp", "fiatDue"))))
+        "notaryKeyHash", "walletHi", "walletLo", "minTimestamp", "fiatDue", "reservedSoFar", "accountTag"))))
     with pytest.raises(ProverError, match="rejected the inputs: balance is below the fiat due"):
         job.result(timeout=60)
+    for name, value, meaning in (("reservedSoFar", 150_001, "plus what is already reserved"),
+                                 ("accountTag", reservation_tag(PAYEE), "account tag is not the attested")):
+        lying = dict(ci.inputs, **{name: value})
+        job = prover.start(CircuitInputs("solvency", lying, tuple(lying[n] for n in (
+            "notaryKeyHash", "walletHi", "walletLo", "minTimestamp", "fiatDue", "reservedSoFar", "accountTag"))))
+        with pytest.raises(ProverError, match=meaning):
+            job.result(timeout=60)
     forged = dict(ci.inputs, balance=2_999_999)  # not what the notary signed
     job = prover.start(CircuitInputs("solvency", forged, ci.public_inputs))
     with pytest.raises(ProverError, match="notary signature is invalid"):
@@ -308,3 +317,18 @@ def test_request_for_the_wrong_circuit_is_named(tmp_path, capsys) -> None:
     capsys.readouterr()
     assert main(["prove", str(path), "-o", str(out), "-q"]) == 2 and not out.exists()
     assert "this file is a payment request, expected solvency" in capsys.readouterr().err
+
+
+def test_proof_files_of_the_retired_solvency_circuit_are_refused_by_name(solvency_run) -> None:
+    """A solvency proof made before reservations (5 public inputs) names its problem on import."""
+    import json
+
+    from prover.files import ProofFileError, load_proof_file, proof_file_json
+    proof, _ = solvency_run
+    doc = json.loads(proof_file_json(proof, SOLVENCY))
+    assert load_proof_file(doc).statement == SOLVENCY
+    for key in ("reserved_paisa", "account_tag"):
+        del doc["statement"][key]
+    doc["public_inputs"] = doc["public_inputs"][:5]
+    with pytest.raises(ProofFileError, match="retired solvency circuit"):
+        load_proof_file(doc)

@@ -61,8 +61,8 @@ def test_snarkjs_verifies_our_proofs_under_our_exported_key(tmp_path: Path) -> N
     wallet = bytes(range(32))
     att = BalanceAttestation(12345, 9_000_000, 1_700_000_500, wallet)
     signed = sign_balance_attestation(bytes(range(3, 35)), att)
-    proof = Prover().prove_solvency(signed, SolvencyStatement(wallet, 8_000_000,
-                                                              1_700_000_000)).result(120)
+    proof = Prover().prove_solvency(signed, SolvencyStatement.for_attestation(
+        signed, 8_000_000, 1_700_000_000)).result(120)
     vk = json.loads((artifacts_dir() / "solvency" / "verification_key.json").read_text())
     tampered = proof.snarkjs_public()
     tampered[4] = str(int(tampered[4]) + 1)

@@ -210,6 +210,29 @@ def test_unexpected_error_rolls_back_the_whole_batch(store):
     assert store.transfer(A, B, 10, "", "ok")[1] is False
 
 
+def test_wallet_links_are_per_account_idempotent_and_survive_a_reopen(tmp_path):
+    """The rail's record of which wallets proved they belong to an account (issue 10)."""
+    import sqlite3
+
+    path = tmp_path / "rail.sqlite3"
+    s = RailStore(path, clock=lambda: 1_700_000_000)
+    s.open_account(A, "A", "hash-a", 11)
+    s.open_account(B, "B", "hash-b", 22)
+    w1, w2 = "Wallet1111111111111111111111111111111111111", "Wallet2222222222222222222222222222222222222"
+    assert not s.is_linked(A, w1)
+    assert s.link_wallet(A, w1, "ab" * 64) == 1_700_000_000
+    s._clock = lambda: 1_800_000_000
+    assert s.link_wallet(A, w1, "cd" * 64) == 1_700_000_000      # first link time kept
+    s.link_wallet(A, w2, "ef" * 64)
+    assert s.is_linked(A, w1) and not s.is_linked(B, w1)
+    with pytest.raises(sqlite3.IntegrityError):
+        s.link_wallet("0333-9999999", w1, "00" * 64)                # no such account
+    s.close()
+    again = RailStore(path)
+    assert [w["wallet_pubkey"] for w in again.linked_wallets(A)] == [w1, w2] and again.linked_wallets(B) == []
+    again.close()
+
+
 def test_a_cached_version_1_receipt_is_signed_again_in_version_2(tmp_path):
     """A ledger from before order-bound receipts may hold a cached version 1 receipt; the next
     fetch serves a version 2 receipt (order_ref "0" for such a payment: it settles no order),

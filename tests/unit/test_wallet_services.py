@@ -161,7 +161,7 @@ def _solvency_request(balance: int, due: int) -> ProofRequest:
     wallet = bytes(Keypair().pubkey())
     att = BalanceAttestation(account_commitment(HANDLE, SALT), balance, 1_700_000_000, wallet)
     signed = sign_balance_attestation(bytes(range(1, 33)), att)
-    return ProofRequest("solvency", SolvencyStatement(wallet, due, 1_699_999_000), signed, "0" * 64)
+    return ProofRequest("solvency", SolvencyStatement.for_attestation(signed, due, 1_699_999_000), signed, "0" * 64)
 
 
 async def test_proof_job_progress_export_import_and_refusals(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from tests.unit.zkp2p_harness import Ledger
+from protocol.bond import MATCH_BOND_LEN, bond_lamports
+from protocol.market_pdas import bond as bond_pda
+from tests.unit.zkp2p_harness import RENT, Ledger
 
 USERS = 4
 START = 500_000_000
@@ -45,7 +47,8 @@ class Zkp2pMachine(RuleBasedStateMachine):
     def bid(self, u: int, price: int, size: int, forged: bool) -> None:
         u = 2 + u % 2 if u < 3 else 0  # mostly buyers 2/3, sometimes a seller
         kp, _ = self.users[u]
-        mt = self.L.now - 30
+        self.L.warp(1)      # attestations must postdate the bidder's last settlement
+        mt = self.L.now
         inputs = self.L.solvency_inputs(kp.pubkey(), price, size, mt)
         if forged:
             inputs[4] -= 1  # a proof of one paisa less than the fiat due
@@ -53,6 +56,8 @@ class Zkp2pMachine(RuleBasedStateMachine):
         TOTAL_STEPS["bids"] = TOTAL_STEPS.get("bids", 0) + 1
         if forged:
             assert r.err is not None
+        elif r.err is None:
+            TOTAL_STEPS["bids_accepted"] = TOTAL_STEPS.get("bids_accepted", 0) + 1
 
     @rule(u=st.integers(0, USERS - 1), side=st.sampled_from(["Bid", "Ask"]), pick=st.integers(0, 100))
     def cancel(self, u: int, side: str, pick: int) -> None:
@@ -108,12 +113,28 @@ class Zkp2pMachine(RuleBasedStateMachine):
     def warp(self, hours: int) -> None:
         self.L.warp(hours * 3600)
 
+    @rule(pick=st.integers(0, 1000))
+    def expire_and_reclaim(self, pick: int) -> None:
+        """The unpaid path, so expiries are frequent: the clock passes a Pending record's expiry
+        and anyone cranks reclaim_expired; it must succeed (escrow and bond to the seller)."""
+        pending = [r for r in self.L.queue()["records"] if r["status"] == "Pending"]
+        if not pending or pick % 3:   # one call in three, so settlements stay frequent too
+            return
+        rec = pending[pick // 3 % len(pending)]
+        self.L.warp(max(0, rec["expires_at"] - self.L.now))
+        seller_tok = next(t for k, t in self.users if k.pubkey() == rec["seller"])
+        r = self.L.send([self.L.reclaim(rec["order_id"], seller_tok)], [self.users[0][0]])
+        assert r.err is None, (r.err, r.logs[-3:])
+        TOTAL_STEPS["reclaimed"] = TOTAL_STEPS.get("reclaimed", 0) + 1
+
     @rule(pick=st.integers(0, 1000), any_record=st.sampled_from([False, False, True]), wait=st.booleans())
     def reclaim(self, pick: int, any_record: bool, wait: bool) -> None:
         recs = self.L.queue()["records"]
         if not recs:
             return
-        oid = self._pick(recs, pick, any_record)
+        expired = [r["order_id"] for r in recs if r["status"] == "Pending" and self.L.now >= r["expires_at"]]
+        # mostly an expired Pending record when there is one (the honest crank), else any pick
+        oid = expired[pick % len(expired)] if expired and not any_record else self._pick(recs, pick, any_record)
         rec = recs[oid]
         if wait and rec["status"] == "Pending" and self.L.now < rec["expires_at"]:
             self.L.warp(rec["expires_at"] - self.L.now)   # the seller waited out the 24 h: reclaims happen whatever the draw
@@ -135,6 +156,23 @@ class Zkp2pMachine(RuleBasedStateMachine):
         bids, asks = L.book("Bid"), L.book("Ask")
         if bids and asks:
             assert bids[0].price < asks[0].price  # never a crossed book
+        assert bids == []  # bids never rest
+
+    @invariant()
+    def reservations_and_bonds(self) -> None:
+        """Each buyer's reservation is the fiat due of its Pending matches; a bond exists
+        exactly for each Pending match and holds rent + the bond its fiat due requires."""
+        L = self.L
+        recs = L.queue()["records"]
+        for kp, _ in self.users:
+            due = sum(r["fiat_due"] for r in recs if r["buyer"] == kp.pubkey() and r["status"] == "Pending")
+            assert L.reserved(L.tag_for(kp.pubkey())) == due
+        rent = RENT.minimum_balance(MATCH_BOND_LEN)
+        for r in recs:
+            state = L.bond_state(r["order_id"])
+            assert (state is not None) == (r["status"] == "Pending"), r
+            if state is not None:
+                assert L.lamports(bond_pda(L.addr["market"], r["order_id"])[0]) == rent + bond_lamports(r["fiat_due"])
 
 
 # derandomize: the same ~2,750 operations every run (reproducible CI), ~420 of them Groth16
@@ -151,5 +189,6 @@ def test_at_least_1000_operations_keep_the_vault_invariants() -> None:
     TOTAL_STEPS["n"] = 0
     run_state_machine_as_test(Zkp2pMachine, settings=MACHINE_SETTINGS)
     assert TOTAL_STEPS["n"] >= 1000, TOTAL_STEPS
-    assert all(TOTAL_STEPS.get(k, 0) > 0 for k in ("finalized", "reclaimed", "cancelled")), TOTAL_STEPS
+    missing = [k for k in ("finalized", "reclaimed", "cancelled", "bids_accepted") if not TOTAL_STEPS.get(k)]
+    assert not missing, (missing, dict(TOTAL_STEPS))
     print(TOTAL_STEPS)

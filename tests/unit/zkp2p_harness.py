@@ -19,7 +19,7 @@ import hashlib
 import struct
 
 from solders.hash import Hash
-from solders.instruction import Instruction
+from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.message import MessageV0
 from solders.pubkey import Pubkey
@@ -167,11 +167,65 @@ class Ledger:
                        seller=seller.pubkey(), seller_token=token)
 
     def bid(self, bidder: Keypair, price: int, size: int, proof: dict, min_timestamp: int | None = None,
-            attester_index: int = 0) -> Instruction:
-        return self.ix(MARKET, "place_bid_order", {
+            attester_index: int = 0, *, reserved: int | None = None, tag: bytes | None = None,
+            bonds: list[Pubkey] | None = None) -> Instruction:
+        """place_bid_order with the reservation PDA of ``tag`` (default: ``tag_for(bidder)``), the
+        current reserved total unless given, and the bond PDAs of the next matched order ids for
+        every crossing ask (at most 8) as remaining accounts unless ``bonds`` is given."""
+        from protocol.market_pdas import reservation
+
+        if tag is None:  # real circuit proofs attest one rail account (CircuitProofs)
+            tag = self.tag_for(bidder.pubkey()) if self.sim is not None else CircuitProofs.tag_bytes()
+        ix = self.ix(MARKET, "place_bid_order", {
             "price": price, "size": size, "attester_index": attester_index,
-            "min_timestamp": self.now - 60 if min_timestamp is None else min_timestamp, "proof": proof},
-            bidder=bidder.pubkey())
+            "min_timestamp": self.now - 60 if min_timestamp is None else min_timestamp, "proof": proof,
+            "reserved": self.reserved(tag) if reserved is None else reserved, "account_tag": tag},
+            bidder=bidder.pubkey(), reservation=reservation(tag)[0])
+        bonds = self.next_bonds(price) if bonds is None else bonds
+        return Instruction(ix.program_id, ix.data, [*ix.accounts, *(AccountMeta(b, False, True) for b in bonds)])
+
+    # ------------------------------------------------------------ reservations and bonds
+    @staticmethod
+    def tag_for(bidder: Pubkey) -> bytes:
+        """A per-bidder account tag for simulated proofs (real proofs use the attestation's)."""
+        return b"\x00" + hashlib.sha256(b"tag" + bytes(bidder)).digest()[1:]
+
+    def reserved(self, tag: bytes) -> int:
+        from protocol.market_pdas import reservation
+
+        data = self.data(reservation(tag)[0])
+        return MARKET.decode_account("Reservation", data)["reserved"] if data else 0
+
+    def next_bonds(self, price: int) -> list[Pubkey]:
+        """Bond PDAs for the next matched order ids, one per ask crossing ``price`` (at most 8)."""
+        from protocol.market_pdas import bond
+
+        crossing = sum(1 for o in self.book("Ask") if o.price <= price)
+        first = mc.queue_count(self.data(self.addr["settlement_queue"]))
+        return [bond(self.addr["market"], first + i)[0] for i in range(min(8, crossing))]
+
+    def bond_state(self, order_id: int) -> dict | None:
+        from protocol.market_pdas import bond
+
+        data = self.data(bond(self.addr["market"], order_id)[0])
+        return MARKET.decode_account("MatchBond", data) if data else None
+
+    def bond_accounts(self, order_id: int) -> dict[str, Pubkey]:
+        """The bond, reservation and buyer/seller wallet accounts of a matched order."""
+        from protocol.market_pdas import bond, reservation
+
+        queue = self.data(self.addr["settlement_queue"])   # by id: the window may have slid (archives)
+        rec = mc.lookup_record(queue, order_id, self.data(mc.archived_order_address(self.addr["market"], order_id)))
+        if rec is None:
+            raise KeyError(f"no matched order {order_id}")
+        state = self.bond_state(order_id)
+        tag = bytes(state["account_tag"]) if state else bytes(32)
+        return {"bond": bond(self.addr["market"], order_id)[0], "reservation": reservation(tag)[0],
+                "buyer": rec["buyer"], "seller": rec["seller"]}
+
+    def lamports(self, key: Pubkey) -> int:
+        acc = self.accounts.get(key)
+        return 0 if acc is None else acc.lamports
 
     def cancel(self, owner: Keypair, token: Pubkey, side: str, order_id: int) -> Instruction:
         return self.ix(MARKET, "cancel_order", {"side": side, "order_id": order_id}, owner=owner.pubkey(),
@@ -183,10 +237,12 @@ class Ledger:
 
         return self.ix(PROCESSOR, "finalize_trade", {"order_id": order_id, "attester_index": attester_index,
                                                      "nullifier": nullifier, "proof": proof},
-                       payer=payer.pubkey(), nullifier_record=nullifier_pda(nullifier)[0], buyer_token=buyer_token)
+                       payer=payer.pubkey(), nullifier_record=nullifier_pda(nullifier)[0], buyer_token=buyer_token,
+                       **self.bond_accounts(order_id))
 
     def reclaim(self, order_id: int, seller_token: Pubkey) -> Instruction:
-        return self.ix(MARKET, "reclaim_expired", {"order_id": order_id}, seller_token=seller_token)
+        return self.ix(MARKET, "reclaim_expired", {"order_id": order_id}, seller_token=seller_token,
+                       **self.bond_accounts(order_id))
 
     # ------------------------------------------------------------ simulated-setup proofs
     def solvency_proof(self, public_inputs: list[int]) -> dict:
@@ -198,8 +254,9 @@ class Ledger:
         assert self.sim is not None, "Ledger(keys='circuits') takes real prover proofs"
         return self.sim[1].prove(public_inputs)
 
-    def bid_proof(self, bidder: Pubkey, price: int, size: int, min_timestamp: int) -> dict:
-        return self.solvency_proof(self.solvency_inputs(bidder, price, size, min_timestamp))
+    def bid_proof(self, bidder: Pubkey, price: int, size: int, min_timestamp: int, *,
+                  reserved: int | None = None, tag: bytes | None = None) -> dict:
+        return self.solvency_proof(self.solvency_inputs(bidder, price, size, min_timestamp, reserved=reserved, tag=tag))
 
     def pay_proof(self, order_id: int, nullifier: int) -> dict:
         return self.payment_proof(self.payment_inputs(order_id, nullifier))
@@ -211,13 +268,18 @@ class Ledger:
         return notary_key_hash(self.notary_keys[index])
 
     def solvency_inputs(self, bidder: Pubkey, price: int, size: int, min_timestamp: int,
-                        key_hash: int | None = None) -> list[int]:
-        """``key_hash`` overrides the notary (default: the registry's entry 0), e.g. an unregistered one."""
+                        key_hash: int | None = None, *, reserved: int | None = None,
+                        tag: bytes | None = None) -> list[int]:
+        """``key_hash`` overrides the notary (default: the registry's entry 0), e.g. an unregistered one;
+        ``reserved``/``tag`` default to the bidder's tag and its current reservation."""
         from protocol.attestation import pubkey_to_fields
         from protocol.units import fiat_due
 
         hi, lo = pubkey_to_fields(bytes(bidder))
-        return [self.key_hash() if key_hash is None else key_hash, hi, lo, min_timestamp, fiat_due(size, price)]
+        tag = self.tag_for(bidder) if tag is None else tag
+        reserved = self.reserved(tag) if reserved is None else reserved
+        return [self.key_hash() if key_hash is None else key_hash, hi, lo, min_timestamp, fiat_due(size, price),
+                reserved, int.from_bytes(tag, "big")]
 
     def payment_inputs(self, order_id: int, nullifier: int, key_hash: int | None = None) -> list[int]:
         from protocol.attestation import order_reference
@@ -305,7 +367,7 @@ class SimulatedGroth16:
 @functools.lru_cache(maxsize=1)
 def simulated_keys() -> tuple[SimulatedGroth16, SimulatedGroth16]:
     """One simulated setup per test process: making a key costs ~1 s of py_ecc G2 arithmetic."""
-    return SimulatedGroth16(5, "solvency", 11), SimulatedGroth16(6, "payment", 13)
+    return SimulatedGroth16(7, "solvency", 11), SimulatedGroth16(6, "payment", 13)
 
 
 def install_simulated_keys(ledger: "Ledger") -> tuple[SimulatedGroth16, SimulatedGroth16]:
@@ -345,11 +407,20 @@ class CircuitProofs:
         from protocol.attestation import BalanceAttestation, account_commitment, sign_balance_attestation
         from protocol.units import fiat_due
 
-        att = BalanceAttestation(account_commitment("0300-7654321", 999), fiat_due(size, price),
+        reserved = ledger.reserved(self.tag_bytes())
+        att = BalanceAttestation(account_commitment("0300-7654321", 999), reserved + fiat_due(size, price),
                                  ledger.now - 5, bytes(bidder))
-        stmt = SolvencyStatement(bytes(bidder), fiat_due(size, price), min_timestamp)
-        proof = self.prover.prove_now(solvency_inputs(sign_balance_attestation(self.NOTARY_KEY, att), stmt))
+        signed = sign_balance_attestation(self.NOTARY_KEY, att)
+        stmt = SolvencyStatement.for_attestation(signed, fiat_due(size, price), min_timestamp, reserved)
+        proof = self.prover.prove_now(solvency_inputs(signed, stmt))
         return self.split(proof.solana_proof())
+
+    @staticmethod
+    def tag_bytes() -> bytes:
+        """The account tag of the one rail account these proofs attest (pass it as ``Ledger.bid(tag=...)``)."""
+        from protocol.attestation import account_commitment, reservation_tag
+
+        return reservation_tag(account_commitment("0300-7654321", 999)).to_bytes(32, "big")
 
     def payment(self, ledger: "Ledger", order_id: int, payment_id: int) -> tuple[bytes, dict]:
         """(nullifier bytes, proof) for a receipt paying the record's fiat due to its payee."""

@@ -5,12 +5,13 @@ import argparse
 
 from solders.pubkey import Pubkey
 
-from wallet.cli import CliError
-from wallet.core.amounts import SOL_DECIMALS, USDC_DECIMALS, format_amount, parse_amount
+from protocol.cli_errors import CliError
+from wallet.core.amounts import SOL_DECIMALS, USDC_DECIMALS, format_amount, parse_sol, parse_usdc
 from wallet.core.balances import BalanceService
 from wallet.core.events import EventBus
 from wallet.core.faucet import airdrop_sol, airdrop_usdc
 
+from .arg_types import sol_arg, usdc_amount_arg
 from .session import command, emit, load_config, open_keystore, ready_profile, run_async
 
 
@@ -25,8 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     who = p.add_mutually_exclusive_group()
     who.add_argument("--account", help="account of the wallet (default: the first)")
     who.add_argument("--address", help="any address (no wallet, no password needed)")
-    p.add_argument("--sol", default=None, help="SOL to airdrop (e.g. 2 or 0.5)")
-    p.add_argument("--usdc", default=None, help="test USDC to mint (e.g. 1000)")
+    p.add_argument("--sol", default=None, type=sol_arg, help="SOL to airdrop (e.g. 2 or 0.5)")
+    p.add_argument("--usdc", default=None, type=usdc_amount_arg, help="test USDC to mint (e.g. 1000)")
 
 
 def _address(args: argparse.Namespace) -> Pubkey:
@@ -62,9 +63,9 @@ def cmd_balance(args: argparse.Namespace) -> int:
 
 def cmd_faucet(args: argparse.Namespace) -> int:
     if args.sol is None and args.usdc is None:
-        args.sol, args.usdc = "1", "1000"
-    lamports = parse_amount(args.sol, SOL_DECIMALS) if args.sol is not None else 0
-    usdc = parse_amount(args.usdc, USDC_DECIMALS) if args.usdc is not None else 0
+        args.sol, args.usdc = parse_sol("1"), parse_usdc("1000")
+    lamports = args.sol or 0
+    usdc = args.usdc or 0
     cfg = load_config(args)
     owner = _address(args)
     profile = ready_profile(args, cfg)

@@ -11,11 +11,11 @@ from typing import Any
 
 from solders.pubkey import Pubkey
 
-from wallet.cli import CliError
 from wallet.core.deal_service import DealService
 from wallet.core.otc_client import DealError, format_price, parse_price
 
 from .session import emit
+from .arg_types import base_units_arg, count_arg
 from .trading_session import run_trade, short, table, trade_command, when
 
 
@@ -24,16 +24,6 @@ def _pubkey(text: str) -> Pubkey:
         return Pubkey.from_string(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an address: {text!r}") from None
-
-
-def _amount(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"amount is an integer of base units: {text!r}") from None
-    if not 0 < value < 2**64:
-        raise argparse.ArgumentTypeError("amount must be a positive u64")
-    return value
 
 
 def _price(text: str) -> int:
@@ -51,9 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         return trade_command(sub, name, help_text, func)
 
     p = sp("create", "create a deal (amount and price encrypted for the MXE)", cmd_create)
-    p.add_argument("--amount", required=True, type=_amount, help="base units to sell")
+    p.add_argument("--amount", required=True, type=base_units_arg, help="base units to sell")
     p.add_argument("--price", required=True, type=_price, help="minimum price, e.g. 1.5")
-    p.add_argument("--expires-in", type=int, default=3600, help="seconds until expiry")
+    p.add_argument("--expires-in", type=count_arg(10 * 365 * 24 * 3600), default=3600, help="seconds until expiry")
     p.add_argument("--allow-partial", action="store_true", help="execute a partial fill at expiry")
     p.add_argument("--base-mint", type=_pubkey, default=None)
     p.add_argument("--quote-mint", type=_pubkey, default=None)
@@ -62,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("deal", type=_pubkey)
     p = sp("offer", "submit an encrypted offer to a deal", cmd_offer)
     p.add_argument("deal", type=_pubkey)
-    p.add_argument("--amount", required=True, type=_amount)
+    p.add_argument("--amount", required=True, type=base_units_arg)
     p.add_argument("--price", required=True, type=_price)
     p = sp("crank", "settle the deal (if OPEN) and its offers; decrypt my results", cmd_crank)
     p.add_argument("deal", type=_pubkey)
@@ -73,19 +63,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    if args.expires_in <= 0:
-        raise CliError("--expires-in must be positive")
     out = run_trade(args, lambda ctx: DealService(ctx).create(
         args.amount, args.price, args.expires_in, args.allow_partial, args.base_mint, args.quote_mint))
-    emit(args, out, f"deal {out['deal']} created: {out['amount']:,} at {out['price']} "
-                    f"(confirmed by the MXE, sealed to you); expires {when(out['expires_at'])}")
+    emit(args, out.to_json(), f"deal {out.deal} created: {out.amount:,} at {out.price} "
+                              f"(confirmed by the MXE, sealed to you); expires {when(out.expires_at)}")
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     rows = run_trade(args, lambda ctx: DealService(ctx).list())
-    emit(args, {"deals": rows},
-         table([[r["deal"], r["status"], r["role"], r["num_offers"], when(r["expires_at"])] for r in rows],
+    emit(args, {"deals": [r.to_json() for r in rows]},
+         table([[r.deal, r.status, r.role, r.num_offers, when(r.expires_at)] for r in rows],
                ["deal", "status", "me", "offers", "expires"]) if rows else "No deals.")
     return 0
 
@@ -164,18 +152,18 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_offer(args: argparse.Namespace) -> int:
     out = run_trade(args, lambda ctx: DealService(ctx).offer(args.deal, args.amount, args.price))
-    emit(args, out, f"offer {out['offer']} submitted: {out['amount']:,} at {out['price']} "
-                    "(fill computed under encryption)")
+    emit(args, out.to_json(), f"offer {out.offer} submitted: {out.amount:,} at {out.price} "
+                              "(fill computed under encryption)")
     return 0
 
 
 def cmd_crank(args: argparse.Namespace) -> int:
-    out = run_trade(args, lambda ctx: DealService(ctx).crank(args.deal, args.offers))
+    out = run_trade(args, lambda ctx: DealService(ctx).crank(args.deal, args.offers)).to_json()
     emit(args, out, crank_text(out))
     return 0
 
 
 def cmd_close(args: argparse.Namespace) -> int:
     out = run_trade(args, lambda ctx: DealService(ctx).close(args.deal))
-    emit(args, out, "closed " + ", ".join(out["closed"]))
+    emit(args, out.to_json(), "closed " + ", ".join(out.closed))
     return 0

@@ -5,16 +5,18 @@ import argparse
 import time
 
 from protocol.units import format_pkr, format_usdc
+from wallet.core.amounts import format_amount
 from wallet.core.market_client import MatchedOrderView
 from wallet.core.trader import OrderResult, TradeContext
 
 from .session import emit
-from .trading_session import price_arg, run_trade, table, trade_command, usdc_arg
+from .arg_types import count_arg, price_arg, resting_order_id_arg, usdc_arg
+from .trading_session import run_trade, table, trade_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = trade_command(subparsers, "book", "the USDC/PKR order book (best first)", cmd_book)
-    p.add_argument("--depth", type=int, default=20, help="orders per side to show")
+    p.add_argument("--depth", type=count_arg(10_000), default=20, help="orders per side to show")
     for side, help_text, func in (
             ("ask", "sell USDC for PKR: escrow USDC behind an ask", cmd_ask),
             ("bid", "buy USDC for PKR: prove solvency and bid (may match at once)", cmd_bid)):
@@ -23,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--price", required=True, type=price_arg, help="PKR per USDC, e.g. 285")
     trade_command(subparsers, "orders", "my resting orders and my matched orders", cmd_orders)
     p = trade_command(subparsers, "cancel", "cancel one of my resting orders (an ask's escrow returns)", cmd_cancel)
-    p.add_argument("order_id", help="order id as shown by `anomi orders`")
+    p.add_argument("order_id", type=resting_order_id_arg, help="order id as shown by `anomi orders`")
     p = trade_command(subparsers, "queue", "the settlement queue: status and time left of matched orders", cmd_queue)
     p.add_argument("--all", action="store_true", help="every record, not only mine")
     p.add_argument("--prune", action="store_true",
@@ -43,8 +45,15 @@ def _record_rows(records: list[MatchedOrderView], me: str) -> list[list[object]]
         left = _duration(r.seconds_left) if r.status == "Pending" and not r.reclaimable else \
             ("expired, reclaimable" if r.reclaimable else "-")
         rows.append([r.order_id, role, r.status, format_usdc(r.base_amount), format_pkr(r.price),
-                     format_pkr(r.fiat_due), left])
+                     format_pkr(r.fiat_due), format_sol(r.bond_lamports) if r.bond_lamports else "-", left])
     return rows
+
+
+def format_sol(lamports: int) -> str:
+    return format_amount(lamports, 9)
+
+
+QUEUE_HEADERS = ["#", "role", "status", "USDC", "PKR/USDC", "PKR due", "bond SOL", "time left"]
 
 
 def cmd_book(args: argparse.Namespace) -> int:
@@ -64,9 +73,13 @@ def _placed(args: argparse.Namespace, side: str, result: OrderResult) -> None:
     if result.resting:
         lines.append(f"  resting order id {result.order_id}")
     if result.cancelled:
-        lines.append(f"  {format_usdc(result.cancelled)} USDC dropped (fill bound per instruction)")
+        why = "a bid never rests" if side == "bid" else "fill bound per instruction"
+        lines.append(f"  {format_usdc(result.cancelled)} USDC unmatched, cancelled ({why})")
     for mid in result.matched_order_ids:
         lines.append(f"  matched order #{mid} (see `anomi queue`)")
+    if result.bond_lamports:
+        lines.append(f"  bond {format_sol(result.bond_lamports)} SOL posted: back to you when you pay and "
+                     "finalize, the seller's if the match expires unpaid")
     emit(args, result.to_json(), "\n".join(lines))
 
 
@@ -93,18 +106,14 @@ def cmd_orders(args: argparse.Namespace) -> int:
                         str(o.order_id)] for o in orders], ["side", "PKR/USDC", "open", "original", "order id"])
                 if orders else "  none")
     text.append("Matched orders:")
-    text.append(table(_record_rows(mine, me), ["#", "role", "status", "USDC", "PKR/USDC", "PKR due", "time left"])
+    text.append(table(_record_rows(mine, me), QUEUE_HEADERS)
                 if mine else "  none")
     emit(args, data, "\n".join(text))
     return 0
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    from wallet.cli import CliError
-    try:
-        order_id = int(args.order_id)
-    except ValueError:
-        raise CliError(f"not an order id: {args.order_id!r}") from None
+    order_id = args.order_id
     out = run_trade(args, lambda ctx: ctx.cancel(order_id))
     emit(args, out, f"cancelled {out['side'].lower()} {order_id}: {out['signature']}")
     return 0
@@ -119,7 +128,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
     data = {"owner": me, "cluster_time": now, "records": [r.to_json() for r in shown]}
     if args.prune:
         data["archived"] = pruned
-    text = table(_record_rows(shown, me), ["#", "role", "status", "USDC", "PKR/USDC", "PKR due", "time left"]) \
+    text = table(_record_rows(shown, me), QUEUE_HEADERS) \
         if shown else "No matched orders."
     if args.prune:
         text = f"archived {len(pruned)} settled/expired record(s): {', '.join(map(str, pruned)) or '-'}\n{text}"

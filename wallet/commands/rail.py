@@ -1,6 +1,7 @@
 """`anomi rail open|balance|topup|attest|statement`: the wallet's fiat-rail account.
 
-The wallet opens the account with a random credential and keeps it, with the account's payee
+The wallet opens the account with a credential derived from its seed (docs/wallet.md "Rail
+credential") and keeps it, with the account's payee
 salt, encrypted in the keystore: the user never types it, and an ask uses the account's
 commitment automatically.
 """
@@ -8,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 
-from protocol.units import format_pkr, pkr_to_paisa
+from protocol.units import format_pkr
 from wallet.core.trader import TradeContext
 
 from .session import emit
-from .trading_session import positive_arg, run_trade, trade_command, when
+from .arg_types import count_arg, pkr_arg
+from .trading_session import run_trade, trade_command, when
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,10 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", required=True, help="display name shown to payers")
     trade_command(sub, "balance", "PKR balance of the wallet's rail account", cmd_balance)
     p = trade_command(sub, "topup", "sandbox top-up (test PKR)", cmd_topup)
-    p.add_argument("amount", help="PKR, e.g. 50000")
+    p.add_argument("amount", type=pkr_arg, help="PKR, e.g. 50000")
     trade_command(sub, "attest", "a notary-signed balance attestation bound to this wallet", cmd_attest)
     p = trade_command(sub, "statement", "recent rail statement entries", cmd_statement)
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=count_arg(1_000), default=20)
 
 
 def cmd_open(args: argparse.Namespace) -> int:
@@ -45,7 +47,7 @@ def cmd_balance(args: argparse.Namespace) -> int:
 
 
 def cmd_topup(args: argparse.Namespace) -> int:
-    paisa = positive_arg(pkr_to_paisa, args.amount, "top-up")
+    paisa = args.amount
 
     async def action(ctx: TradeContext):
         return await (await ctx.rail()).top_up(ctx.rail_login(), paisa)
@@ -56,7 +58,7 @@ def cmd_topup(args: argparse.Namespace) -> int:
 
 def cmd_attest(args: argparse.Namespace) -> int:
     async def action(ctx: TradeContext):
-        signed = await (await ctx.rail()).balance_attestation(ctx.rail_login(), str(ctx.owner))
+        signed = await ctx.balance_attestation()
         index = await ctx.market.attester_index(signed.notary_public_key)
         return signed, index
     signed, index = run_trade(args, action)

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable, TypeVar
 
-from wallet.cli import CliError
+from protocol.cli_errors import CliError
 from wallet.core.amounts import AmountError
 from wallet.core.cluster import ClusterError, ensure_local_cluster
 from wallet.core.config import ClusterProfile, ConfigError, WalletConfig, ws_url_for

@@ -18,16 +18,17 @@ from wallet.core.proof_jobs import ProofJobService
 from wallet.core.settlement import Settlement
 from wallet.core.trader import TradeContext
 
-from wallet.cli import CliError
+from protocol.cli_errors import CliError
 
 from .session import add_common, emit
+from .arg_types import order_id_arg
 from .trading_session import add_account, run_trade, trade_command, trade_guarded
 
 
 def _order_command(subparsers: argparse._SubParsersAction, name: str, help_text: str,
                    func) -> argparse.ArgumentParser:
     p = trade_command(subparsers, name, help_text, func)
-    p.add_argument("order_id", type=int, help="matched order number (see `anomi queue`)")
+    p.add_argument("order_id", type=order_id_arg, help="matched order number (see `anomi queue`)")
     return p
 
 
@@ -100,9 +101,9 @@ def cmd_payee(args: argparse.Namespace) -> int:
 
 def cmd_pay(args: argparse.Namespace) -> int:
     out = run_trade(args, lambda ctx: Settlement(ctx).pay(args.order_id), directory=True)
-    again = " (already paid earlier; nothing paid twice)" if out["replayed"] else ""
-    emit(args, out, f"Paid {format_pkr(out['amount_paisa'])} PKR to {out['payee_name']} "
-                    f"({out['payee']}) for matched order #{args.order_id}{again}")
+    again = " (already paid earlier; nothing paid twice)" if out.replayed else ""
+    emit(args, out.to_json(), f"Paid {format_pkr(out.amount_paisa)} PKR to {out.payee_name} "
+                              f"({out.payee}) for matched order #{args.order_id}{again}")
     return 0
 
 
@@ -137,13 +138,13 @@ def cmd_finalize(args: argparse.Namespace) -> int:
             await settle.import_proof(args.order_id, args.proof)
         return await settle.finalize(args.order_id)
     out = run_trade(args, action)
-    emit(args, out, f"finalized matched order #{args.order_id}: {format_usdc(out['amount'])} USDC "
-                    f"released to {out['buyer']}\n  {out['signature']}")
+    emit(args, out.to_json(), f"finalized matched order #{args.order_id}: {format_usdc(out.amount)} USDC "
+                              f"released to {out.buyer}\n  {out.signature}")
     return 0
 
 
 def cmd_reclaim(args: argparse.Namespace) -> int:
     out = run_trade(args, lambda ctx: Settlement(ctx).reclaim(args.order_id))
-    emit(args, out, f"reclaimed {format_usdc(out['amount'])} USDC for seller {out['seller']}\n"
-                    f"  {out['signature']}")
+    emit(args, out.to_json(), f"reclaimed {format_usdc(out.amount)} USDC for seller {out.seller}\n"
+                              f"  {out.signature}")
     return 0

@@ -9,8 +9,7 @@ import sys
 import time
 from typing import Any, Awaitable, Callable, TypeVar
 
-from protocol.units import pkr_to_paisa, usdc_to_base
-from wallet.cli import CliError
+from protocol.cli_errors import CliError
 from wallet.core.chain import ChainError
 from wallet.core.market_client import MarketError
 from wallet.core.otc_client import DealError
@@ -68,27 +67,6 @@ def run_trade(args: argparse.Namespace, action: Callable[[TradeContext], Awaitab
 
 def _print_progress(event: ProofProgress) -> None:
     print(f"[{event.index}/{event.total}] {event.label}: {event.stage}", file=sys.stderr, flush=True)
-
-
-def positive_arg(parse: Callable[[str], int], text: str, what: str) -> int:
-    """`text` parsed by `parse`; a parse error or a value <= 0 becomes a one-line CliError."""
-    try:
-        value = parse(text)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    if value <= 0:
-        raise CliError(f"the {what} must be positive")
-    return value
-
-
-def usdc_arg(text: str) -> int:
-    """USDC as typed ("100" or "0.5") -> base units."""
-    return positive_arg(usdc_to_base, text, "size")
-
-
-def price_arg(text: str) -> int:
-    """PKR per USDC as typed ("285" or "285.50") -> paisa per whole USDC."""
-    return positive_arg(pkr_to_paisa, text, "price")
 
 
 def when(unix: int) -> str:

@@ -7,10 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from wallet.cli import CliError
+from protocol.cli_errors import CliError
 from wallet.core.identities import IdentityBook
 from wallet.core.keystore import Keystore
 
+from .arg_types import count_arg
 from .session import ask_password, command, emit, load_config, open_keystore
 
 
@@ -28,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="read a BIP39 phrase (prompt, ANOMI_MNEMONIC, or stdin when piped)")
     src.add_argument("--keypair", type=Path, help="Solana CLI keypair JSON file")
     src.add_argument("--watch", metavar="ADDRESS", help="watch-only address")
-    p.add_argument("--accounts", type=int, default=1, help="accounts to derive from the phrase")
+    p.add_argument("--accounts", type=count_arg(1_000), default=1, help="accounts to derive from the phrase")
     p.add_argument("--passphrase", action="store_true", help="the phrase has a BIP39 passphrase (prompted)")
     p.add_argument("--label")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
+import logging
 import subprocess
 import time
 from pathlib import Path
@@ -20,15 +20,14 @@ from typing import AsyncIterator
 
 import aiohttp
 
-from protocol.entry_argv import anomi_argv
+from protocol.entry_argv import localnet_argv
 
 from .config import ClusterProfile, data_dir
+from .process_locks import LockTimeout, async_file_lock
 
-try:
-    import fcntl
-except ImportError:  # Windows: fall back to exclusive creation of the lock file
-    fcntl = None  # type: ignore[assignment]
 
+
+log = logging.getLogger(__name__)
 
 
 class ClusterError(Exception):
@@ -59,30 +58,16 @@ async def is_healthy(rpc_url: str, timeout: float = 2.0) -> bool:
 
 @contextlib.asynccontextmanager
 async def _machine_lock(path: Path, timeout: float) -> AsyncIterator[None]:
-    """An exclusive inter-process lock, awaited without blocking the event loop."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + timeout
+    """An exclusive inter-process lock (every OS), awaited without blocking the event loop."""
     try:
-        while True:
-            try:
-                if fcntl is not None:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise ClusterError(f"another wallet holds {path} for too long") from None
-                await asyncio.sleep(0.2)
-        yield
-    finally:
-        if fcntl is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        async with async_file_lock(path, timeout):
+            yield
+    except LockTimeout:
+        raise ClusterError(f"another wallet holds {path} for too long") from None
 
 
 def localnet_command(profile: ClusterProfile, ledger_dir: Path | None, *, reset: bool = False) -> list[str]:
-    argv = anomi_argv("localnet", "up", "--rpc-port", str(profile.rpc_port))
+    argv = localnet_argv("up", "--rpc-port", str(profile.rpc_port))
     if ledger_dir is not None:
         argv += ["--ledger", str(ledger_dir)]
     if reset:
@@ -127,9 +112,10 @@ async def ensure_local_cluster(profile: ClusterProfile, *, root: Path | None = N
         if await is_healthy(profile.rpc_url):
             return False  # another wallet started it while we waited for the lock
         log_path = root / f"localnet-{port}.log"
-        with open(log_path, "ab") as log:
+        log.info("starting the embedded cluster on port %d (its output: %s)", port, log_path)
+        with open(log_path, "ab") as out:
             proc = subprocess.Popen(
-                localnet_command(profile, ledger_dir, reset=reset), stdin=subprocess.DEVNULL, stdout=log,
+                localnet_command(profile, ledger_dir, reset=reset), stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
         (root / f"localnet-{port}.pid").write_text(f"{proc.pid}\n")
         deadline = time.monotonic() + timeout

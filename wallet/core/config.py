@@ -166,6 +166,7 @@ class WalletConfig:
     active_profile: str = LOCALNET
     active_wallet: str = "default"
     keyring_cache: bool = False
+    keep_cluster_running: bool = False   # the desktop window leaves the cluster it started running
     profiles: dict[str, ClusterProfile] = field(default_factory=lambda: {LOCALNET: localnet_profile()})
 
     @property
@@ -186,6 +187,7 @@ class WalletConfig:
             cfg.active_profile = str(doc.get("active_profile", LOCALNET))
             cfg.active_wallet = str(doc.get("active_wallet", "default"))
             cfg.keyring_cache = bool(doc.get("keyring_cache", False))
+            cfg.keep_cluster_running = bool(doc.get("keep_cluster_running", False))
             for name, raw in dict(doc.get("profiles", {})).items():
                 cfg.profiles[name] = ClusterProfile(**{**raw, "name": name}).validated()
         except ConfigError:
@@ -202,6 +204,7 @@ class WalletConfig:
             "active_profile": self.active_profile,
             "active_wallet": self.active_wallet,
             "keyring_cache": self.keyring_cache,
+            "keep_cluster_running": self.keep_cluster_running,
             "profiles": {n: {k: v for k, v in asdict(p).items() if k != "name"}
                          for n, p in self.profiles.items()},
         }

@@ -31,9 +31,12 @@ from protocol import arcium_encoding as enc
 from protocol import otc_binding
 from protocol import otc_codec as otc
 
+from . import offthread
 from .chain import ChainError
 from .chain_history import ChainHistory
 from .identities import Identity, IdentityBook, derive_identity_secret
+from .deal_results import (
+    ClosedAccounts, CrankResult, CreatedDeal, DealCrank, DealRow, OfferCrank, SubmittedOffer)
 from .otc_client import DealError, OtcClient, format_price, otc_events
 from .trader import TradeContext
 
@@ -111,10 +114,10 @@ class DealService:
         self._locks: dict[str, asyncio.Lock] = {}
 
     # ------------------------------------------------------------------ identities + notes
-    def _identity(self) -> tuple[Identity, bytes]:
+    async def _identity(self) -> tuple[Identity, bytes]:
         book = IdentityBook(self.ctx.keystore)
         active = [i for i in book.list() if not i.retired]
-        ident = active[-1] if active else book.create("OTC")
+        ident = active[-1] if active else await offthread.keystore_write(self.ctx.keystore, book.create, "OTC")
         return ident, book.secret_key(ident.id)
 
     def _secret_for(self, public_key: bytes) -> bytes | None:
@@ -124,11 +127,12 @@ class DealService:
                 return book.secret_key(ident.id)
         return None
 
-    def _note(self, key: str, update: dict[str, Any]) -> None:
+    async def _note(self, key: str, update: dict[str, Any]) -> None:
         def change(notes: dict[str, Any]) -> dict[str, Any]:
             notes.setdefault(key, {}).update(update)
             return dict(notes[key])
-        self.ctx.bus.publish(DealResultStored(key, self.ctx.keystore.update_notes("deals", change)))
+        stored = await offthread.update_notes(self.ctx.keystore, "deals", change)   # fsync off the loop
+        self.ctx.bus.publish(DealResultStored(key, stored))
 
     async def _open(self, fields: dict[str, Any], n: int, types: list[str]) -> list[Any] | None:
         secret = self._secret_for(fields["encryption_key"])
@@ -138,11 +142,11 @@ class DealService:
 
     # ------------------------------------------------------------------ actions
     async def create(self, amount: int, price: int, expires_in: int, allow_partial: bool,
-                     base_mint: Pubkey | None = None, quote_mint: Pubkey | None = None) -> dict[str, Any]:
+                     base_mint: Pubkey | None = None, quote_mint: Pubkey | None = None) -> CreatedDeal:
         if amount <= 0 or amount >= 2**64 or expires_in <= 0:
             raise DealError("amount must be a positive u64 and the deal must expire in the future")
         usdc = (await self.ctx.chain.cluster_info()).usdc_mint
-        ident, secret = self._identity()
+        ident, secret = await self._identity()
         mxe = await self.otc.mxe_public_key()
         create_key = Keypair()
         expires_at = await self.ctx.chain.unix_time() + expires_in
@@ -166,12 +170,12 @@ class DealService:
         got = await self._open(fields, 2, otc.DEAL_CREATED_BLOB)
         if got != [amount, price]:
             raise DealError("the MXE's confirmation does not match the deal that was sent")
-        self._note(str(deal), {"role": "creator", "identity": ident.id, "amount": amount,
+        await self._note(str(deal), {"role": "creator", "identity": ident.id, "amount": amount,
                                "price": str(price), "expires_at": expires_at})
-        return {"deal": str(deal), "signature": str(sent.signature), "amount": amount,
-                "price": format_price(price), "expires_at": expires_at, "allow_partial": allow_partial}
+        return CreatedDeal(str(deal), str(sent.signature), amount, format_price(price), expires_at,
+                           allow_partial)
 
-    async def offer(self, deal: Pubkey, amount: int, price: int) -> dict[str, Any]:
+    async def offer(self, deal: Pubkey, amount: int, price: int) -> SubmittedOffer:
         if amount <= 0 or amount >= 2**64:
             raise DealError("amount must be a positive u64")
         fields_deal = await self.otc.deal(deal)
@@ -179,7 +183,7 @@ class DealService:
             raise DealError(f"deal {deal} is {otc.DEAL_STATUS_NAMES[fields_deal['status']]}, not OPEN")
         if fields_deal["expires_at"] <= await self.ctx.chain.unix_time():
             raise DealError(f"deal {deal} has expired")
-        ident, secret = self._identity()
+        ident, secret = await self._identity()
         mxe = await self.otc.mxe_public_key()
         create_key = Keypair()
         offer = otc.offer_pda(deal, create_key.pubkey())[0]
@@ -201,20 +205,19 @@ class DealService:
         got = await self._open(fields, 2, otc.OFFER_CREATED_BLOB)
         if got != [price, amount]:
             raise DealError("the MXE's confirmation does not match the offer that was sent")
-        self._note(str(offer), {"role": "offeror", "deal": str(deal), "identity": ident.id,
+        await self._note(str(offer), {"role": "offeror", "deal": str(deal), "identity": ident.id,
                                 "amount": amount, "price": str(price)})
-        return {"offer": str(offer), "deal": str(deal), "signature": str(sent.signature),
-                "amount": amount, "price": format_price(price)}
+        return SubmittedOffer(str(offer), str(deal), str(sent.signature), amount, format_price(price))
 
-    async def crank(self, deal: Pubkey, offers: str = "mine") -> dict[str, Any]:
+    async def crank(self, deal: Pubkey, offers: str = "mine") -> CrankResult:
         """Crank the deal if it is still OPEN, then its OPEN offers (`mine`, `all` or `none`);
         returns the status and every result sealed to this wallet."""
         fields = await self.otc.deal(deal)
-        out: dict[str, Any] = {"deal": str(deal), "offers": []}
+        out = CrankResult(str(deal))
         if fields["status"] == otc.DEAL_OPEN:
-            out["deal_crank"] = await self._crank_deal(deal, fields)
+            out.deal_crank = await self._crank_deal(deal, fields)
             fields = await self.otc.deal(deal)
-        out["status"] = otc.DEAL_STATUS_NAMES[fields["status"]]
+        out.status = otc.DEAL_STATUS_NAMES[fields["status"]]
         if fields["status"] == otc.DEAL_OPEN or offers == "none":
             return out
         me = self.ctx.owner
@@ -223,10 +226,10 @@ class DealService:
                 continue
             if offers == "mine" and offer["controller"] != me:
                 continue
-            out["offers"].append(await self._crank_offer(deal, key, offer))
+            out.offers.append(await self._crank_offer(deal, key, offer))
         return out
 
-    async def _crank_deal(self, deal: Pubkey, fields: dict[str, Any]) -> dict[str, Any]:
+    async def _crank_deal(self, deal: Pubkey, fields: dict[str, Any]) -> DealCrank:
         now = await self.ctx.chain.unix_time()
         if now < fields["expires_at"] and fields["controller"] != self.ctx.owner:
             raise DealError(f"deal {deal} expires in {fields['expires_at'] - now} s; before that only "
@@ -239,19 +242,18 @@ class DealService:
             name, ev = await events.wait({"DealSettled", "EarlyCrankRejected", "ComputationAborted"},
                                          lambda f: deal in (f.get("deal"), f.get("account")))
         if name == "EarlyCrankRejected":
-            return {"result": "rejected", "detail": "not fully filled yet: crank again after expiry"}
+            return DealCrank("rejected", detail="not fully filled yet: crank again after expiry")
         if name == "ComputationAborted":
             raise DealError(f"the MXE aborted crank_deal for {deal} (reason {ev['reason']})")
         _check_sealed("crank_deal", deal, computation_offset, ev)
-        result: dict[str, Any] = {"result": otc.DEAL_STATUS_NAMES[ev["status"]]}
         opened = await self._open(ev, 3, otc.DEAL_SETTLED_BLOB)
-        if opened is not None:
-            key, note = sealed_note("DealSettled", ev, opened)
-            result["settled"] = note["settled"]
-            self._note(key, note)
-        return result
+        if opened is None:
+            return DealCrank(otc.DEAL_STATUS_NAMES[ev["status"]])
+        key, note = sealed_note("DealSettled", ev, opened)
+        await self._note(key, note)
+        return DealCrank(otc.DEAL_STATUS_NAMES[ev["status"]], settled=note["settled"])
 
-    async def _crank_offer(self, deal: Pubkey, key: Pubkey, offer: dict[str, Any]) -> dict[str, Any]:
+    async def _crank_offer(self, deal: Pubkey, key: Pubkey, offer: dict[str, Any]) -> OfferCrank:
         computation_offset = otc.random_computation_offset()
         ix = otc.crank_offer_ix(payer=self.ctx.owner, deal=deal, offer=key, computation_offset=computation_offset,
                                 offeror_encryption_pubkey=offer["encryption_pubkey"])
@@ -262,15 +264,14 @@ class DealService:
         if name == "ComputationAborted":
             raise DealError(f"the MXE aborted crank_offer for {key} (reason {ev['reason']})")
         _check_sealed("crank_offer", key, computation_offset, ev)
-        result: dict[str, Any] = {"offer": str(key), "settled": True}
         opened = await self._open(ev, 3, otc.OFFER_SETTLED_BLOB)
-        if opened is not None:
-            note_key, note = sealed_note("OfferSettled", ev, opened)
-            result["result"] = note["settled"]
-            self._note(note_key, note)
-        return result
+        if opened is None:
+            return OfferCrank(str(key))
+        note_key, note = sealed_note("OfferSettled", ev, opened)
+        await self._note(note_key, note)
+        return OfferCrank(str(key), note["settled"])
 
-    async def close(self, deal: Pubkey) -> dict[str, Any]:
+    async def close(self, deal: Pubkey) -> ClosedAccounts:
         """Close my settled offers of the deal and, if I control it, the deal (rent back)."""
         me = self.ctx.owner
         closed = []
@@ -286,7 +287,7 @@ class DealService:
             closed.append(str(deal))
         if not closed:
             raise DealError(f"nothing of deal {deal} is controlled by this account")
-        return {"deal": str(deal), "closed": closed}
+        return ClosedAccounts(str(deal), closed)
 
     # ------------------------------------------------------------------ history recovery
     def _identity_keys(self) -> dict[bytes, tuple[str, bytes]]:
@@ -302,11 +303,11 @@ class DealService:
                 keys[crypto_scalarmult_base(secret)] = (f"i{seed_id}-{index}", secret)
         return keys
 
-    def _note_if_new(self, key: str, update: dict[str, Any]) -> bool:
+    async def _note_if_new(self, key: str, update: dict[str, Any]) -> bool:
         have = self.ctx.keystore.notes("deals").get(key, {})
         if all(have.get(k) == v for k, v in update.items()):
             return False
-        self._note(key, update)
+        await self._note(key, update)
         return True
 
     async def recover(self, deal: Pubkey) -> int:
@@ -349,10 +350,10 @@ class DealService:
                     key, update = sealed_note(name, fields, opened)
                     if "role" in update:
                         update["identity"] = mine[0]
-                    new += self._note_if_new(key, update)
+                    new += await self._note_if_new(key, update)
             read_up_to = info.signature
         if read_up_to != cursor:  # one keystore write per walk: the next `show` reads only what is newer
-            self.ctx.keystore.update_notes(SYNC_NOTES, lambda notes: notes.__setitem__(
+            await offthread.update_notes(self.ctx.keystore, SYNC_NOTES, lambda notes: notes.__setitem__(
                 str(deal), {"signature": read_up_to, "identities": fingerprint}))
         return new
 
@@ -370,14 +371,13 @@ class DealService:
         mine = {k: v for k, v in notes.items() if k == str(deal) or v.get("deal") == str(deal)}
         return DealView(str(deal), fields, offers, mine, history_error)
 
-    async def list(self) -> list[dict[str, Any]]:
+    async def list(self) -> list[DealRow]:
         notes = self.ctx.keystore.notes("deals")
         my_deals = {v.get("deal") for v in notes.values() if v.get("deal")}   # deals I offered on
         me = self.ctx.owner
         rows = []
         for key, d in sorted(await self.otc.deals(), key=lambda kv: kv[1]["created_at"]):
             role = "creator" if d["controller"] == me else "offeror" if str(key) in my_deals else "-"
-            rows.append({"deal": str(key), "status": otc.DEAL_STATUS_NAMES.get(d["status"], str(d["status"])),
-                         "role": role, "num_offers": d["num_offers"], "expires_at": d["expires_at"],
-                         "allow_partial": d["allow_partial"]})
+            rows.append(DealRow(str(key), otc.DEAL_STATUS_NAMES.get(d["status"], str(d["status"])), role,
+                                int(d["num_offers"]), int(d["expires_at"]), bool(d["allow_partial"])))
         return rows

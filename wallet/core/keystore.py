@@ -15,7 +15,6 @@ import contextlib
 import copy
 import hmac
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -28,11 +27,7 @@ from .atomic_file import write_atomic
 from .hd_derivation import generate_mnemonic, mnemonic_to_seed, normalize_mnemonic, phantom_keypair
 from .keystore_file import CorruptKeystore, KdfParams, KeystoreError, WrongPassword
 from .keystore_migrations import migrate
-
-try:
-    import fcntl
-except ImportError:  # Windows: single-writer assumption, os.replace is still atomic
-    fcntl = None  # type: ignore[assignment]
+from .process_locks import file_lock
 
 __all__ = ["Account", "Keystore", "KeystoreError", "WrongPassword", "CorruptKeystore", "KdfParams"]
 
@@ -189,19 +184,9 @@ class Keystore:
     # ----------------------------------------------------------------- persistence
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        """Serialise writers across processes (two CLI commands on one wallet)."""
-        if fcntl is None:
+        """Serialise writers across processes (two CLI commands on one wallet), on every OS."""
+        with file_lock(self.path.with_name(self.path.name + ".lock")):
             yield
-            return
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
     def _check_unchanged(self) -> None:
         try:

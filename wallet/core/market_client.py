@@ -9,7 +9,7 @@ definition of their layouts. Views here are plain dataclasses a CLI prints and a
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from solders.instruction import AccountMeta, Instruction
@@ -20,6 +20,7 @@ from spl.token.instructions import (
 from protocol import market_codec as mc
 from protocol import market_pdas as pdas
 from protocol.attestation import notary_key_hash
+from protocol.bond import bond_lamports
 from protocol.idl import load_idl
 from protocol.units import fiat_due
 
@@ -82,6 +83,7 @@ class MatchedOrderView:
     status: str
     updated_at: int
     now: int
+    bond_lamports: int = 0   # the buyer's bond behind the match while it is open (0: none/paid out)
 
     @property
     def seconds_left(self) -> int:
@@ -96,7 +98,8 @@ class MatchedOrderView:
                 "base_amount": self.base_amount, "price": self.price, "fiat_due": self.fiat_due,
                 "payee_commitment": self.payee_commitment.hex(), "matched_at": self.matched_at,
                 "expires_at": self.expires_at, "status": self.status, "updated_at": self.updated_at,
-                "seconds_left": self.seconds_left, "reclaimable": self.reclaimable}
+                "seconds_left": self.seconds_left, "reclaimable": self.reclaimable,
+                "bond_lamports": self.bond_lamports}
 
 
 def book_orders(data: bytes | None) -> list[BookOrder]:
@@ -155,7 +158,45 @@ class MarketClient:
     async def queue(self) -> list[MatchedOrderView]:
         addr = await self.addresses()
         data, = await self.chain.accounts_data([addr["settlement_queue"]])
-        return queue_records(data, await self.chain.unix_time())
+        return await self.with_bonds(queue_records(data, await self.chain.unix_time()))
+
+    async def with_bonds(self, records: list[MatchedOrderView]) -> list[MatchedOrderView]:
+        """The records with the lamports of their open bonds (Pending orders only hold one)."""
+        addr = await self.addresses()
+        pending = [r for r in records if r.status == "Pending"]
+        if not pending:
+            return records
+        bonds = await self.chain.accounts_data([pdas.bond(addr["market"], r.order_id)[0] for r in pending])
+        held = {r.order_id: int(MARKET.decode_account("MatchBond", b)["bond_lamports"])
+                for r, b in zip(pending, bonds) if b}
+        return [replace(r, bond_lamports=held.get(r.order_id, 0)) for r in records]
+
+    async def bond(self, order_id: int) -> dict[str, Any] | None:
+        """The MatchBond of a matched order while it is open, else None."""
+        data = await self.chain.account_data(pdas.bond((await self.addresses())["market"], order_id)[0])
+        return MARKET.decode_account("MatchBond", data) if data else None
+
+    async def reserved(self, account_tag: bytes) -> int:
+        """Paisa the market holds reserved against a rail account's tag (Pending matches)."""
+        data = await self.chain.account_data(pdas.reservation(account_tag)[0])
+        return int(MARKET.decode_account("Reservation", data)["reserved"]) if data else 0
+
+    async def bid_bonds(self, price: int, size: int) -> tuple[list[Pubkey], int]:
+        """Bond PDAs of the matched orders a bid at `price` may create (one per crossing ask,
+        at most 8), and the lamports the bonds of a fill of `size` cost, estimated from the book."""
+        addr = await self.addresses()
+        book = await self.book()
+        crossing = sorted((o for o in book.asks if o.price <= price), key=lambda o: o.order_id)[:8]
+        queue, = await self.chain.accounts_data([addr["settlement_queue"]])
+        first = mc.queue_count(queue) if queue else 0
+        left, cost = size, 0
+        for o in crossing:
+            qty = min(left, o.quantity)
+            if qty <= 0:
+                break
+            cost += bond_lamports(fiat_due(qty, o.price))
+            left -= qty
+        return [pdas.bond(addr["market"], first + i)[0] for i in range(len(crossing))], cost
 
     async def record(self, order_id: int) -> MatchedOrderView:
         """MatchedOrder ``order_id``, live in the queue or moved to its ArchivedOrder account."""
@@ -233,11 +274,23 @@ class MarketClient:
             "archived_order": mc.archived_order_address(addr["market"], order_id)})
 
     async def bid_ix(self, bidder: Pubkey, price: int, size: int, attester_index: int,
-                     min_timestamp: int, solana_proof: bytes) -> Instruction:
-        return await self._ix(MARKET, "place_bid_order",
-                              {"price": price, "size": size, "attester_index": attester_index,
-                               "min_timestamp": min_timestamp, "proof": split_proof(solana_proof)},
-                              bidder=bidder)
+                     min_timestamp: int, solana_proof: bytes, reserved: int, account_tag: bytes) -> Instruction:
+        """place_bid_order; the bond PDAs of the matches it may make go last (remaining accounts)."""
+        ix = await self._ix(MARKET, "place_bid_order",
+                            {"price": price, "size": size, "attester_index": attester_index,
+                             "min_timestamp": min_timestamp, "proof": split_proof(solana_proof),
+                             "reserved": reserved, "account_tag": account_tag},
+                            bidder=bidder, reservation=pdas.reservation(account_tag)[0])
+        bonds, _ = await self.bid_bonds(price, size)
+        return Instruction(ix.program_id, ix.data, [*ix.accounts, *(AccountMeta(b, False, True) for b in bonds)])
+
+    async def _bond_accounts(self, record: "MatchedOrderView") -> dict[str, Pubkey]:
+        state = await self.bond(record.order_id)
+        if state is None:
+            raise MarketError(f"matched order #{record.order_id} has no open bond (already paid out?)")
+        return {"bond": pdas.bond((await self.addresses())["market"], record.order_id)[0],
+                "reservation": pdas.reservation(bytes(state["account_tag"]))[0],
+                "buyer": Pubkey.from_string(record.buyer), "seller": Pubkey.from_string(record.seller)}
 
     async def cancel_ix(self, owner: Pubkey, side: str, order_id: int) -> Instruction:
         return await self._ix(MARKET, "cancel_order", {"side": side, "order_id": order_id},
@@ -254,11 +307,13 @@ class MarketClient:
                               {"order_id": record.order_id, "attester_index": attester_index,
                                "nullifier": null_bytes, "proof": split_proof(solana_proof)},
                               payer=payer, nullifier_record=pdas.nullifier(null_bytes)[0],
-                              buyer_token=await self.usdc_account(Pubkey.from_string(record.buyer)))
+                              buyer_token=await self.usdc_account(Pubkey.from_string(record.buyer)),
+                              **await self._bond_accounts(record))
 
     async def reclaim_ix(self, record: MatchedOrderView) -> Instruction:
         return await self._ix(MARKET, "reclaim_expired", {"order_id": record.order_id},
-                              seller_token=await self.usdc_account(Pubkey.from_string(record.seller)))
+                              seller_token=await self.usdc_account(Pubkey.from_string(record.seller)),
+                              **await self._bond_accounts(record))
 
 
 def check_order(price: int, size: int, config: dict[str, Any]) -> None:

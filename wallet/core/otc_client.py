@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any, AsyncIterator, Callable
 
 import websockets
@@ -23,6 +23,7 @@ from protocol import arcium_encoding as enc
 from protocol import otc_codec as otc
 from protocol.program_ids import OTC_PROGRAM_ID
 
+from .amounts import AmountError, parse_plain_decimal
 from .chain import Chain, ChainError
 from .service_tasks import cancel_and_wait
 
@@ -35,16 +36,17 @@ class DealError(Exception):
 
 
 def parse_price(text: str) -> int:
-    """A decimal price ("1.5") as X64.64 fixed point (rounded down to the nearest 2^-64)."""
+    """A decimal price ("1.5") as X64.64 fixed point (rounded down to the nearest 2^-64).
+
+    The text is checked by the wallet's one amount grammar (wallet.core.amounts), so "nan",
+    "1e400" or "-1" are a DealError with a message, never an arithmetic exception."""
     try:
-        value = Decimal(str(text).strip())
-    except InvalidOperation as exc:
-        raise DealError(f"not a price: {text!r}") from exc
-    if not value.is_finite() or value <= 0:
-        raise DealError(f"a price must be positive: {text!r}")
+        value = parse_plain_decimal(text, what="price")
+    except AmountError as exc:
+        raise DealError(f"not a price: {exc}") from None
     fixed = int((value * otc.PRICE_ONE).to_integral_value(rounding=ROUND_FLOOR))
     if not 0 < fixed < 2**128:
-        raise DealError(f"price {text} does not fit X64.64")
+        raise DealError(f"price {text.strip()} does not fit X64.64 (between 2^-64 and 2^64)")
     return fixed
 
 

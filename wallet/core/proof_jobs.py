@@ -18,7 +18,7 @@ from prover.artifacts import ArtifactError, load_keys
 from prover.engine import ProofCancelled, ProofJob, Prover, ProverError
 from prover.files import ImportedProof, ProofFileError, ProofRequest, load_proof_file, proof_file_json
 from prover.proof import Proof
-from prover.statements import StatementError
+from prover.statements import PaymentStatement, StatementError
 
 from .events import EventBus
 
@@ -191,4 +191,7 @@ class ProofJobService:
             text = Path(path).read_text()
         except OSError as exc:
             raise ProofJobError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        return self.import_text_with_statement(text, "payment", str(path)).statement.order_id
+        statement = self.import_text_with_statement(text, "payment", str(path)).statement
+        if not isinstance(statement, PaymentStatement):
+            raise ProofJobError(f"{path} is not a payment proof")
+        return statement.order_id

@@ -99,6 +99,12 @@ class RailClient:
     async def statement(self, login: RailLogin, limit: int = 100) -> dict[str, Any]:
         return await self._call("GET", f"/v1/statement?limit={limit}", login=login)
 
+    async def link_wallet(self, login: RailLogin, wallet_pubkey: str, signature: bytes) -> dict[str, Any]:
+        """Bind a wallet to the account: `signature` is the wallet's ed25519 signature over
+        protocol.wallet_link.link_message(handle, wallet, notary key hash). Idempotent."""
+        return await self._call("POST", "/v1/wallet-links", login=login,
+                                body={"wallet_pubkey": wallet_pubkey, "signature": bytes(signature).hex()})
+
     async def balance_attestation(self, login: RailLogin, wallet_pubkey: str) -> SignedAttestation:
         doc = await self._call("POST", "/v1/attestations/balance", login=login,
                                body={"wallet_pubkey": wallet_pubkey})

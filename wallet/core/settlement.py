@@ -10,7 +10,6 @@ unless asked otherwise, and a finalize that already happened is refused by the p
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from solders.pubkey import Pubkey
 
@@ -19,9 +18,11 @@ from prover.proof import Proof
 from prover.statements import PaymentStatement
 from protocol.attestation import notary_key_hash
 
+from . import offthread
 from .market_client import FINALIZE_COMPUTE_UNITS, MatchedOrderView, MarketError
 from .payee_directory import PayeeDetails
 from .proof_jobs import ProofJobError
+from .settlement_results import FinalizeResult, PaymentResult, ReclaimResult
 from .trade_events import Finalized, PaymentProved, PaymentSent, Reclaimed
 from .trader import TradeContext, check_notary
 
@@ -63,17 +64,18 @@ class Settlement:
             raise MarketError("no payee directory configured for this cluster")
         book = self.ctx.identities()
         active = [i for i in book.list() if not i.retired]
-        ident = active[-1] if active else book.create("Payee details")
+        ident = active[-1] if active else await offthread.keystore_write(
+            self.ctx.keystore, book.create, "Payee details")
         details = await self.ctx.directory.reveal(
             self.ctx.keypair, (await self.ctx.market.addresses())["market"], order_id,
             ident.public_key, book.secret_key(ident.id), commitment)
-        self.ctx.keystore.update_notes("payees", lambda n: n.__setitem__(key, {
+        await offthread.update_notes(self.ctx.keystore, "payees", lambda n: n.__setitem__(key, {
             "handle": details.handle, "salt": str(details.salt),
             "display_name": details.display_name, "commitment": str(commitment)}))
         return details
 
     # ------------------------------------------------------------------ pay
-    async def pay(self, order_id: int) -> dict[str, Any]:
+    async def pay(self, order_id: int) -> PaymentResult:
         """Pay the order's fiat due to the seller's handle (once, even if run again)."""
         record = await self.my_record(order_id)
         if record.status != "Pending":
@@ -89,13 +91,12 @@ class Settlement:
                                    f"ANOMI matched order {order_id}", stmt.order_ref)
         note = {"payment_id": str(paid["payment_id"]), "amount_paisa": paid["amount_paisa"],
                 "payee": details.handle, "timestamp": paid["timestamp"]}
-        self.ctx.keystore.update_notes("payments", lambda n: n.__setitem__(key, note))
+        await offthread.update_notes(self.ctx.keystore, "payments", lambda n: n.__setitem__(key, note))
         self.ctx.bus.publish(PaymentSent(str(self.ctx.owner), order_id, details.handle,
                                          int(paid["amount_paisa"]), note["payment_id"],
                                          bool(paid.get("replayed"))))
-        return {"order_id": order_id, "payee": details.handle, "payee_name": details.display_name,
-                "amount_paisa": paid["amount_paisa"], "payment_id": note["payment_id"],
-                "replayed": bool(paid.get("replayed"))}
+        return PaymentResult(order_id, details.handle, details.display_name, int(paid["amount_paisa"]),
+                             note["payment_id"], bool(paid.get("replayed")))
 
     # ------------------------------------------------------------------ prove
     async def payment_request(self, order_id: int) -> ProofRequest:
@@ -111,38 +112,39 @@ class Settlement:
         await self.ctx.market.attester_index(signed.notary_public_key)
         stmt = await self.statement(record)
         notaries = tuple(await self.ctx.market.registered_notaries())
-        return self.ctx.proofs.request_for(ProofRequest("payment", stmt, signed, "0" * 64, notaries))
+        return await offthread.blocking(   # hashes the circuit files
+            self.ctx.proofs.request_for, ProofRequest("payment", stmt, signed, "0" * 64, notaries))
 
     async def prove(self, order_id: int, *, force: bool = False) -> Proof:
         """Prove the payment (progress as ProofProgress events); the proof is kept in the wallet."""
         key = await self.key(order_id)
         stored = self.ctx.keystore.notes("proofs").get(key)
         if stored and not force:
-            return self.ctx.proofs.import_text(stored, "payment")
+            return await offthread.blocking(self.ctx.proofs.import_text, stored, "payment")
         request = await self.payment_request(order_id)
         job = self.ctx.proofs.submit(f"payment for matched order #{order_id}", request)
         proof = await self.ctx.proofs.run(job.job_id)
         text = proof_file_json(proof, request.statement)
-        self.ctx.keystore.update_notes("proofs", lambda n: n.__setitem__(key, text))
+        await offthread.update_notes(self.ctx.keystore, "proofs", lambda n: n.__setitem__(key, text))
         self.ctx.bus.publish(PaymentProved(str(self.ctx.owner), order_id))
         return proof
 
     async def import_proof(self, order_id: int, path: Path) -> Proof:
         """Adopt a proof file made offline (`anomi prove`); it must be for this order."""
-        proof = self.ctx.proofs.import_proof(path, "payment")
+        proof = await offthread.blocking(self.ctx.proofs.import_proof, path, "payment")
         check_notary(self.ctx.profile, proof.public_inputs[0], f"the payment proof in {path}")
         record = await self.my_record(order_id)
         if proof.public_inputs[1] != (await self.statement(record)).order_ref or proof.public_inputs[2] != int.from_bytes(
                 record.payee_commitment, "big") or proof.public_inputs[3] != record.fiat_due:
             raise ProofJobError(f"{path} proves a payment for another order")
         key = await self.key(order_id)
-        text = Path(path).read_text()
-        self.ctx.keystore.update_notes("proofs", lambda n: n.__setitem__(key, text))
+        text = await offthread.blocking(Path(path).read_text)
+        await offthread.update_notes(self.ctx.keystore, "proofs", lambda n: n.__setitem__(key, text))
         self.ctx.bus.publish(PaymentProved(str(self.ctx.owner), order_id))
         return proof
 
     # ------------------------------------------------------------------ finalize / reclaim
-    async def finalize(self, order_id: int) -> dict[str, Any]:
+    async def finalize(self, order_id: int) -> FinalizeResult:
         record = await self.my_record(order_id)
         if record.status != "Pending":
             raise MarketError(f"matched order #{order_id} is {record.status}, not Pending")
@@ -152,7 +154,7 @@ class Settlement:
         if not stored:
             raise MarketError(f"no payment proof for matched order #{order_id}: "
                               f"`anomi prove {order_id}` first")
-        proof = self.ctx.proofs.import_text(stored, "payment")
+        proof = await offthread.blocking(self.ctx.proofs.import_text, stored, "payment")
         check_notary(self.ctx.profile, proof.public_inputs[0], f"the stored payment proof for #{order_id}")
         hashes = await self.ctx.market.registered_notaries()
         if proof.public_inputs[0] not in hashes:
@@ -166,11 +168,10 @@ class Settlement:
                                           compute_unit_limit=FINALIZE_COMPUTE_UNITS)
         self.ctx.bus.publish(Finalized(str(self.ctx.owner), order_id, str(sent.signature),
                                        record.base_amount, record.buyer))
-        return {"order_id": order_id, "signature": str(sent.signature),
-                "amount": record.base_amount, "buyer": record.buyer,
-                "nullifier": str(proof.public_inputs[5])}
+        return FinalizeResult(order_id, str(sent.signature), record.base_amount, record.buyer,
+                              str(proof.public_inputs[5]))
 
-    async def reclaim(self, order_id: int) -> dict[str, Any]:
+    async def reclaim(self, order_id: int) -> ReclaimResult:
         record = await self.ctx.market.record(order_id)
         if record.status != "Pending":
             raise MarketError(f"matched order #{order_id} is {record.status}; nothing to reclaim")
@@ -180,6 +181,5 @@ class Settlement:
         sent = await self.ctx.sender.send([await self.ctx.market.reclaim_ix(record)], [self.ctx.keypair])
         self.ctx.bus.publish(Reclaimed(str(self.ctx.owner), order_id, str(sent.signature),
                                        record.base_amount, record.seller))
-        return {"order_id": order_id, "signature": str(sent.signature),
-                "amount": record.base_amount, "seller": record.seller}
+        return ReclaimResult(order_id, str(sent.signature), record.base_amount, record.seller)
 

@@ -11,6 +11,7 @@ anything is proved or signed, so a refusal changes nothing.
 from __future__ import annotations
 
 import copy
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -21,11 +22,15 @@ from solders.pubkey import Pubkey
 
 from prover.files import ProofRequest
 from prover.statements import SolvencyStatement
-from protocol.attestation import account_commitment, notary_key_hash
+from protocol.attestation import SignedAttestation, account_commitment, notary_key_hash, reservation_tag
 from protocol.poseidon import FIELD_MODULUS as BN254_R
 from protocol.units import fiat_due
+from protocol.wallet_link import link_message
 
+from . import offthread
+from .amounts import format_amount
 from .chain import Chain
+from .crash_points import crash_point
 from .config import ClusterProfile
 from .events import EventBus
 from .identities import IdentityBook
@@ -35,9 +40,11 @@ from .market_client import (
 from .payee_directory import DirectoryClient
 from .proof_jobs import ProofJobService
 from .rail_client import RailClient, RailError, RailLogin
+from .rail_credentials import rail_credential
 from .trade_events import OrderCancelled, OrderPlaced
 from .tx import SentTx, TxSender
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
 
@@ -78,11 +85,12 @@ class OrderResult:
     resting: int
     cancelled: int
     matched_order_ids: list[int]
+    bond_lamports: int = 0   # a bid's bonds posted for its matches (back on settlement, the seller's on expiry)
 
     def to_json(self) -> dict[str, Any]:
         return {"signature": self.signature, "order_id": str(self.order_id), "filled": self.filled,
                 "resting": self.resting, "cancelled": self.cancelled,
-                "matched_order_ids": self.matched_order_ids}
+                "matched_order_ids": self.matched_order_ids, "bond_lamports": self.bond_lamports}
 
 
 def order_result(sent: SentTx) -> OrderResult:
@@ -91,8 +99,9 @@ def order_result(sent: SentTx) -> OrderResult:
     if placed is None:
         raise MarketError(f"transaction {sent.signature} confirmed without an OrderPlaced event")
     matched = [int(f["matched_order_id"]) for n, f in events if n == "OrderMatched"]
+    bonds = sum(int(f["bond_lamports"]) for n, f in events if n == "BondPosted")
     return OrderResult(str(sent.signature), int(placed["order_id"]), int(placed["filled"]),
-                       int(placed["resting"]), int(placed["cancelled"]), matched)
+                       int(placed["resting"]), int(placed["cancelled"]), matched, bonds)
 
 
 class TradeContext:
@@ -143,22 +152,76 @@ class TradeContext:
         if not note.get("handle"):
             raise RailError("this wallet has no rail account yet: `anomi rail open --handle <your handle, e.g. 0345-1234567>`",
                             "no_account")
+        if not note.get("commitment"):
+            raise RailError(f"opening rail account {note['handle']} did not finish: run `anomi rail open "
+                            f"--handle {note['handle']} --name <name>` again", "no_account")
         return RailLogin(note["handle"], note["credential"])
 
     async def open_rail_account(self, handle: str, display_name: str) -> dict[str, Any]:
-        if self.keystore.notes("rail").get("handle"):
-            raise RailError(f"this wallet already operates rail account {self.keystore.notes('rail')['handle']}",
-                            "account_exists")
+        """Open (or re-link) the wallet's rail account; safe to retry after any failure.
+
+        Why in this order: the credential is derived from the seed (rail_credentials.py) and
+        written to the keystore *before* the rail sees it, so a crash after the rail opened the
+        account cannot lose the login; a retry (or a restore from the seed phrase) recomputes
+        the same credential, the rail answers `account_exists`, and the credential proves the
+        account is ours. Only when the commitment is stored is the account complete."""
+        note = self.keystore.notes("rail")
+        if note.get("handle") and note.get("commitment"):
+            raise RailError(f"this wallet already operates rail account {note['handle']}", "account_exists")
         rail = await self.rail()
-        login = RailLogin(handle, RailLogin.new_credential())
-        opened = await rail.open_account(handle, display_name, login.credential)
+        login = RailLogin(handle, rail_credential(self.keystore, handle, str(self.owner)))
+        pending = {"handle": handle, "credential": login.credential, "display_name": display_name}
+
+        def write_ahead(n: dict[str, Any]) -> None:
+            n.clear()
+            n.update(pending)
+        await offthread.update_notes(self.keystore, "rail", write_ahead)
+        crash_point("rail-open:credential-saved")
+        try:
+            opened = await rail.open_account(handle, display_name, login.credential)
+        except RailError as exc:
+            if exc.code != "account_exists":
+                raise
+            try:  # ours (an interrupted open, or a restored wallet) if our credential logs in
+                opened = await rail.balance(login)
+                log.info("rail account exists and accepts this seed's credential: linked again")
+            except RailError as denied:
+                if denied.code == "unauthorized":
+                    log.warning("rail account exists and refuses this seed's credential")
+                    await offthread.update_notes(self.keystore, "rail", lambda n: n.clear())  # not ours: forget it
+                    raise RailError(f"rail account {handle} exists and is not this wallet's "
+                                    "(its credential is not the one this seed derives)", "account_exists") from None
+                raise
+        crash_point("rail-open:account-opened")
         login = RailLogin(opened["handle"], login.credential)
         com = await rail.commitment(login)
+        crash_point("rail-open:commitment-fetched")
+        await self.link_wallet(rail, login)   # idempotent: a retry after a crash links again
         note = {"handle": opened["handle"], "credential": login.credential,
-                "display_name": display_name, "salt": com["salt"], "commitment": com["commitment"]}
-        self.keystore.update_notes("rail", lambda n: n.update(note))
-        return {"handle": opened["handle"], "display_name": display_name,
+                "display_name": opened.get("display_name") or display_name,
+                "salt": com["salt"], "commitment": com["commitment"]}
+        await offthread.update_notes(self.keystore, "rail", lambda n: n.update(note))
+        return {"handle": opened["handle"], "display_name": note["display_name"],
                 "commitment": com["commitment"], "balance_paisa": opened.get("balance_paisa", 0)}
+
+    async def link_wallet(self, rail: RailClient, login: RailLogin) -> dict[str, Any]:
+        """Prove to the rail that this signing account belongs to the account's owner (the
+        notary attests balances only for linked wallets)."""
+        notary = await rail.notary()
+        message = link_message(login.handle, str(self.owner), int(notary["key_hash"]))
+        return await rail.link_wallet(login, str(self.owner), bytes(self.keypair.sign_message(message)))
+
+    async def balance_attestation(self) -> SignedAttestation:
+        """A fresh notary attestation of the rail balance for this signing account; links the
+        account first when the rail does not know it yet (e.g. another account of this wallet)."""
+        rail, login = await self.rail(), self.rail_login()
+        try:
+            return await rail.balance_attestation(login, str(self.owner))
+        except RailError as exc:
+            if exc.code != "wallet_not_linked":
+                raise
+        await self.link_wallet(rail, login)
+        return await rail.balance_attestation(login, str(self.owner))
 
     # ------------------------------------------------------------------ orders
     async def my_orders(self) -> list[BookOrder]:
@@ -170,7 +233,7 @@ class TradeContext:
         """Escrow `size` USDC behind an ask whose payee is this wallet's rail account."""
         check_order(price, size, await self.market.market_config())
         note = self.keystore.notes("rail")
-        if not note.get("handle"):
+        if not note.get("commitment"):
             raise RailError("an ask needs a rail account to be paid into: "
                             "`anomi rail open --handle <your handle, e.g. 0345-1234567>` first", "no_account")
         held = await self.chain.token_balance(await self.market.usdc_account(self.owner))
@@ -178,7 +241,7 @@ class TradeContext:
             raise MarketError(f"the ask escrows {size} USDC base units but this account holds {held}")
         if self.directory is None:
             raise MarketError("no payee directory: the matched buyer could not learn where to pay")
-        salt = self.new_ask_salt(note["handle"])
+        salt = await offthread.keystore_write(self.keystore, self.new_ask_salt, note["handle"])
         commitment = await self.directory.deposit(self.keypair, note["handle"], salt,
                                                   note.get("display_name") or note["handle"])
         ix = await self.market.ask_ix(self.owner, price, size, commitment)
@@ -203,26 +266,39 @@ class TradeContext:
     async def solvency_request(self, price: int, size: int) -> ProofRequest:
         """The solvency proof request for a bid: a fresh notary attestation of this wallet's
         rail balance, bound to this wallet's key."""
-        rail = await self.rail()
-        signed = await rail.balance_attestation(self.rail_login(), str(self.owner))
+        signed = await self.balance_attestation()
         check_notary(self.profile, notary_key_hash(signed.notary_public_key), "the rail's balance attestation")
         await self.market.attester_index(signed.notary_public_key)
         now = await self.chain.unix_time()
-        stmt = SolvencyStatement(bytes(self.owner), fiat_due(size, price),
-                                 min(signed.attestation.timestamp, now))
+        # the proof covers what this rail account already has reserved by open matches
+        tag = reservation_tag(signed.attestation.account_commitment)
+        reserved = await self.market.reserved(tag.to_bytes(32, "big"))
+        stmt = SolvencyStatement.for_attestation(signed, fiat_due(size, price),
+                                                 min(signed.attestation.timestamp, now), reserved)
+        if signed.attestation.balance_paisa < reserved + stmt.fiat_due_paisa:
+            raise MarketError(
+                f"the rail balance ({signed.attestation.balance_paisa} paisa) does not cover this bid's "
+                f"{stmt.fiat_due_paisa} paisa on top of the {reserved} paisa your open matches already reserve")
         notaries = tuple(await self.market.registered_notaries())
-        return self.proofs.request_for(ProofRequest("solvency", stmt, signed, "0" * 64, notaries))
+        return await offthread.blocking(   # hashes the circuit files
+            self.proofs.request_for, ProofRequest("solvency", stmt, signed, "0" * 64, notaries))
 
     async def place_bid(self, price: int, size: int) -> OrderResult:
         """Prove solvency for the bid's fiat due (progress: ProofProgress events), then bid."""
         check_order(price, size, await self.market.market_config())
+        _bonds, cost = await self.market.bid_bonds(price, size)
+        held = (await self.chain.client.get_balance(self.owner)).value
+        if held < cost:
+            raise MarketError(f"the bonds of this bid's matches need {format_amount(cost, 9)} SOL (returned when "
+                              f"you settle); this account holds {format_amount(held, 9)} SOL")
         request = await self.solvency_request(price, size)
         job = self.proofs.submit(f"solvency for a {size}-unit bid at {price}", request)
         proof = await self.proofs.run(job.job_id)
         stmt = request.statement
         index = await self.market.attester_index(request.signed.notary_public_key)
         ix = await self.market.bid_ix(self.owner, price, size, index, stmt.min_timestamp,  # type: ignore[union-attr]
-                                      proof.solana_proof())
+                                      proof.solana_proof(), stmt.reserved_paisa,  # type: ignore[union-attr]
+                                      stmt.account_tag.to_bytes(32, "big"))  # type: ignore[union-attr]
         return self._placed("Bid", order_result(await self.sender.send(
             [ix], [self.keypair], compute_unit_limit=BID_COMPUTE_UNITS)))
 

@@ -9,7 +9,9 @@ when the profile is the local one and nothing answers) -> live balances.
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 import asyncio
+import logging
 import os
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Sequence
 import qasync
 from PySide6.QtWidgets import QApplication, QDialog
 
+from wallet.core import logs
 from wallet.core.amounts import SOL_DECIMALS, USDC_DECIMALS
 from wallet.core.balances import BalanceService
 from wallet.core.cluster import ClusterError, ensure_local_cluster
@@ -28,13 +31,17 @@ from wallet.core.keyring_cache import UnlockCache
 from wallet.core.keystore import Keystore, KeystoreError
 
 from .bridge import CoreBridge
+from .cluster_lifecycle import StartedCluster
 from .cluster_dialog import ask_to_reset, await_dialog
 from .event_loop import WalletEventLoop
 from .gc_guard import MainThreadCollector
 from .health import HealthLog
 from .main_window import MainWindow
+from .platform_check import check_desktop
 from .session import USER_ERRORS, GuiSession
 from .unlock_dialog import UnlockDialog
+
+log = logging.getLogger(__name__)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -52,22 +59,42 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(list(argv) if argv is not None else sys.argv[1:])
 
 
+@dataclass
+class CoreServices:
+    """The window's non-Qt parts: the event bus, the trading session (signing wallets only) and
+    the live balances. No Qt object, so they may be built on a worker thread."""
+    bus: EventBus
+    session: GuiSession | None
+    balances: BalanceService
+
+    @classmethod
+    def build(cls, cfg: WalletConfig, profile: ClusterProfile, keystore: Keystore) -> "CoreServices":
+        bus = EventBus()
+        session = (GuiSession(profile, keystore, bus, root=cfg.root)
+                   if any(acc.can_sign for acc in keystore.accounts()) else None)
+        return cls(bus, session, BalanceService(profile, bus, poll_interval=1.0))
+
+
 class WalletController:
     """Owns the services of one unlocked wallet and wires them to the window."""
 
-    def __init__(self, cfg: WalletConfig, profile: ClusterProfile, keystore: Keystore):
+    def __init__(self, cfg: WalletConfig, profile: ClusterProfile, keystore: Keystore, *,
+                 deferred: bool = False, services: "CoreServices | None" = None):
+        """`deferred`: the trading views are built by `open()` (one per event-loop turn);
+        `services`: the core objects, already built (by `open()`, off the GUI thread)."""
         self.cfg = cfg
         self.profile = profile
         self.keystore = keystore
-        self.bus = EventBus()
+        services = services or CoreServices.build(cfg, profile, keystore)
+        self.bus = services.bus
         self.bridge = CoreBridge(self.bus)
         self.session: GuiSession | None = None
         self.interactive = True  # False for --screenshot: never wait on a dialog
         self.health: HealthLog | None = None  # set by --health-log
-        if any(acc.can_sign for acc in keystore.accounts()):
-            self.session = GuiSession(profile, keystore, self.bus, root=cfg.root)
-        self.window = MainWindow(self.bridge, keystore.path.stem, self.session, cfg)
-        self.balances = BalanceService(profile, self.bus, poll_interval=1.0)
+        self.started_cluster: StartedCluster | None = None  # the embedded cluster this window started
+        self.session = services.session
+        self.window = MainWindow(self.bridge, keystore.path.stem, self.session, cfg, deferred=deferred)
+        self.balances = services.balances
         view = self.window.balances
         view.set_cluster(profile.rpc_url)
         view.set_accounts(keystore.accounts())
@@ -77,6 +104,17 @@ class WalletController:
             view.accountSelected.connect(self.on_account_selected)
         view.accountSelected.connect(self.balances.watch)
         view.faucetRequested.connect(self.on_faucet)
+
+    @classmethod
+    async def open(cls, cfg: WalletConfig, profile: ClusterProfile, keystore: Keystore) -> "WalletController":
+        """The app's way in: the window's views are built without freezing the event loop,
+        before any service starts publishing (so no view misses a snapshot)."""
+        # the RPC clients cost ~150 ms to make (httpx's first import, one TLS context each) and
+        # hold no Qt object: built on a worker thread
+        services = await asyncio.to_thread(CoreServices.build, cfg, profile, keystore)
+        controller = cls(cfg, profile, keystore, deferred=True, services=services)
+        await controller.window.build_views()
+        return controller
 
     def on_account_selected(self, address: str) -> None:
         assert self.session is not None
@@ -98,6 +136,7 @@ class WalletController:
             if started is None:
                 return  # the cluster's reason stays on screen; nothing below could work offline
             if started:
+                self.started_cluster = StartedCluster.from_pid_file(self.cfg.root, self.profile.rpc_port)
                 self.bridge.statusMessage.emit("Started the embedded local cluster in the background")
         await self.balances.start(self.window.balances.current_address())
         if self.session is not None:
@@ -147,6 +186,15 @@ class WalletController:
         if self.session is not None:
             await self.session.stop()
         self.bridge.detach()
+        await self.stop_started_cluster()
+
+    async def stop_started_cluster(self) -> bool:
+        """The last window closes: stop the embedded cluster it started (cluster_lifecycle.py),
+        unless the settings keep it running; one another program started is never touched."""
+        if self.started_cluster is None or self.cfg.keep_cluster_running:
+            return False
+        cluster, self.started_cluster = self.started_cluster, None
+        return await cluster.stop_async()
 
 
 async def unlock(path: Path, keyring_cache: bool = False, *, interactive: bool = True) -> Keystore | None:
@@ -161,7 +209,7 @@ async def unlock(path: Path, keyring_cache: bool = False, *, interactive: bool =
             try:
                 return await asyncio.to_thread(Keystore.unlock_with_key, path, key)
             except KeystoreError:
-                cache.forget(Keystore.wallet_id_of(path))  # stale after a password change
+                await asyncio.to_thread(cache.forget, Keystore.wallet_id_of(path))  # stale after a password change
     password = os.environ.get("ANOMI_PASSWORD")
     if password is not None and path.exists():
         try:
@@ -177,7 +225,7 @@ async def unlock(path: Path, keyring_cache: bool = False, *, interactive: bool =
     if await await_dialog(dialog) != QDialog.DialogCode.Accepted:
         return None
     if cache is not None and dialog.keystore is not None:
-        cache.put(dialog.keystore.wallet_id, dialog.keystore.unlock_key)
+        await asyncio.to_thread(cache.put, dialog.keystore.wallet_id, dialog.keystore.unlock_key)
     return dialog.keystore
 
 
@@ -190,14 +238,19 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     except ConfigError as exc:
         print(f"anomi-wallet: {exc}", file=sys.stderr)
         return 2
+    logs.configure_logging(cfg.root)
     keystore = await unlock(path, cfg.keyring_cache, interactive=args.screenshot is None)
     if keystore is None:
         return 1
-    controller = WalletController(cfg, profile, keystore)
+    controller = await WalletController.open(cfg, profile, keystore)
     controller.interactive = args.screenshot is None
     controller.window.closed.connect(quit_event.set)
+    # warnings logged anywhere in the core (a market poll that fails, ...) reach the status bar
+    forget_problems = logs.on_problem(
+        lambda p: controller.bridge.statusMessage.emit(f"{p.level.title()}: {p.message}"))
 
     def report(exc_type, exc, tb) -> None:  # an action's unexpected failure: say so, keep running
+        log.error("unexpected error in the GUI", exc_info=(exc_type, exc, tb))
         controller.bridge.statusMessage.emit(f"Unexpected error: {exc_type.__name__}: {exc}")
         sys.__excepthook__(exc_type, exc, tb)
     sys.excepthook = report
@@ -222,12 +275,18 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     await quit_event.wait()
     if health is not None:
         await health.stop()
+    forget_problems()
     await controller.stop()
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if QApplication.instance() is None:
+        problem = check_desktop()   # before Qt aborts with a plugin message naming no package
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 1
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("ANOMI")
     loop = WalletEventLoop(app)

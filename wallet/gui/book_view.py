@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from protocol.units import fiat_due, format_pkr, format_usdc
+from protocol.units import format_pkr
 from wallet.core.market_client import BookSnapshot
 from wallet.core.market_service import BookUpdated
 
@@ -18,27 +18,17 @@ from .bridge import CoreBridge
 from .depth_chart import DepthChart
 from .order_entry import OrderEntry
 from .session import GuiSession
-from .table_widgets import fill_table, make_table
+from .levels_model import LevelsTable
 
 HEADERS = ["Price (PKR/USDC)", "Size (USDC)", "Total (USDC)", "Value (PKR)"]
-
-
-def level_rows(levels: list[tuple[int, int]]) -> list[list[str]]:
-    """Per level: price, size, cumulative size from the best price, fiat value of the level."""
-    rows, total = [], 0
-    for price, qty in levels:
-        total += qty
-        rows.append([format_pkr(price), format_usdc(qty), format_usdc(total),
-                     format_pkr(fiat_due(qty, price))])
-    return rows
 
 
 class BookView(QWidget):
     def __init__(self, bridge: CoreBridge, session: GuiSession, parent: QWidget | None = None):
         super().__init__(parent)
         self.book = BookSnapshot([], [])
-        self.asks_table = make_table(HEADERS)
-        self.bids_table = make_table(HEADERS)
+        self.asks_table = LevelsTable(HEADERS)   # a model: deep books stay cheap (levels_model.py)
+        self.bids_table = LevelsTable(HEADERS)
         self.spread_label = QLabel("-")
         self.spread_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.chart = DepthChart()
@@ -66,9 +56,8 @@ class BookView(QWidget):
         self.book = event.book
         bids, asks = self.book.depth("Bid"), self.book.depth("Ask")
         # asks shown highest first so the best ask sits just above the spread line
-        fill_table(self.asks_table, level_rows(asks)[::-1], [p for p, _ in asks][::-1],
-                   align_right=(0, 1, 2, 3))
-        fill_table(self.bids_table, level_rows(bids), [p for p, _ in bids], align_right=(0, 1, 2, 3))
+        self.asks_table.levels.set_levels(asks, reverse=True)
+        self.bids_table.levels.set_levels(bids)
         if bids and asks:
             self.spread_label.setText(f"spread {format_pkr(asks[0][0] - bids[0][0])} PKR "
                                       f"(best bid {format_pkr(bids[0][0])}, best ask {format_pkr(asks[0][0])})")

@@ -17,21 +17,20 @@ from PySide6.QtWidgets import (
     QSpinBox, QVBoxLayout, QWidget)
 from solders.pubkey import Pubkey
 
+from wallet.core.amounts import AmountError, parse_whole_number
 from wallet.core.otc_client import format_price, parse_price
 
 from .bridge import CoreBridge
+from .confirm import CANCELLED, Confirmation
 from .session import USER_ERRORS, GuiSession, InputError, action_slot
 from .table_widgets import MessageLabel, fill_table, make_table, select_key, selected_key
 
 
 def parse_units(text: str, field: str) -> int:
     try:
-        value = int(text.strip().replace("_", "").replace(",", ""))
-    except ValueError:
-        raise InputError(f"{field}: enter a whole number of base units") from None
-    if not 0 < value < 2**64:
-        raise InputError(f"{field} must be a positive u64")
-    return value
+        return parse_whole_number(text, what=field, minimum=1)
+    except AmountError as exc:
+        raise InputError(f"{exc}: enter a whole number of base units (a positive u64)") from None
 
 
 def result_lines(mine: dict[str, dict[str, Any]]) -> list[str]:
@@ -155,11 +154,11 @@ class DealsView(QWidget):
         except USER_ERRORS as exc:
             self.message.error(f"cannot list deals: {exc}")
             return
-        self.rows = {r["deal"]: r for r in rows}
+        self.rows = {r.deal: r.to_json() for r in rows}
         ordered = rows[::-1]
-        fill_table(self.table, [[r["deal"], r["status"], r["role"], r["num_offers"],
-                                 time.strftime("%Y-%m-%d %H:%M", time.gmtime(r["expires_at"]))] for r in ordered],
-                   [r["deal"] for r in ordered])
+        fill_table(self.table, [[r.deal, r.status, r.role, r.num_offers,
+                                 time.strftime("%Y-%m-%d %H:%M", time.gmtime(r.expires_at))] for r in ordered],
+                   [r.deal for r in ordered])
         await self.on_select()
 
     @action_slot()
@@ -199,10 +198,10 @@ class DealsView(QWidget):
             amount, price, self.expires_spin.value(), self.partial_box.isChecked()))
         if out is None:
             return
-        self.message.info(f"deal {out['deal']} created: {out['amount']} at {out['price']} "
+        self.message.info(f"deal {out.deal} created: {out.amount} at {out.price} "
                           "(confirmed by the MXE, sealed to you)")
         await self.on_refresh()
-        select_key(self.table, out["deal"])
+        select_key(self.table, out.deal)
 
     @action_slot()
     async def on_offer(self) -> None:
@@ -218,7 +217,7 @@ class DealsView(QWidget):
         out = await self._act(self.offer_button, "offer", lambda: self.session.deals.offer(
             Pubkey.from_string(deal), amount, price))
         if out is not None:
-            self.message.info(f"offer {out['offer'][:10]}… submitted: {out['amount']} at {out['price']} "
+            self.message.info(f"offer {out.offer[:10]}… submitted: {out.amount} at {out.price} "
                               "(fill computed under encryption)")
             await self.on_refresh()
 
@@ -232,11 +231,11 @@ class DealsView(QWidget):
                               lambda: self.session.deals.crank(Pubkey.from_string(deal)))
         if out is None:
             return
-        text = f"deal {deal[:10]}…: {out['status']}"
-        if out.get("deal_crank", {}).get("result") == "rejected":
+        text = f"deal {deal[:10]}…: {out.status}"
+        if out.deal_crank is not None and out.deal_crank.result == "rejected":
             text += " (not fully filled yet: crank again after expiry)"
-        if out["offers"]:
-            text += f"; settled {len(out['offers'])} offer(s) of mine"
+        if out.offers:
+            text += f"; settled {len(out.offers)} offer(s) of mine"
         self.message.info(text)
         await self.on_refresh()
 
@@ -245,8 +244,16 @@ class DealsView(QWidget):
         deal = self.selected_deal()
         if deal is None:
             return
+        row = self.rows.get(deal, {})
+        if not await self.session.confirm(self, Confirmation(
+                "Close deal accounts", "Close my accounts",
+                f"Close your settled offers on deal {deal[:10]}…"
+                + (" and the deal itself" if row.get("role") in ("creator", "controller") else "") + ".",
+                "Their rent returns to you; closed accounts cannot be read on chain or reopened.")):
+            self.message.info(CANCELLED)
+            return
         out = await self._act(self.close_button, "close",
                               lambda: self.session.deals.close(Pubkey.from_string(deal)))
         if out is not None:
-            self.message.info("closed " + ", ".join(k[:10] + "…" for k in out["closed"]))
+            self.message.info("closed " + ", ".join(k[:10] + "…" for k in out.closed))
             await self.on_refresh()

@@ -25,6 +25,21 @@ def cumulative(levels: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+MAX_STEPS = 400   # more steps than pixels only costs paint time (a 10,000-level book)
+
+
+def thin(steps: list[tuple[int, int]], limit: int = MAX_STEPS) -> list[tuple[int, int]]:
+    """At most ~`limit` cumulative steps: the best level, every k-th one and the last (the curve's
+    start, shape and total depth are kept)."""
+    if len(steps) <= limit:
+        return steps
+    k = -(-len(steps) // limit)
+    out = steps[::k]
+    if out[-1] != steps[-1]:
+        out.append(steps[-1])
+    return out
+
+
 class DepthChart(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -35,7 +50,7 @@ class DepthChart(QWidget):
 
     def set_depth(self, bids: list[tuple[int, int]], asks: list[tuple[int, int]]) -> None:
         """Per-level (price, quantity), best first, as BookSnapshot.depth() gives them."""
-        self.bids, self.asks = cumulative(bids), cumulative(asks)
+        self.bids, self.asks = thin(cumulative(bids)), thin(cumulative(asks))
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt naming)

@@ -1,6 +1,9 @@
 """The main window: a frame for the views plus a status bar. Views live in their own modules."""
 from __future__ import annotations
 
+import asyncio
+from typing import Callable
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
@@ -23,34 +26,53 @@ class MainWindow(QMainWindow):
     closed = Signal()  # the app quits when the main window closes (not when a dialog does)
 
     def __init__(self, bridge: CoreBridge, wallet_name: str, session: GuiSession | None = None,
-                 config: WalletConfig | None = None, parent: QWidget | None = None):
+                 config: WalletConfig | None = None, parent: QWidget | None = None, *,
+                 deferred: bool = False):
+        """`deferred`: build only the frame now and the trading views in `build_views()`, one
+        per event-loop turn (building all seven at once keeps the GUI thread busy ~100 ms)."""
         super().__init__(parent)
         self.setWindowTitle(f"ANOMI wallet - {wallet_name}")
         self.resize(1180, 760 if session is not None else 420)
         self.bridge = bridge
+        self._session, self._config = session, config
         self.balances = BalancesView()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.balances, "Balances")
-        if session is not None:  # a wallet that can sign: the trading views
-            self.book = BookView(bridge, session)
-            self.orders = OrdersView(bridge, session)
-            self.queue = QueueView(bridge, session)
-            self.deals = DealsView(bridge, session)
-            self.proofs = ProofJobsView(bridge, session)
-            self.activity = ActivityView(bridge, session)
-            self.settings = SettingsView(bridge, session, config)
-            for view, title in ((self.book, "Order book"), (self.orders, "My orders"),
-                                (self.queue, "Settlement"), (self.deals, "Private deals"),
-                                (self.proofs, "Proof jobs"), (self.activity, "Activity"),
-                                (self.settings, "Settings")):
-                self.tabs.addTab(view, title)
         self.setCentralWidget(self.tabs)
+        if not deferred:
+            for build in self._view_builders():
+                build()
         self.status = QLabel("")
         self.statusBar().addWidget(self.status, 1)
         bridge.slotChanged.connect(self.balances.on_slot)
         bridge.balanceChanged.connect(self.balances.on_balance)
         bridge.connectionChanged.connect(self.balances.on_connection)
         bridge.statusMessage.connect(self.status.setText)
+
+    def _view_builders(self) -> list[Callable[[], None]]:
+        session, bridge, config = self._session, self.bridge, self._config
+        if session is None:   # watch-only wallet: Balances only
+            return []
+
+        def add(name: str, title: str, make: Callable[[], QWidget]) -> Callable[[], None]:
+            def build() -> None:
+                view = make()
+                setattr(self, name, view)
+                self.tabs.addTab(view, title)
+            return build
+        return [add("book", "Order book", lambda: BookView(bridge, session)),
+                add("orders", "My orders", lambda: OrdersView(bridge, session)),
+                add("queue", "Settlement", lambda: QueueView(bridge, session)),
+                add("deals", "Private deals", lambda: DealsView(bridge, session)),
+                add("proofs", "Proof jobs", lambda: ProofJobsView(bridge, session)),
+                add("activity", "Activity", lambda: ActivityView(bridge, session)),
+                add("settings", "Settings", lambda: SettingsView(bridge, session, config))]
+
+    async def build_views(self) -> None:
+        """The trading views of a `deferred` window, one per turn of the event loop."""
+        for build in self._view_builders():
+            build()
+            await asyncio.sleep(0)
 
     def show_tab(self, title: str) -> bool:
         for i in range(self.tabs.count()):

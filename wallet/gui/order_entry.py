@@ -13,10 +13,14 @@ from PySide6.QtWidgets import (
     QWidget)
 
 from protocol.units import fiat_due, format_pkr, format_usdc
+from wallet.core.events import BalanceChanged
 from wallet.core.proof_jobs import ProofFinished, ProofProgress, ProofQueued
+from wallet.core.amounts import format_amount
 from wallet.core.trader import OrderResult
 
 from .bridge import CoreBridge
+from .field_notes import FieldNote, amount_problem
+from .confirm import CANCELLED, Confirmation
 from .rail_panel import RailPanel
 from .session import USER_ERRORS, GuiSession, action_slot, parse_pkr, parse_usdc
 from .table_widgets import MessageLabel
@@ -31,7 +35,30 @@ def describe(side: str, result: OrderResult) -> str:
     if result.matched_order_ids:
         parts.append("matched order " + ", ".join(f"#{m}" for m in result.matched_order_ids)
                      + " (see Settlement)")
+    if result.cancelled and side == "bid":
+        parts.append(f"{format_usdc(result.cancelled)} USDC unmatched, cancelled (bids never rest)")
+    if result.bond_lamports:
+        parts.append(f"bond {format_amount(result.bond_lamports, 9)} SOL posted (back when you settle)")
     return "; ".join(parts)
+
+
+def ask_confirmation(size: int, price: int, handle: str | None) -> Confirmation:
+    return Confirmation(
+        "Place ask", f"Escrow {format_usdc(size)} USDC",
+        f"Escrow {format_usdc(size)} USDC behind an ask at {format_pkr(price)} PKR per USDC.",
+        f"A matched buyer pays {format_pkr(fiat_due(size, price))} PKR into your rail account "
+        f"{handle or ''}".rstrip() + ". Until it matches you can cancel it and the unfilled escrow "
+        "comes back; once matched, the USDC stays escrowed until the buyer proves payment or the "
+        "deadline passes.")
+
+
+def bid_confirmation(size: int, price: int) -> Confirmation:
+    due = format_pkr(fiat_due(size, price))
+    return Confirmation(
+        "Place bid", "Prove solvency and bid",
+        f"Bid for {format_usdc(size)} USDC at {format_pkr(price)} PKR per USDC ({due} PKR).",
+        f"A proof that your rail balance covers {due} PKR goes with the bid. If it matches, you must "
+        f"pay {due} PKR on the rail before the deadline to receive the USDC.")
 
 
 class OrderEntry(QWidget):
@@ -58,17 +85,25 @@ class OrderEntry(QWidget):
         self.message = MessageLabel()
         self.bid_job: int | None = None
         self._bidding = False
+        # as-you-type checks (field_notes.py); the USDC balance is the selected account's
+        self.ask_size_note, self.ask_price_note = FieldNote(), FieldNote()
+        self.bid_size_note, self.bid_price_note = FieldNote(), FieldNote()
+        self.usdc_balance: int | None = None
 
         ask_box = QGroupBox("Sell USDC (ask)")
         af = QFormLayout(ask_box)
         af.addRow("Size", self.ask_size)
+        af.addRow("", self.ask_size_note)
         af.addRow("Price", self.ask_price)
+        af.addRow("", self.ask_price_note)
         af.addRow("", self.ask_due)
         af.addRow("", self.ask_button)
         bid_box = QGroupBox("Buy USDC (bid)")
         bf = QFormLayout(bid_box)
         bf.addRow("Size", self.bid_size)
+        bf.addRow("", self.bid_size_note)
         bf.addRow("Price", self.bid_price)
+        bf.addRow("", self.bid_price_note)
         bf.addRow("", self.bid_due)
         row = QHBoxLayout()
         row.addWidget(self.bid_button, 1)
@@ -88,12 +123,38 @@ class OrderEntry(QWidget):
                                  (self.bid_size, self.bid_price, self.bid_due)):
             size.textChanged.connect(lambda _t, s=size, p=price, d=due: self._show_due(s, p, d))
             price.textChanged.connect(lambda _t, s=size, p=price, d=due: self._show_due(s, p, d))
+        for edit in (self.ask_size, self.ask_price, self.bid_size, self.bid_price):
+            edit.textChanged.connect(lambda _t: self.check_fields())
+        bridge.balanceChanged.connect(self.on_balance)
         self.ask_button.clicked.connect(self.on_ask)
         self.bid_button.clicked.connect(self.on_bid)
         self.cancel_proof_button.clicked.connect(self.on_cancel_proof)
         bridge.proofQueued.connect(self.on_proof_queued)
         bridge.proofProgress.connect(self.on_proof_progress)
         bridge.proofFinished.connect(self.on_proof_finished)
+
+    def on_balance(self, event: BalanceChanged) -> None:
+        if event.address == self.session.owner:
+            self.usdc_balance = event.usdc
+            self.check_fields()
+
+    def check_fields(self) -> None:
+        """The note under each amount field, from its text as typed."""
+        self.ask_size_note.say(amount_problem(
+            self.ask_size.text(), parse_usdc, limit=self.usdc_balance,
+            over_limit=lambda v: f"more than your balance of {format_usdc(self.usdc_balance or 0)} USDC"))
+        self.ask_price_note.say(amount_problem(self.ask_price.text(), parse_pkr))
+        self.bid_size_note.say(amount_problem(self.bid_size.text(), parse_usdc))
+        price_problem = amount_problem(self.bid_price.text(), parse_pkr)
+        if price_problem is None and self.rail.balance_paisa is not None:
+            try:
+                due = fiat_due(parse_usdc(self.bid_size.text()), parse_pkr(self.bid_price.text()))
+            except ValueError:
+                due = None
+            if due is not None and due > self.rail.balance_paisa:
+                price_problem = (f"{format_pkr(due)} PKR is more than your rail balance of "
+                                 f"{format_pkr(self.rail.balance_paisa)} PKR: the solvency proof would fail")
+        self.bid_price_note.say(price_problem)
 
     def set_best_prices(self, best_bid: int | None, best_ask: int | None) -> None:
         self.ask_price.setPlaceholderText(f"PKR per USDC (best bid {format_pkr(best_bid)})" if best_bid
@@ -126,6 +187,9 @@ class OrderEntry(QWidget):
         if not self.rail.has_account():
             self.message.error("open a rail account first: the buyer pays the ask into it")
             return
+        if not await self.session.confirm(self, ask_confirmation(size, price, self.session.rail_note().get("handle"))):
+            self.message.info(CANCELLED)
+            return
         self.ask_button.setEnabled(False)
         self.message.info(f"escrowing {format_usdc(size)} USDC behind an ask at {format_pkr(price)} PKR...")
         try:
@@ -149,6 +213,9 @@ class OrderEntry(QWidget):
         size, price = parsed
         if not self.rail.has_account():
             self.message.error("open a rail account first: a bid proves solvency from its balance")
+            return
+        if not await self.session.confirm(self, bid_confirmation(size, price)):
+            self.message.info(CANCELLED)
             return
         self.bid_button.setEnabled(False)
         self.bid_job, self._bidding = None, True

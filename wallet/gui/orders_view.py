@@ -14,6 +14,7 @@ from wallet.core.market_client import BookOrder
 from wallet.core.market_service import MyOrdersUpdated
 
 from .bridge import CoreBridge
+from .confirm import CANCELLED, Confirmation
 from .session import USER_ERRORS, GuiSession, action_slot
 from .table_widgets import MessageLabel, fill_table, make_table, selected_key
 
@@ -62,6 +63,16 @@ class OrdersView(QWidget):
         order_id = selected_key(self.table)
         if order_id not in self.orders:
             self.message.error("select one of your resting orders first")
+            return
+        o = self.orders[order_id]
+        side = o.side.lower()
+        back = (f" The unfilled {format_usdc(o.quantity)} USDC escrow returns to you." if o.side == "Ask" else "")
+        if not await self.session.confirm(self, Confirmation(
+                f"Cancel {side}", f"Cancel {side} {order_id}",
+                f"Cancel your {side} {order_id} for {format_usdc(o.quantity)} USDC at "
+                f"{format_pkr(o.price)} PKR per USDC.{back}",
+                "It leaves the book; placing it again puts it behind the orders at its price.")):
+            self.message.info(CANCELLED)
             return
         self.cancel_button.setEnabled(False)
         try:

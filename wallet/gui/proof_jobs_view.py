@@ -9,6 +9,7 @@ the ProofQueued/ProofProgress/ProofFinished events the bridge re-emits.
 """
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
@@ -110,7 +111,7 @@ class ProofJobsView(QWidget):
         if not path:
             return
         try:
-            ProofJobService.export_request(job.request, Path(path))
+            await asyncio.to_thread(ProofJobService.export_request, job.request, Path(path))
         except (OSError, *USER_ERRORS) as exc:
             self.message.error(f"request not written: {exc}")
             return
@@ -126,7 +127,7 @@ class ProofJobsView(QWidget):
         if not path:
             return
         try:
-            ProofJobService.export_proof(job, Path(path))
+            await asyncio.to_thread(ProofJobService.export_proof, job, Path(path))
         except (OSError, *USER_ERRORS) as exc:
             self.message.error(f"proof not written: {exc}")
             return
@@ -138,7 +139,8 @@ class ProofJobsView(QWidget):
         if not path:
             return
         try:
-            order_id = self.session.proofs.payment_order_id(Path(path))
+            # reads, hashes and pairing-checks the file: never on the GUI thread
+            order_id = await asyncio.to_thread(self.session.proofs.payment_order_id, Path(path))
             await self.session.settlement.import_proof(order_id, Path(path))
         except USER_ERRORS as exc:
             self.message.error(f"not imported: {exc}")

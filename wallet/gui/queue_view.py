@@ -9,6 +9,7 @@ the cluster time of the last snapshot; the market service refreshes that snapsho
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -19,11 +20,13 @@ from PySide6.QtWidgets import (
     QWidget)
 
 from protocol.units import format_pkr, format_usdc
+from wallet.core.amounts import format_amount
 from wallet.core.market_client import MatchedOrderView
 from wallet.core.market_service import QueueUpdated
 from wallet.core.proof_jobs import ProofFinished, ProofJobService, ProofProgress, ProofQueued
 
 from .bridge import CoreBridge
+from .confirm import CANCELLED, Confirmation
 from .file_choosers import choose_save_path
 from .session import USER_ERRORS, GuiSession, action_slot
 from .table_widgets import MessageLabel, fill_table, make_table, row_key, select_key, selected_key
@@ -181,6 +184,8 @@ class QueueView(QWidget):
                                  f"PKR/USDC = {format_pkr(r.fiat_due)} PKR; {r.status}, "
                                  f"{self._left_text(r)} left" if r.status == "Pending" and left
                                  else f"#{r.order_id}: {format_usdc(r.base_amount)} USDC, {r.status}")
+        if r.bond_lamports:
+            self.order_label.setText(self.order_label.text() + f"; buyer's bond {format_amount(r.bond_lamports, 9)} SOL")
         self.counterparty_label.setText(f"seller {r.seller}" if role == "buyer" else f"buyer {r.buyer}")
         payee = self.session.known_payee(r.order_id)
         if role != "buyer":
@@ -216,6 +221,7 @@ class QueueView(QWidget):
             return None
         finally:
             self.busy.discard(order_id)
+            self.session.notes_changed()
             self.update_details()
 
     @action_slot()
@@ -230,20 +236,44 @@ class QueueView(QWidget):
             return
         finally:
             self.revealing.discard(order_id)
+            self.session.notes_changed()
         self.update_details()
+
+    async def _confirmed(self, what: Confirmation) -> bool:
+        if await self.session.confirm(self, what):
+            return True
+        self.message.info(CANCELLED)
+        return False
+
+    def _payee_details(self, order_id: int) -> Callable[[], Awaitable[Any]]:
+        async def reveal() -> Any:
+            await self.session.directory()
+            return await self.session.settlement.payee(order_id)
+        return reveal
 
     @action_slot()
     async def on_pay(self) -> None:
         r = self.selected()
         if r is None:
             return
+        # the dialog names who is paid: learn the payee first (from the wallet's notes once revealed)
+        details = await self._run(r.order_id, "pay", self._payee_details(r.order_id))
+        if details is None:
+            return
+        to = f"{details.display_name} (Easypaisa {details.handle})"
+        if not await self._confirmed(Confirmation(
+                "Pay on the rail", f"Pay {format_pkr(r.fiat_due)} PKR",
+                f"Pay {format_pkr(r.fiat_due)} PKR to {to} for matched order #{r.order_id}.",
+                f"It buys {format_usdc(r.base_amount)} USDC at {format_pkr(r.price)} PKR per USDC. "
+                "A rail payment cannot be called back.")):
+            return
         async def pay():
             await self.session.directory()
             return await self.session.settlement.pay(r.order_id)
         out = await self._run(r.order_id, "pay", pay)
         if out is not None:
-            self.message.info(f"paid {format_pkr(out['amount_paisa'])} PKR to {out['payee_name']} "
-                              f"({out['payee']}) for matched order #{r.order_id}")
+            self.message.info(f"paid {format_pkr(out.amount_paisa)} PKR to {out.payee_name} "
+                              f"({out.payee}) for matched order #{r.order_id}")
 
     @action_slot()
     async def on_prove(self) -> None:
@@ -278,7 +308,7 @@ class QueueView(QWidget):
         if request is None:
             return
         try:
-            ProofJobService.export_request(request, Path(path))
+            await asyncio.to_thread(ProofJobService.export_request, request, Path(path))
         except OSError as exc:
             self.message.error(f"request not written: {exc}")
             return
@@ -295,9 +325,16 @@ class QueueView(QWidget):
         r = self.selected()
         if r is None:
             return
+        if not await self._confirmed(Confirmation(
+                "Finalize", f"Release {format_usdc(r.base_amount)} USDC",
+                f"Finalize matched order #{r.order_id}: release the {format_usdc(r.base_amount)} USDC "
+                "escrow to your account.",
+                f"Your payment proof for {format_pkr(r.fiat_due)} PKR is submitted on chain; "
+                "the order is then settled for good.")):
+            return
         out = await self._run(r.order_id, "finalize", lambda: self.session.settlement.finalize(r.order_id))
         if out is not None:
-            self.message.info(f"finalized #{r.order_id}: {format_usdc(out['amount'])} USDC released to you")
+            self.message.info(f"finalized #{r.order_id}: {format_usdc(out.amount)} USDC released to you")
             self.bridge.statusMessage.emit(f"Matched order #{r.order_id} settled")
 
     @action_slot()
@@ -305,9 +342,16 @@ class QueueView(QWidget):
         r = self.selected()
         if r is None:
             return
+        mine = self.role(r) == "seller"
+        if not await self._confirmed(Confirmation(
+                "Reclaim escrow", f"Return {format_usdc(r.base_amount)} USDC",
+                f"Return the {format_usdc(r.base_amount)} USDC escrow of expired matched order "
+                f"#{r.order_id} to {'you' if mine else 'its seller'}.",
+                "The buyer can no longer finalize it afterwards.")):
+            return
         out = await self._run(r.order_id, "reclaim", lambda: self.session.settlement.reclaim(r.order_id))
         if out is not None:
-            self.message.info(f"reclaimed {format_usdc(out['amount'])} USDC for seller {out['seller']}")
+            self.message.info(f"reclaimed {format_usdc(out.amount)} USDC for seller {out.seller}")
 
     # ------------------------------------------------------------------ proof progress
     def on_proof_queued(self, event: ProofQueued) -> None:

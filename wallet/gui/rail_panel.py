@@ -33,6 +33,7 @@ class RailPanel(QGroupBox):
         self.topup_button = QPushButton("Top up (sandbox)")
         self.refresh_button = QPushButton("Refresh")
         self.message = MessageLabel()
+        self.balance_paisa: int | None = None   # the last balance shown (None: not read yet)
 
         form = QFormLayout(self)
         self._open_rows = [QLabel("Handle"), self.handle_edit, QLabel("Name"), self.name_edit]
@@ -55,7 +56,7 @@ class RailPanel(QGroupBox):
         self.show_state()
 
     def has_account(self) -> bool:
-        return bool(self.session.rail_note().get("handle"))
+        return bool(self.session.rail_note().get("commitment"))  # a finished open (trader.py)
 
     def show_state(self) -> None:
         note = self.session.rail_note()
@@ -81,6 +82,7 @@ class RailPanel(QGroupBox):
             return
         finally:
             self.open_button.setEnabled(True)
+            self.session.notes_changed()
         self.message.info(f"rail account {out['handle']} opened")
         self.bridge.statusMessage.emit(f"Rail account {out['handle']} opened")
         self.show_state()
@@ -101,6 +103,7 @@ class RailPanel(QGroupBox):
             return
         finally:
             self.topup_button.setEnabled(True)
+        self.balance_paisa = int(out["balance_paisa"])
         self.balance_label.setText(f"{format_pkr(out['balance_paisa'])} PKR")
         self.message.info(f"topped up {format_pkr(paisa)} PKR")
         self.topup_edit.clear()
@@ -114,4 +117,5 @@ class RailPanel(QGroupBox):
         except USER_ERRORS as exc:
             self.balance_label.setText(f"unavailable: {exc}")
             return
+        self.balance_paisa = int(out["balance_paisa"])
         self.balance_label.setText(f"{format_pkr(out['balance_paisa'])} PKR")

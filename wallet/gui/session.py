@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import qasync
 
-from protocol.units import pkr_to_paisa, usdc_to_base
+from wallet.core import amounts
 from wallet.core.chain import ChainError
 from wallet.core.chain_history import ChainHistory
 from wallet.core.cluster import ClusterError
@@ -41,9 +41,12 @@ from wallet.core.payee_directory import DirectoryClient, DirectoryError
 from wallet.core.proof_jobs import ProofJobError
 from wallet.core.rail_client import RailError
 from wallet.core.settlement import Settlement
-from wallet.core.trade_events import TradingAccountChanged
+from wallet.core.deal_service import DealResultStored
+from wallet.core.trade_events import TRADE_EVENTS, TradingAccountChanged
 from wallet.core.trader import TradeContext
 from wallet.core.tx import TxError
+
+from .confirm import Confirmer, ask_user
 
 class WatchOnlyAccount(KeystoreError):
     """The selected account has no signing key: the views show it but cannot trade with it."""
@@ -69,6 +72,7 @@ def action_slot(*types: type) -> Callable:
                 return await fn(self, *args)
             finally:
                 tasks.discard(task)
+                self.session.notes_changed()   # the action may have written notes
         return qasync.asyncSlot(*types)(tracked)
     return decorate
 
@@ -77,14 +81,19 @@ class InputError(ValueError):
     """A form field that does not parse; the message names the field."""
 
 
+NON_FINITE = frozenset({"nan", "snan", "inf", "infinity"})
+
+
 def _parse_positive(text: str, field: str, unit: str, convert: Callable[[str], int]) -> int:
     """A form amount in ``unit`` -> base units; refuses empty, zero, negative and malformed input."""
     if not text.strip():
         raise InputError(f"enter a {field} in {unit}")
+    if text.strip().lstrip("+-").lower() in NON_FINITE:
+        raise InputError(f"the {field} must be a finite number of {unit}, not {text.strip()!r}")
     try:
         value = convert(text)
-    except ValueError as exc:
-        raise InputError(f"{field}: {exc}") from None
+    except (ValueError, ArithmeticError) as exc:  # AmountError: its message names the field
+        raise InputError(str(exc)) from None
     if value <= 0:
         raise InputError(f"the {field} must be positive")
     return value
@@ -92,12 +101,12 @@ def _parse_positive(text: str, field: str, unit: str, convert: Callable[[str], i
 
 def parse_usdc(text: str, field: str = "size") -> int:
     """"100.5" -> base units (over-precise input is refused by the conversion)."""
-    return _parse_positive(text, field, "USDC", usdc_to_base)
+    return _parse_positive(text, field, "USDC", lambda t: amounts.parse_usdc(t, field))
 
 
 def parse_pkr(text: str, field: str = "price") -> int:
     """"285" PKR (per USDC) -> paisa."""
-    return _parse_positive(text, field, "PKR", pkr_to_paisa)
+    return _parse_positive(text, field, "PKR", lambda t: amounts.parse_pkr(t, field))
 
 
 class GuiSession:
@@ -117,6 +126,13 @@ class GuiSession:
                                     poll_interval=poll_interval)
         self.market_address: str | None = None
         self.tasks: set[asyncio.Task[Any]] = set()   # view actions in flight (action_slot)
+        # asked before anything moves funds or closes accounts (confirm.py); tests may answer
+        self.confirm: Confirmer = ask_user
+        # the notes views read, copied once per change (not once per timer tick): the keystore's
+        # `notes()` deep-copies, and the settlement view redraws every second
+        self._notes_cache: dict[str, dict[str, Any]] = {}
+        for event_type in (*TRADE_EVENTS, DealResultStored, TradingAccountChanged):
+            bus.subscribe(event_type, lambda _e: self.notes_changed())
         self._use(signer)
 
     # ------------------------------------------------------------------ the selected account
@@ -196,14 +212,24 @@ class GuiSession:
     def note_key(self, order_id: int) -> str:
         return f"{self.market_address}:{order_id}"
 
+    def notes(self, kind: str) -> dict[str, Any]:
+        """The keystore's notes of one kind, copied once until `notes_changed` (read-only)."""
+        cached = self._notes_cache.get(kind)
+        if cached is None:
+            cached = self._notes_cache[kind] = self.keystore.notes(kind)
+        return cached
+
+    def notes_changed(self) -> None:
+        self._notes_cache.clear()
+
     def paid(self, order_id: int) -> dict[str, Any] | None:
-        return self.keystore.notes("payments").get(self.note_key(order_id))
+        return self.notes("payments").get(self.note_key(order_id))
 
     def has_proof(self, order_id: int) -> bool:
-        return self.note_key(order_id) in self.keystore.notes("proofs")
+        return self.note_key(order_id) in self.notes("proofs")
 
     def known_payee(self, order_id: int) -> dict[str, Any] | None:
-        return self.keystore.notes("payees").get(self.note_key(order_id))
+        return self.notes("payees").get(self.note_key(order_id))
 
     def rail_note(self) -> dict[str, Any]:
-        return self.keystore.notes("rail")
+        return self.notes("rail")

@@ -9,6 +9,7 @@ notary outside the registry would be refused by the programs.
 """
 from __future__ import annotations
 
+import asyncio
 import time
 
 from PySide6.QtWidgets import (
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 from protocol.attestation import notary_key_hash
 from wallet.core.trader import pinned_notary
 from wallet.core.config import LOCALNET, ClusterProfile, WalletConfig
+from wallet.core import offthread
 from wallet.core.identities import IdentityBook
 
 from .bridge import CoreBridge
@@ -40,6 +42,11 @@ class SettingsView(QWidget):
         self.rail_edit = QLineEdit(p.rail_url or "")
         self.directory_edit = QLineEdit(p.directory_url or "")
         self.activate_box = QCheckBox("use this profile from the next start")
+        self.keep_cluster_box = QCheckBox("keep the local cluster running after the window closes")
+        self.keep_cluster_box.setToolTip("The cluster this window started is stopped when it closes unless "
+                                         "this is checked; a cluster started elsewhere is never stopped.")
+        self.keep_cluster_box.setChecked(bool(config and config.keep_cluster_running))
+        self.keep_cluster_box.setEnabled(config is not None)
         self.save_button = QPushButton("Save profile")
         self.save_button.setEnabled(config is not None)
         self.profile_message = MessageLabel()
@@ -66,6 +73,7 @@ class SettingsView(QWidget):
         row.addWidget(self.activate_box, 1)
         row.addWidget(self.save_button)
         cf.addRow(row)
+        cf.addRow(self.keep_cluster_box)
         cf.addRow(self.profile_message)
         ids = QGroupBox("Encryption identities (x25519, derived from the seed phrase)")
         il = QVBoxLayout(ids)
@@ -86,6 +94,7 @@ class SettingsView(QWidget):
         layout.addWidget(notary)
 
         self.save_button.clicked.connect(self.on_save_profile)
+        self.keep_cluster_box.toggled.connect(self.on_keep_cluster)
         self.add_button.clicked.connect(self.on_add)
         self.relabel_button.clicked.connect(self.on_relabel)
         self.rotate_button.clicked.connect(self.on_rotate)
@@ -95,7 +104,8 @@ class SettingsView(QWidget):
         self.refresh_identities()
 
     # ------------------------------------------------------------------ profile
-    def on_save_profile(self) -> None:
+    @action_slot()
+    async def on_save_profile(self) -> None:
         name = self.name_edit.text().strip()
         if name == LOCALNET:
             self.profile_message.error("the built-in localnet profile cannot be changed; "
@@ -107,7 +117,7 @@ class SettingsView(QWidget):
                                      directory_url=self.directory_edit.text().strip() or None).validated()
             assert self.config is not None
             self.config.set_profile(profile, activate=self.activate_box.isChecked())
-            self.config.save()
+            await asyncio.to_thread(self.config.save)   # fsync: off the GUI thread
         except USER_ERRORS as exc:
             self.profile_message.error(f"not saved: {exc}")
             return
@@ -117,6 +127,19 @@ class SettingsView(QWidget):
         when = "; active from the next start" if self.activate_box.isChecked() else ""
         self.profile_message.info(f"profile {profile.name} saved{when}")
 
+    @action_slot(bool)
+    async def on_keep_cluster(self, keep: bool) -> None:
+        if self.config is None:
+            return
+        self.config.keep_cluster_running = keep
+        try:
+            await asyncio.to_thread(self.config.save)
+        except OSError as exc:
+            self.profile_message.error(f"not saved: cannot write the settings file ({exc})")
+            return
+        self.profile_message.info("the local cluster keeps running after the window closes" if keep
+                                  else "the local cluster this window started stops when it closes")
+
     # ------------------------------------------------------------------ identities
     def refresh_identities(self) -> None:
         items = self.identities.list()
@@ -124,9 +147,10 @@ class SettingsView(QWidget):
                                     time.strftime("%Y-%m-%d %H:%M", time.gmtime(i.created_at))] for i in items],
                    [i.id for i in items])
 
-    def _identity_action(self, what: str, action) -> None:
+    async def _identity_action(self, what: str, action, *args) -> None:
+        """An identity change: the keystore write (seal + fsync) runs on a worker thread."""
         try:
-            ident = action()
+            ident = await offthread.keystore_write(self.session.keystore, action, *args)
         except USER_ERRORS as exc:
             self.id_message.error(f"{what}: {exc}")
             return
@@ -134,23 +158,26 @@ class SettingsView(QWidget):
         self.label_edit.clear()
         self.refresh_identities()
 
-    def on_add(self) -> None:
+    @action_slot()
+    async def on_add(self) -> None:
         label = self.label_edit.text().strip() or None
-        self._identity_action("added", lambda: self.identities.create(label))
+        await self._identity_action("added", self.identities.create, label)
 
-    def on_relabel(self) -> None:
+    @action_slot()
+    async def on_relabel(self) -> None:
         ref, label = selected_key(self.id_table), self.label_edit.text().strip()
         if ref is None or not label:
             self.id_message.error("select an identity and type its new label")
             return
-        self._identity_action("renamed", lambda: self.identities.relabel(ref, label))
+        await self._identity_action("renamed", self.identities.relabel, ref, label)
 
-    def on_rotate(self) -> None:
+    @action_slot()
+    async def on_rotate(self) -> None:
         ref = selected_key(self.id_table)
         if ref is None:
             self.id_message.error("select the identity to rotate")
             return
-        self._identity_action("rotated", lambda: self.identities.rotate(ref, self.label_edit.text().strip() or None))
+        await self._identity_action("rotated", self.identities.rotate, ref, self.label_edit.text().strip() or None)
 
     # ------------------------------------------------------------------ notary
     @action_slot()

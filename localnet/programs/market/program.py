@@ -9,6 +9,8 @@ signed CPI (payment proven) or after expiry back to the seller.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
@@ -103,9 +105,11 @@ def run_matching(ctx: InvokeContext, acc: Named, market: dict, side: int, owner:
 
 
 def record_fills(ctx: InvokeContext, acc: Named, market: dict, result, side: int, taker: Pubkey,
-                 taker_payee: bytes, now: int, payer: AccountInfo) -> None:
-    """One MatchedOrder per maker, stored by CPI to the OrderStore (signed by the market authority)."""
+                 taker_payee: bytes, now: int, payer: AccountInfo) -> list[int]:
+    """One MatchedOrder per maker, stored by CPI to the OrderStore (signed by the market authority).
+    Returns the new MatchedOrders' ids, in fill order."""
     seeds = authority_seeds(acc.market.key, market)
+    order_ids: list[int] = []
     if acc.settlement_queue.owner != ORDER_STORE_PROGRAM_ID:
         raise fail(ctx, IDL, "AccountMismatch", "settlement_queue is not owned by the OrderStore")
     for fill in result.fills:
@@ -125,10 +129,12 @@ def record_fills(ctx: InvokeContext, acc: Named, market: dict, result, side: int
             AccountMeta(acc.settlement_queue.key, False, True), AccountMeta(acc.system_program.key, False, False)])
         ctx.invoke_signed(ix, [payer, acc.market_authority, acc.settlement_queue, acc.system_program,
                                acc.order_store_program], [seeds])
+        order_ids.append(order_id)
         emit(ctx, IDL, "OrderMatched", {
             "market": acc.market.key, "matched_order_id": order_id, "maker_order_id": fill.maker_order_id,
             "taker_side": mc.SIDES[side], "buyer": buyer, "seller": seller, "base_amount": fill.base_amount,
             "price": fill.price, "fiat_due": fill.fiat_due, "matched_at": now, "expires_at": expires})
+    return order_ids
 
 
 def settle_eviction(ctx: InvokeContext, acc: Named, market: dict, side: int, result) -> None:
@@ -185,8 +191,8 @@ def init_market(ctx: InvokeContext, acc: Named, args: dict) -> None:
     expect_key(ctx, IDL, acc.vault, vault, "vault")
     load(ctx, IDL, acc.attester_registry, "AttesterRegistry", MARKET_PROGRAM_ID, "InvalidConfig")
     vk = load(ctx, IDL, acc.solvency_vk, "VerifyingKey", MARKET_PROGRAM_ID, "InvalidVerifyingKey")
-    if vk["circuit"] != "solvency" or len(vk["ic"]) != 6:
-        raise fail(ctx, IDL, "InvalidVerifyingKey", "solvency_vk must be the 5-input solvency key")
+    if vk["circuit"] != "solvency" or len(vk["ic"]) != 8:
+        raise fail(ctx, IDL, "InvalidVerifyingKey", "solvency_vk must be the 7-input solvency key")
     for side, book in ((mc.SIDE_BID, acc.bids), (mc.SIDE_ASK, acc.asks)):
         capacity = mc.book_capacity(len(book.data))
         if book.owner != MARKET_PROGRAM_ID or capacity < 1 or any(book.data[:mc.BOOK_HEADER_LEN]) \
@@ -249,13 +255,37 @@ def place_bid_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
     if min_ts > now or min_ts < now - market["max_attestation_age"]:
         raise fail(ctx, IDL, "StaleAttestation",
                    f"min_timestamp {min_ts} must lie in [{now - market['max_attestation_age']}, {now}]")
+    # one balance backs at most what it holds: the proof covers what its account already reserves
+    tag = bytes(args["account_tag"])
+    tag_value = reservations.account_tag_value(ctx, tag)
+    reservation = reservations.current(ctx, acc.reservation, tag)
+    reservations.require_unchanged(ctx, reservation, args["reserved"])
+    reservations.require_after_settlement(ctx, reservation, min_ts)
     hi, lo = pubkey_to_fields(bytes(acc.bidder.key))
     require_valid_proof(ctx, IDL, acc.solvency_vk, MARKET_PROGRAM_ID, args["proof"],
-                        [key_hash, hi, lo, min_ts, fiat_due(size, price)], "InvalidSolvencyProof")
+                        [key_hash, hi, lo, min_ts, fiat_due(size, price), args["reserved"], tag_value],
+                        "InvalidSolvencyProof")
     result, now = run_matching(ctx, acc, market, mc.SIDE_BID, acc.bidder.key, price, size, bytes(32))
+    result = cancel_bid_remainder(ctx, acc, result)
     settle_eviction(ctx, acc, market, mc.SIDE_BID, result)
-    record_fills(ctx, acc, market, result, mc.SIDE_BID, acc.bidder.key, bytes(32), now, acc.bidder)
+    order_ids = record_fills(ctx, acc, market, result, mc.SIDE_BID, acc.bidder.key, bytes(32), now, acc.bidder)
+    if order_ids:
+        reserved_after = reservations.reserve(ctx, acc, acc.bidder, reservation,
+                                              sum(f.fiat_due for f in result.fills), len(order_ids))
+        bond.post_bonds(ctx, acc, order_ids, result.fills, acc.bidder, tag, now, reserved_after)
     emit_placed(ctx, acc, mc.SIDE_BID, acc.bidder.key, price, size, result, now)
+
+
+def cancel_bid_remainder(ctx: InvokeContext, acc: Named, result):
+    """Bids are takers: the unmatched part is cancelled, never rests. A resting bid could later be
+    matched by an ask with no bond posted and no reservation made (docs/protocol.md)."""
+    if not result.resting:
+        return result
+    bids = Book(acc.bids.data)
+    bids.remove(result.order_id)
+    bids.flush()
+    ctx.consume(CU_PER_BOOK_STEP * bids.steps)
+    return dataclasses.replace(result, resting=0, cancelled=result.cancelled + result.resting)
 
 
 def cancel_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
@@ -283,6 +313,7 @@ def cancel_order(ctx: InvokeContext, acc: Named, args: dict) -> None:
 
 
 from . import settlement  # noqa: E402  (settlement builds on the helpers above)
+from . import bond, reservations  # noqa: E402  (bond builds on the helpers above)
 
 
 class MarketProgram(AnchorProgram):
@@ -294,6 +325,7 @@ class MarketProgram(AnchorProgram):
         "place_bid_order": place_bid_order, "cancel_order": cancel_order,
         "release_escrowed_funds": settlement.release_escrowed_funds,
         "reclaim_expired": settlement.reclaim_expired,
+        "return_bond": bond.return_bond,
     }
 
 

@@ -16,6 +16,7 @@ from protocol.market_pdas import processor_authority
 from protocol.program_ids import ORDER_PROCESSOR_PROGRAM_ID, ORDER_STORE_PROGRAM_ID
 
 from localnet.programs.anchor_framework import Named, emit, fail, token_transfer
+from . import bond
 from .program import IDL, authority_seeds, check_token_account, load_market
 
 PROCESSOR_IDL = load_idl("order_processor")
@@ -74,3 +75,4 @@ def reclaim_expired(ctx: InvokeContext, acc: Named, args: dict) -> None:
                    [seeds])
     emit(ctx, IDL, "EscrowReclaimed", {"market": acc.market.key, "order_id": args["order_id"],
                                        "seller": record["seller"], "amount": record["base_amount"]})
+    bond.pay_out(ctx, acc, record, args["order_id"], acc.seller, forfeited=True)  # the unpaid match's cost

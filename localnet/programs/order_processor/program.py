@@ -24,6 +24,8 @@ from protocol.idl import IdlError, load_idl
 from protocol.market_pdas import NULLIFIER_SEED, PROCESSOR_AUTHORITY_SEED, payment_verifying_key, processor_authority
 from protocol.program_ids import MARKET_PROGRAM_ID, ORDER_PROCESSOR_PROGRAM_ID, ORDER_STORE_PROGRAM_ID
 
+from .bond_return import return_bond
+
 IDL = load_idl("order_processor")
 MARKET_IDL = load_idl("market")
 STORE_IDL = load_idl("order_store")
@@ -125,6 +127,7 @@ def finalize_trade(ctx: InvokeContext, acc: Named, args: dict) -> None:
         AccountMeta(acc.token_program.key, False, False)])
     ctx.invoke_signed(release, [acc.processor_authority, acc.market, acc.settlement_queue, acc.market_authority,
                                 acc.vault, acc.buyer_token, acc.token_program, acc.market_program], _seeds())
+    return_bond(ctx, acc, order_id)  # the buyer paid: the bond goes back (bond_return.py)
     set_status(ctx, acc, order_id, "Settled")
     emit(ctx, IDL, "TradeFinalized", {"market": acc.market.key, "order_id": order_id, "nullifier": nullifier,
                                       "buyer": record["buyer"], "amount": record["base_amount"]})
