@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 import urllib.error
@@ -67,6 +68,14 @@ def _up(args: argparse.Namespace) -> int:
         raise CliError(f"--slot-ms must be {MIN_SLOT_MS}..{MAX_SLOT_MS} milliseconds, not {args.slot_ms}")
     ledger = Path(args.ledger).expanduser() if args.ledger else default_ledger_dir()
     from localnet.genesis import StaleLedgerError
+    from localnet.mxe import cluster as mxe_cluster
+
+    if args.mxe_nodes is not None:
+        try:
+            mxe_cluster.check_request(ledger if not args.reset else ledger / "-none-", args.mxe_nodes)
+        except mxe_cluster.ClusterConfigError as exc:
+            raise CliError(str(exc)) from None
+        os.environ[mxe_cluster.NODES_ENV] = str(args.mxe_nodes)  # read by this process's genesis
 
     try:
         asyncio.run(run_until_signalled(ledger, args.rpc_port, args.reset, not args.no_services,
@@ -133,6 +142,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--reset", action="store_true", help="wipe the ledger and run genesis again")
     up.add_argument("--no-services", action="store_true",
                     help="do not start the side services (fiat rail, MXE node)")
+    up.add_argument("--mxe-nodes", type=int, metavar="N",
+                    help="MXE cluster size for a new ledger (default 3, at least 3; each node is its own process)")
     up.add_argument("--allow-clock-warp", action="store_true",
                     help="dev/test only: enable the anomi_warpClock RPC that moves the cluster clock forward")
     up.add_argument("--slot-ms", type=int, default=DEFAULT_SLOT_MS, metavar="N",

@@ -59,7 +59,8 @@ GENESIS_HOOKS: list[Callable[[GenesisBuilder, Path], None]] = [
 
 # Bump when what genesis writes changes in a way old ledgers cannot pick up by themselves
 # (new sysvars, new builtin accounts, a changed faucet or mint layout). Hooks are tracked by name.
-GENESIS_VERSION = 2   # 2: order books carry an owner table, the settlement queue a base_order_id (issue 10)
+GENESIS_VERSION = 3   # 2: order books carry an owner table, the settlement queue a base_order_id (issue 10)
+#                       3: the MXE is a cluster (Cluster account lists its nodes; mxe/node-<i>/, cluster.json)
 RESET_ADVICE = "run `anomi localnet up --reset` to recreate it (this erases its accounts and history)"
 
 

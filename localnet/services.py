@@ -37,7 +37,7 @@ def _rails_argv(ledger_dir: Path, rpc_port: int) -> list[str]:
 
 
 def _mxe_argv(ledger_dir: Path, rpc_port: int) -> list[str]:
-    return localnet_argv("mxe", "up", "--ledger", str(ledger_dir),
+    return localnet_argv("mxe", "cluster", "--ledger", str(ledger_dir),
                       "--rpc-url", f"http://127.0.0.1:{rpc_port}", "--ws-url", f"ws://127.0.0.1:{rpc_port + 1}")
 
 

@@ -62,7 +62,22 @@ def callback_message(computation: Pubkey, outputs_borsh: bytes) -> bytes:
     Binding the computation account (a PDA unique per queued computation) makes a signature
     useless for any other computation; hashing the outputs keeps the message small.
     """
-    return CALLBACK_DOMAIN + bytes(computation) + hashlib.sha256(outputs_borsh).digest()
+    return callback_message_for_hash(computation, hashlib.sha256(outputs_borsh).digest())
+
+
+def callback_message_for_hash(computation: Pubkey, output_hash: bytes) -> bytes:
+    """The signed message when only the output hash is known (how the program checks each node)."""
+    return CALLBACK_DOMAIN + bytes(computation) + bytes(output_hash)
+
+
+def output_hash(outputs: dict) -> bytes:
+    return hashlib.sha256(encode_outputs(outputs)).digest()
+
+
+def node_signature(node_index: int, signature: bytes, other_output_hash: bytes | None = None) -> dict:
+    """One ``NodeSignature``: the node's index in the Cluster account and its signature over the
+    delivered outputs (or, with ``other_output_hash``, over other outputs it computed)."""
+    return {"node_index": node_index, "signature": bytes(signature), "other_output_hash": other_output_hash}
 
 
 def success(output: bytes) -> dict:
@@ -170,16 +185,23 @@ def decode_comp_def(data: bytes) -> dict:
     return ARCIUM_IDL.decode_account("ComputationDefinitionAccount", data)
 
 
+def decode_cluster(data: bytes) -> dict:
+    return ARCIUM_IDL.decode_account("Cluster", data)
+
+
 def callback_instruction(submitter: Pubkey, computation: Pubkey, comp: dict, outputs: dict,
-                         signature: bytes) -> Instruction:
-    """``callback_computation`` for a decoded ComputationAccount ``comp`` (callback accounts appended)."""
+                         signatures: list[dict]) -> Instruction:
+    """``callback_computation`` for a decoded ComputationAccount ``comp`` (callback accounts appended).
+
+    ``signatures``: ``NodeSignature`` values (``node_signature``) of the cluster's nodes."""
     accs = ArciumAccounts(comp["mxe_program_id"], comp["cluster_offset"])
     comp_def = enc.comp_def_pda(comp["mxe_program_id"], comp["comp_def_offset"])
     remaining = [AccountMeta(c["pubkey"], False, c["is_writable"]) for c in comp["callback_accounts"]]
     metas = ARCIUM_IDL.account_metas("callback_computation", {
-        "submitter": submitter, "computation": computation, "mxe": accs.mxe, "comp_def": comp_def,
-        "mempool": accs.mempool, "executing_pool": accs.executing_pool, "mxe_program": comp["mxe_program_id"]})
-    data = ARCIUM_IDL.encode_instruction("callback_computation", {"outputs": outputs, "signature": signature})
+        "submitter": submitter, "computation": computation, "mxe": accs.mxe, "cluster": accs.cluster,
+        "comp_def": comp_def, "mempool": accs.mempool, "executing_pool": accs.executing_pool,
+        "mxe_program": comp["mxe_program_id"]})
+    data = ARCIUM_IDL.encode_instruction("callback_computation", {"outputs": outputs, "signatures": signatures})
     return Instruction(ARCIUM_PROGRAM_ID, data, metas + remaining)
 
 

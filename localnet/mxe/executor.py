@@ -15,12 +15,14 @@ of the account they are written to; sealed outputs use the nonce bound to (circu
 computation). Where all of this comes from: ``Placement``, read from the computation account that
 the arcium program wrote when the OTC program queued the computation.
 
-Privacy note: a single node sees every plaintext it computes on. Real Arcium splits this work
-across MPC nodes so that no one node learns the inputs.
+Privacy note: whichever process runs this sees every plaintext it computes on. In the cluster's
+``replicated`` compute mode every node runs it (same bytes out: nonces are derived, never
+random), so results need several nodes' signatures but privacy is still that of one node. Real
+Arcium splits this work across MPC nodes so that no one node learns the inputs.
 """
 from __future__ import annotations
 
-import os
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -81,8 +83,15 @@ class Placement:
         return self.callback_accounts[index]
 
 
-def _fresh_nonce() -> int:
-    return int.from_bytes(os.urandom(16), "little")
+def _state_nonce(kind: str, computation: Pubkey) -> int:
+    """The nonce of a new ``Enc<Mxe>`` state that does not follow a read state.
+
+    Derived, not random: every node of the cluster must produce the same output bytes to sign
+    (a result needs the signatures of several nodes over identical bytes). Unique per
+    (computation, kind), so no two states share a key stream; a recomputation of the same
+    computation encrypts the same plaintext."""
+    digest = hashlib.sha256(b"anomi-otc-mxe-state-v1" + kind.encode() + bytes(computation)).digest()
+    return int.from_bytes(digest[:16], "little")
 
 
 class _Args:
@@ -169,8 +178,7 @@ def _seal(keys: MxeKeys, pubkey: bytes, types: list[str], values: Sequence[int],
     return enc.SharedEncrypted(pubkey, nonce, tuple(cts)).to_bytes()
 
 
-def _mxe_encrypt(keys: MxeKeys, types: list[str], values: Sequence[int], nonce: int | None = None) -> bytes:
-    nonce = _fresh_nonce() if nonce is None else nonce
+def _mxe_encrypt(keys: MxeKeys, types: list[str], values: Sequence[int], nonce: int) -> bytes:
     cts = keys.state_cipher().encrypt(enc.encode_values(types, list(values)), enc.u128_to_nonce(nonce))
     return enc.MxeEncrypted(nonce, tuple(cts)).to_bytes()
 
@@ -196,7 +204,8 @@ def execute(circuit: str, arguments: Sequence[dict], read_account: AccountReader
         amount, price = _decrypt_shared(keys, pub, nonce, cts, DEAL_INPUT)
         deal_key = placement.account(0)
         state, blob = circuits.create_deal(amount, price)
-        out = (_mxe_encrypt(keys, DEAL_STATE, [*state.elements(), otc_binding.state_binding("deal", deal_key)])
+        out = (_mxe_encrypt(keys, DEAL_STATE, [*state.elements(), otc_binding.state_binding("deal", deal_key)],
+                            _state_nonce("deal", comp))
                + _seal(keys, creator_pub, DEAL_CREATED_BLOB, blob,
                        otc_binding.sealed_nonce(circuit, deal_key, comp)))
     elif circuit == "submit_offer":
@@ -212,7 +221,8 @@ def execute(circuit: str, arguments: Sequence[dict], read_account: AccountReader
         bound = next_deal_state_nonce(args.state_nonce, bytes(comp))
         out = (_mxe_encrypt(keys, DEAL_STATE, [*new_deal.elements(), otc_binding.state_binding("deal", deal_key)],
                             bound)
-               + _mxe_encrypt(keys, OFFER_STATE, [*offer.elements(), otc_binding.state_binding("offer", offer_key)])
+               + _mxe_encrypt(keys, OFFER_STATE, [*offer.elements(), otc_binding.state_binding("offer", offer_key)],
+                              _state_nonce("offer", comp))
                + _seal(keys, offeror_pub, OFFER_CREATED_BLOB, blob,
                        otc_binding.sealed_nonce(circuit, offer_key, comp)))
     elif circuit == "crank_deal":

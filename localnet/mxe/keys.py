@@ -1,9 +1,10 @@
-"""The MXE node's key files in the ledger directory.
+"""Each MXE node's key files, in its own data directory ``<ledger>/mxe/node-<i>/``.
 
-Why files in the ledger: the keys belong to this cluster instance. Genesis publishes the public
-halves (x25519 in the MXEAccount, ed25519 as the callback-signing key) and the node process loads
-the secret halves from the same directory, so a fresh ledger gets fresh keys and a restarted
-node keeps its identity. Both files are written atomically with mode 0600.
+Why one directory per node: the nodes are separate processes (and may run on separate machines,
+see docs/mxe.md); each owns its ed25519 callback key, its x25519 key share (``dkg.py``) and,
+while the cluster computes by replicated execution (``cluster.COMPUTE_REPLICATED``), a copy of the
+dealt MXE x25519 secret. Genesis publishes the public halves (cluster config, Cluster account,
+MXEAccount); a restarted node keeps its identity. Files are written atomically with mode 0600.
 """
 from __future__ import annotations
 
@@ -14,24 +15,27 @@ from pathlib import Path
 
 from solders.keypair import Keypair
 
-from protocol.x25519 import x25519_generate_secret_key, x25519_public_key
+from protocol.x25519 import x25519_public_key
 
 KEY_DIR = "mxe"
-X25519_FILE = "x25519.key"
+X25519_FILE = "x25519.key"          # the dealt MXE secret (replicated compute only)
+SHARE_FILE = "x25519-share.key"     # this node's DKG share s_i (hex, little-endian scalar)
 NODE_FILE = "node-keypair.json"
 
 
 @dataclass(frozen=True)
 class NodeKeys:
-    x25519_secret: bytes
-    node: Keypair  # ed25519: signs callback outputs and pays callback fees
+    x25519_secret: bytes  # the dealt MXE secret this node computes with (replicated compute)
+    node: Keypair         # ed25519: signs callback outputs and pays callback fees
+    share: int = 0        # DKG share s_i (never leaves the node)
+    index: int = 0
 
     @property
     def x25519_public(self) -> bytes:
         return x25519_public_key(self.x25519_secret)
 
 
-def _write_secret(path: Path, data: bytes) -> None:
+def write_secret(path: Path, data: bytes) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -46,22 +50,28 @@ def key_dir(ledger_dir: Path) -> Path:
     return Path(ledger_dir) / KEY_DIR
 
 
-def load_or_create(ledger_dir: Path) -> NodeKeys:
-    """The node keys of this ledger, created (0600) on first use."""
-    d = key_dir(ledger_dir)
+def node_dir(ledger_dir: Path, index: int) -> Path:
+    return key_dir(ledger_dir) / f"node-{index}"
+
+
+def create_node(ledger_dir: Path, index: int, dealt_secret: bytes, share: int) -> NodeKeys:
+    """Write node ``index``'s files (0600 in a 0700 directory) unless they exist; return its keys."""
+    d = node_dir(ledger_dir, index)
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
-    xfile, nfile = d / X25519_FILE, d / NODE_FILE
-    if not xfile.exists():
-        _write_secret(xfile, x25519_generate_secret_key().hex().encode())
-    if not nfile.exists():
-        _write_secret(nfile, json.dumps(list(bytes(Keypair()))).encode())
-    return load(ledger_dir)
+    if not (d / NODE_FILE).exists():
+        write_secret(d / NODE_FILE, json.dumps(list(bytes(Keypair()))).encode())
+    if not (d / SHARE_FILE).exists():
+        write_secret(d / SHARE_FILE, share.to_bytes(32, "little").hex().encode())
+    if not (d / X25519_FILE).exists():
+        write_secret(d / X25519_FILE, dealt_secret.hex().encode())
+    return load(ledger_dir, index)
 
 
-def load(ledger_dir: Path) -> NodeKeys:
-    d = key_dir(ledger_dir)
+def load(ledger_dir: Path, index: int = 0) -> NodeKeys:
+    d = node_dir(ledger_dir, index)
     secret = bytes.fromhex((d / X25519_FILE).read_text().strip())
     if len(secret) != 32:
         raise ValueError(f"{d / X25519_FILE} must hold a 32-byte hex secret")
+    share = int.from_bytes(bytes.fromhex((d / SHARE_FILE).read_text().strip()), "little")
     node = Keypair.from_bytes(bytes(json.loads((d / NODE_FILE).read_text())))
-    return NodeKeys(secret, node)
+    return NodeKeys(secret, node, share, index)

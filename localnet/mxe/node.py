@@ -1,4 +1,13 @@
-"""The MXE node process: watch the computation queue over RPC/PubSub, compute, deliver callbacks.
+"""One MXE node process: watch the computation queue over RPC/PubSub, compute, co-sign, deliver.
+
+Cluster: N such processes run side by side (``anomi mxe cluster`` starts them), each with its
+own keys, data directory and port. Every node computes every computation and serves its
+signature over the result (``peers.py``); a callback carries the signatures of
+``required_signatures`` nodes over identical output bytes. The submitter of computation number
+``sequence`` is node ``sequence % N``; the others submit only if it has not done so after
+``LEADER_GRACE_SECONDS`` (a slow or dead leader does not stall the cluster when fewer than N
+signatures are required). Whoever loses the race gets ``ComputationNotQueued`` and moves on.
+While fewer nodes than required are up, computations wait (and expire after 180 slots).
 
 Why it works the way it does:
 * The on-chain computation account is the only source of truth. The node keeps no database:
@@ -26,13 +35,15 @@ import json
 import logging
 import time
 
+import aiohttp
 import websockets
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solana.rpc.models import MemcmpOpts, TxOpts
 from solders.pubkey import Pubkey
 
-from localnet.mxe import worker
+from localnet.mxe import peers, worker
+from localnet.mxe.cluster import ClusterConfig
 from localnet.mxe.keys import NodeKeys
 from localnet.runtime.base58 import b58encode
 from protocol import arcium_codec as ac
@@ -42,6 +53,8 @@ from protocol.program_ids import ARCIUM_PROGRAM_ID
 log = logging.getLogger("anomi.mxe")
 POLL_SECONDS = 1.0
 CONFIRM_TIMEOUT = 20.0
+GATHER_SECONDS = 3.0        # how long one attempt waits for peers to compute and sign
+LEADER_GRACE_SECONDS = 3.0  # a non-leader delivers only if the leader has not after this
 
 
 class MxeStartError(Exception):
@@ -49,8 +62,10 @@ class MxeStartError(Exception):
 
 
 class MxeNode:
-    def __init__(self, keys: NodeKeys, rpc_url: str, ws_url: str) -> None:
+    def __init__(self, keys: NodeKeys, cfg: ClusterConfig, rpc_url: str, ws_url: str) -> None:
         self.keys = keys
+        self.cfg = cfg
+        self.index = keys.index
         self.rpc_url = rpc_url
         self.ws_url = ws_url
         self.client = AsyncClient(rpc_url, commitment=Confirmed, timeout=30)
@@ -60,6 +75,30 @@ class MxeNode:
         # Memory only: a restarted node retries them once, which is safe: recomputed from the
         # current state the result applies; a stale one aborts on-chain; a delivered one is refused.
         self.failed: set[Pubkey] = set()
+        # This node's signed result per Queued computation (served to peers), and since when the
+        # result had enough signatures (for the leader grace).
+        self.signed: dict[Pubkey, tuple[worker.Result, dict, bytes]] = {}
+        self.ready_since: dict[Pubkey, float] = {}
+        self.waiting_logged: set[Pubkey] = set()
+        # Signatures pushed by peers, checked on arrival: computation -> {index: (output_hash, sig)}
+        self.pushed: dict[Pubkey, dict[int, tuple[bytes, bytes]]] = {}
+        self.arrived = asyncio.Event()
+        self.server = None
+        self.session: aiohttp.ClientSession | None = None
+
+    def receive(self, computation: Pubkey, index: int, output_hash: bytes, signature: bytes) -> None:
+        """A peer pushed its signature: keep it only if it is that peer's valid signature."""
+        if not 0 <= index < len(self.cfg.nodes) or index == self.index or len(self.pushed) > 2_000:
+            return
+        reply = {"index": index, "output_hash": output_hash.hex(), "signature": signature.hex()}
+        if peers.verify_peer(self.cfg.nodes[index], computation, reply, output_hash) is None:
+            return
+        self.pushed.setdefault(computation, {})[index] = (output_hash, signature)
+        self.arrived.set()
+
+    def lookup(self, computation: Pubkey) -> tuple[bytes, bytes] | None:
+        found = self.signed.get(computation)
+        return None if found is None else (found[2], found[1]["signature"])
 
     # -- start-up ------------------------------------------------------------------------
     async def check_registration(self) -> None:
@@ -70,8 +109,14 @@ class MxeNode:
         if resp.value is None:
             raise MxeStartError(f"no MXE account at {otc.OTC_ARCIUM.mxe}; is this an ANOMI localnet?")
         keys = ac.mxe_keys(ac.decode_mxe(bytes(resp.value.data)))
-        if keys != (self.keys.x25519_public, bytes(self.keys.node.pubkey())):
-            raise MxeStartError("the MXE account's keys are not this node's (wrong ledger directory?)")
+        if keys is None or keys[0] != self.cfg.x25519_public or keys[0] != self.keys.x25519_public:
+            raise MxeStartError("the MXE account's x25519 key is not this cluster's (wrong ledger directory?)")
+        resp = await self.client.get_account_info(otc.OTC_ARCIUM.cluster)
+        if resp.value is None:
+            raise MxeStartError(f"no Cluster account at {otc.OTC_ARCIUM.cluster}")
+        nodes = ac.decode_cluster(bytes(resp.value.data))["nodes"]
+        if self.index >= len(nodes) or nodes[self.index]["ed25519"] != self.keys.node.pubkey():
+            raise MxeStartError(f"this node's key is not registered as node {self.index} of the cluster")
 
     # -- queue access --------------------------------------------------------------------
     async def queued(self) -> list[tuple[Pubkey, dict]]:
@@ -110,42 +155,104 @@ class MxeNode:
         return "confirmation timed out"
 
     # -- one computation ---------------------------------------------------------------------
-    async def handle(self, key: Pubkey, comp: dict, slot: int) -> None:
+    async def blockhash(self):
+        return (await self.client.get_latest_blockhash()).value.blockhash
+
+    async def still_queued(self, key: Pubkey) -> bool:
+        resp = await self.client.get_account_info(key)
+        return resp.value is not None and worker.is_queued(bytes(resp.value.data))
+
+    def sign_result(self, key: Pubkey, result: worker.Result) -> None:
+        self.signed[key] = (result, worker.sign(self.keys, key, result.outputs), ac.output_hash(result.outputs))
+
+    async def push_own(self, key: Pubkey) -> None:
+        _, mine, output_hash = self.signed[key]
+        await peers.push(self.session, self.cfg, self.index, key, output_hash, mine["signature"])
+
+    async def handle(self, key: Pubkey, comp: dict, slot: int) -> bool:
+        """Advance one computation; False when it must wait (peers not there yet, or not our turn)."""
         if slot > comp["expires_slot"]:
-            bh = (await self.client.get_latest_blockhash()).value.blockhash
-            err = await self.send_and_confirm(worker.expire_transaction(self.keys, key, comp, bh))
+            err = await self.send_and_confirm(worker.expire_transaction(self.keys, key, comp, await self.blockhash()))
             log.info("expired computation %s: %s", key, err or "ok")
-            return
+            return True
         if key in self.failed:
-            return
-        accounts = await self.read_accounts(comp)
-        result = worker.compute(key, comp, accounts.get, self.keys)
-        if result.rejected_reason:
-            log.warning("computation %s (%s) rejected: %s", key, result.circuit, result.rejected_reason)
-        bh = (await self.client.get_latest_blockhash()).value.blockhash
-        err = await self.send_and_confirm(worker.callback_transaction(self.keys, result, comp, bh))
+            return True
+        if key not in self.signed:
+            accounts = await self.read_accounts(comp)
+            result = worker.compute(key, comp, accounts.get, self.keys)
+            if result.rejected_reason:
+                log.warning("computation %s (%s) rejected: %s", key, result.circuit, result.rejected_reason)
+            self.sign_result(key, result)
+            await self.push_own(key)
+        result, mine, output_hash = self.signed[key]
+        sigs = {self.index: mine["signature"]}
+        need = self.cfg.required_signatures
+        deadline = time.monotonic() + GATHER_SECONDS
+        next_poll = 0.0
+        while True:
+            sigs.update({i: sig for i, (h, sig) in self.pushed.get(key, {}).items() if h == output_hash})
+            if len(sigs) >= need or time.monotonic() > deadline:
+                break
+            if time.monotonic() >= next_poll:
+                # a peer that computed while we were down pushed into the void: ask it
+                sigs.update(await peers.gather_signatures(self.session, self.cfg, self.index, key, output_hash))
+                next_poll = time.monotonic() + 0.5
+                continue
+            self.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.2):
+                    await self.arrived.wait()
+        if len(sigs) < need:
+            if key not in self.waiting_logged:
+                log.warning("computation %s waits: %d of %d node signatures", key, len(sigs), need)
+                self.waiting_logged.add(key)
+            return False
+        leader = comp["sequence"] % len(self.cfg.nodes)
+        if self.index != leader:
+            since = self.ready_since.setdefault(key, time.monotonic())
+            if time.monotonic() - since < LEADER_GRACE_SECONDS:
+                return False
+        chosen = sorted(sigs.items())[:need]
+        if self.index not in dict(chosen):  # always include our own signature when we submit
+            chosen = [(self.index, sigs[self.index])] + [c for c in chosen if c[0] != self.index][:need - 1]
+        signatures = [ac.node_signature(i, s) for i, s in sorted(chosen)]
+        tx = worker.callback_transaction(self.keys, result, comp, await self.blockhash(), signatures=signatures)
+        err = await self.send_and_confirm(tx)
         if err is None:
             self.delivered += 1
             log.info("delivered %s for %s", result.circuit, key)
-            return
+            return True
+        if not await self.still_queued(key):
+            return True  # another node delivered it first
         log.warning("callback for %s refused: %s", key, err)
         if "Success" in result.outputs:
-            # The MXE program refused the result (e.g. its own checks): report a Failure instead.
-            failed = worker.Result(key, result.circuit, ac.failure(ac.FAILURE_REJECTED), "callback refused")
-            bh = (await self.client.get_latest_blockhash()).value.blockhash
-            if await self.send_and_confirm(worker.callback_transaction(self.keys, failed, comp, bh)) is None:
-                return
+            # The program refused the result (e.g. its own checks): sign a Failure instead. The other
+            # nodes see the same refusal when they try, and converge on the same Failure bytes.
+            self.sign_result(key, worker.Result(key, result.circuit, ac.failure(ac.FAILURE_REJECTED),
+                                                "callback refused"))
+            await self.push_own(key)
+            self.ready_since.pop(key, None)
+            return False
         self.failed.add(key)
+        return True
 
     async def drain(self) -> None:
-        """Process every Queued computation in queue order, re-listing after each."""
+        """Process Queued computations in queue order, re-listing after each; stop when one waits."""
         while True:
             comps = await self.queued()
+            live = {k for k, _ in comps}
+            for store in (self.signed, self.ready_since):
+                for k in [k for k in store if k not in live]:
+                    del store[k]
+            if len(self.pushed) > 1_000:  # pushes may precede our listing: prune only when large
+                for k in [k for k in self.pushed if k not in live]:
+                    del self.pushed[k]
             slot = (await self.client.get_slot()).value
             todo = [(k, c) for k, c in comps if k not in self.failed or slot > c["expires_slot"]]
             if not todo:
                 return
-            await self.handle(*todo[0], slot)
+            if not await self.handle(*todo[0], slot):
+                return
 
     # -- loops ---------------------------------------------------------------------------
     async def watch(self) -> None:
@@ -174,6 +281,14 @@ class MxeNode:
         node running forever. Waiting uses ``asyncio.timeout``, which never swallows a cancel."""
         stop = stop or asyncio.Event()
         await self.check_registration()
+        me = self.cfg.nodes[self.index]
+        self.session = aiohttp.ClientSession()
+        try:
+            self.server = await peers.start_server(me.host, me.port,
+                                                   self.index, self.keys.node.pubkey(), self.lookup, self.receive)
+        except OSError as exc:
+            await self.session.close()
+            raise MxeStartError(f"node {self.index} cannot listen on {me.host}:{me.port}: {exc}") from None
         watcher = asyncio.create_task(self.watch())
         if ready is not None:
             ready.set()
@@ -192,6 +307,10 @@ class MxeNode:
         finally:
             watcher.cancel()
             await asyncio.wait({watcher}, timeout=2)
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                async with asyncio.timeout(2):
+                    await self.server.cleanup()
+                    await self.session.close()
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 async with asyncio.timeout(2):
                     await self.client.close()

@@ -6,7 +6,7 @@ tests (against an in-process Bank) and the benchmark. Each step is a plain funct
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 from solders.hash import Hash
 from solders.instruction import Instruction
@@ -57,16 +57,23 @@ def otc_owned(owner: Pubkey, data: bytes) -> bytes | None:
     return bytes(data) if owner == OTC_PROGRAM_ID else None
 
 
-def sign(keys: NodeKeys, computation: Pubkey, outputs: dict) -> bytes:
-    """The node's ed25519 signature over callback_message(computation, outputs)."""
-    return bytes(keys.node.sign_message(ac.callback_message(computation, ac.encode_outputs(outputs))))
+def sign(keys: NodeKeys, computation: Pubkey, outputs: dict) -> dict:
+    """The node's ``NodeSignature`` over callback_message(computation, outputs)."""
+    sig = bytes(keys.node.sign_message(ac.callback_message(computation, ac.encode_outputs(outputs))))
+    return ac.node_signature(keys.index, sig)
 
 
-def callback_transaction(keys: NodeKeys, result: Result, comp: dict, blockhash: Hash) -> VersionedTransaction:
-    """A v0 transaction paid by the node that delivers ``result`` through callback_computation."""
-    ix = ac.callback_instruction(keys.node.pubkey(), result.computation, comp, result.outputs,
-                                 sign(keys, result.computation, result.outputs))
-    return signed_transaction(keys, [ix], blockhash)
+def callback_transaction(keys: NodeKeys | Sequence[NodeKeys], result: Result, comp: dict, blockhash: Hash,
+                         signatures: Sequence[dict] | None = None) -> VersionedTransaction:
+    """A v0 transaction paid by the (first) node that delivers ``result`` through callback_computation.
+
+    ``keys`` may be one node or several (in-process tests: every node signs); ``signatures``
+    overrides the signatures carried (the node process passes the ones it gathered from peers)."""
+    signers = [keys] if isinstance(keys, NodeKeys) else list(keys)
+    if signatures is None:
+        signatures = [sign(k, result.computation, result.outputs) for k in signers]
+    ix = ac.callback_instruction(signers[0].node.pubkey(), result.computation, comp, result.outputs, list(signatures))
+    return signed_transaction(signers[0], [ix], blockhash)
 
 
 def expire_transaction(keys: NodeKeys, computation: Pubkey, comp: dict, blockhash: Hash) -> VersionedTransaction:

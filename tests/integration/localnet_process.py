@@ -37,9 +37,9 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def free_port_block(span: int = 13) -> int:
+def free_port_block(span: int = 24) -> int:
     """A port p such that p .. p+span-1 are free (RPC, PubSub = p+1, rails = p+11, payee
-    directory = p+12)."""
+    directory = p+12, MXE cluster status = p+19, MXE node i = p+20+i for up to 4 nodes)."""
     for _ in range(200):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.bind(("127.0.0.1", 0))

@@ -1,4 +1,4 @@
-"""The MXE node as a process: foreign-key callbacks refused, resume after restart, never twice."""
+"""The MXE cluster as processes: foreign-key callbacks refused, resume after restart, never twice."""
 from __future__ import annotations
 
 import asyncio
@@ -14,6 +14,7 @@ import pytest
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
+from localnet.mxe import cluster as mxe_cluster
 from localnet.mxe import keys as node_keys
 from localnet.mxe import worker
 from localnet.mxe.keys import NodeKeys
@@ -30,14 +31,15 @@ P1 = otc.PRICE_ONE
 
 
 class NodeProcess:
-    """Output goes to a log file (an undrained pipe would block the node); every wait is bounded."""
+    """`anomi mxe cluster` (all N node processes). Output goes to a log file (an undrained pipe
+    would block the nodes); every wait is bounded."""
 
     def __init__(self, ledger, rpc_url: str, ws_url: str, timeout: float = 120.0) -> None:
         code = "import sys; from wallet.cli import main; sys.exit(main())"
         self.log_path = Path(ledger).parent / f"mxe-{time.monotonic_ns()}.log"
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(guarded(
-                [sys.executable, "-c", code, "mxe", "up", "--ledger", str(ledger), "--rpc-url", rpc_url,
+                [sys.executable, "-c", code, "mxe", "cluster", "--ledger", str(ledger), "--rpc-url", rpc_url,
                  "--ws-url", ws_url]), cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1"})
         deadline = time.monotonic() + timeout
@@ -85,7 +87,7 @@ def test_foreign_key_refused_then_resume_and_never_twice(cluster):
     h.fund(Party(wallet=impostor.node))
     result = worker.compute(comp_key, comp, lambda k: None, impostor)
     err, _ = h.send([ac.callback_instruction(impostor.node.pubkey(), comp_key, comp, result.outputs,
-                                             worker.sign(impostor, comp_key, result.outputs))], [impostor.node])
+                                             [worker.sign(impostor, comp_key, result.outputs)])], [impostor.node])
     assert err == {"InstructionError": [0, {"Custom": ac.ARCIUM_IDL.error_code("InvalidNodeSignature")}]}
     assert not h.deal(deal)["state_ready"] and len(queued(h)) == 1
     # the real node starts after the fact and resumes the pending computation
@@ -121,7 +123,7 @@ def test_foreign_key_refused_then_resume_and_never_twice(cluster):
     pool = ac.ARCIUM_IDL.decode_account("ExecutingPool", h.rpc.account_data(otc.OTC_ARCIUM.executing_pool))
     assert pool["finalized_total"] == 3 and pool["failed_total"] == 0
     keys = node_keys.load(node.ledger_dir)
-    assert oct(os.stat(node_keys.key_dir(node.ledger_dir) / node_keys.X25519_FILE).st_mode & 0o777) == "0o600"
+    assert oct(os.stat(node_keys.node_dir(node.ledger_dir, 0) / node_keys.X25519_FILE).st_mode & 0o777) == "0o600"
     assert keys.x25519_public == h.mxe_pub
 
 
@@ -135,6 +137,7 @@ def test_out_of_order_results_and_a_restart_converge(cluster):
     node computes offer 3 from the current state; the deal then settles with fills that add up."""
     node, h = cluster
     keys = node_keys.load(node.ledger_dir)
+    every = mxe_cluster.load_all_keys(node.ledger_dir)
     creator = Party()
     h.fund(creator)
     mxe = NodeProcess(node.ledger_dir, node.rpc_url, node.ws_url)
@@ -158,8 +161,8 @@ def test_out_of_order_results_and_a_restart_converge(cluster):
 
     def deliver(i: int):
         (comp_key, comp), result = comps[i], held[i]
-        sig = worker.sign(keys, comp_key, result.outputs)
-        return h.send([ac.callback_instruction(keys.node.pubkey(), comp_key, comp, result.outputs, sig)],
+        sigs = [worker.sign(k, comp_key, result.outputs) for k in every]
+        return h.send([ac.callback_instruction(keys.node.pubkey(), comp_key, comp, result.outputs, sigs)],
                       [keys.node])[0]
 
     assert deliver(1) is None
@@ -201,7 +204,7 @@ def test_stop_ends_the_node_while_wakeups_race_it(cluster):
     node, _ = cluster
 
     async def scenario() -> None:
-        mxe = MxeNode(node_keys.load(node.ledger_dir), node.rpc_url, node.ws_url)
+        mxe = MxeNode(node_keys.load(node.ledger_dir), mxe_cluster.load(node.ledger_dir), node.rpc_url, node.ws_url)
         ready, stop = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(mxe.run(ready, stop))
         async with asyncio.timeout(60):

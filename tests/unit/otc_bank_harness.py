@@ -16,6 +16,7 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from localnet.bank import Bank
+from localnet.mxe import cluster as mxe_cluster
 from localnet.mxe import keys as node_keys
 from localnet.mxe import worker
 from protocol import arcium_codec as ac
@@ -92,7 +93,8 @@ def crank_offer_ix(payer: Party, deal: Pubkey, offer: Pubkey, offeror_x25519: by
 class OtcBank:
     def __init__(self, bank: Bank) -> None:
         self.bank = bank
-        self.keys = node_keys.load(bank.ledger_dir)
+        self.keys = node_keys.load(bank.ledger_dir)         # node 0 (computes; replicated mode)
+        self.cluster = mxe_cluster.load_all_keys(bank.ledger_dir)  # every node signs each result
         self.mxe_pub = enc.mxe_x25519_public_key(bytes(bank.get_account(otc.OTC_ARCIUM.mxe).data))
 
     # -- transactions -------------------------------------------------------------------
@@ -145,7 +147,7 @@ class OtcBank:
         for key, comp in self.queued():
             result = worker.compute(key, comp, self.read, self.keys)
             bh, _ = self.bank.latest_blockhash()
-            res = self.bank.process_transaction(worker.callback_transaction(keys or self.keys, result, comp, bh))
+            res = self.bank.process_transaction(worker.callback_transaction(keys or self.cluster, result, comp, bh))
             results.append(res)
         return results
 

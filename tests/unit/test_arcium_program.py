@@ -87,7 +87,7 @@ def test_expiry_delivers_failure_callback_and_blocks_late_results(h):
     for _ in range(ac.COMPUTATION_EXPIRY_SLOTS + 1):
         h.bank.advance_slot()
     bh, _ = h.bank.latest_blockhash()
-    late = h.bank.process_transaction(worker.callback_transaction(h.keys, result, comp, bh))
+    late = h.bank.process_transaction(worker.callback_transaction(h.cluster, result, comp, bh))
     assert h.custom_code(late) == AERR("ComputationExpired")
     res = h.send([ac.expire_instruction(caller.wallet.pubkey(), key, comp)], [caller.wallet])
     assert res.err is None, res.logs
@@ -109,7 +109,7 @@ def test_callback_accounts_must_match_the_queued_ones(h):
     result = worker.compute(key, comp, h.read, h.keys)
     forged = dict(comp, callback_accounts=[{"pubkey": other_deal, "is_writable": True}])
     bh, _ = h.bank.latest_blockhash()
-    res = h.bank.process_transaction(worker.callback_transaction(h.keys, result, forged, bh))
+    res = h.bank.process_transaction(worker.callback_transaction(h.cluster, result, forged, bh))
     assert h.custom_code(res) == AERR("CallbackAccountsMismatch")
     assert len(h.run_node()) == 2 and h.deal(deal)["state_ready"] and h.deal(other_deal)["state_ready"]
     assert h.bank.get_account(ARCIUM_PROGRAM_ID).executable

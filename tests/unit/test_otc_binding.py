@@ -140,13 +140,13 @@ def test_sealed_output_with_unbound_nonce_refused(h):
     out[at:at + 16] = bytes(16)
     forged = worker.Result(comp_key, "create_deal", ac.success(bytes(out)), None)
     bh, _ = h.bank.latest_blockhash()
-    res = h.bank.process_transaction(worker.callback_transaction(h.keys, forged, comp, bh))
+    res = h.bank.process_transaction(worker.callback_transaction(h.cluster, forged, comp, bh))
     assert h.custom_code(res) == ERR("MalformedOutput"), res.logs
     assert h.deal(deal)["state_ready"] is False
     # the node's fallback after a refused callback: a Failure, which aborts the deal
     failed = worker.Result(comp_key, "create_deal", ac.failure(ac.FAILURE_REJECTED), "callback refused")
     bh, _ = h.bank.latest_blockhash()
-    assert h.bank.process_transaction(worker.callback_transaction(h.keys, failed, comp, bh)).err is None
+    assert h.bank.process_transaction(worker.callback_transaction(h.cluster, failed, comp, bh)).err is None
     assert h.deal(deal)["status"] == otc.DEAL_ABORTED and not h.queued()
 
 
@@ -164,7 +164,7 @@ def test_node_refuses_state_copied_from_another_deal(h):
     result = worker.compute(comp_key, comp, lambda k: victim_data if k == thief_deal else h.read(k), h.keys)
     assert "Failure" in result.outputs and "not bound" in result.rejected_reason
     bh, _ = h.bank.latest_blockhash()
-    res = h.bank.process_transaction(worker.callback_transaction(h.keys, result, comp, bh))
+    res = h.bank.process_transaction(worker.callback_transaction(h.cluster, result, comp, bh))
     names = [n for n, _ in h.events(res)]
     assert "ComputationAborted" in names and "DealSettled" not in names
     assert h.deal(thief_deal)["status"] == otc.DEAL_OPEN

@@ -30,9 +30,10 @@ def h(tmp_path_factory) -> OtcBank:
     bank.close()
 
 
-def deliver(h: OtcBank, result: worker.Result, comp: dict):
+def deliver(h: OtcBank, result: worker.Result, comp: dict, submitter: int = 0):
     bh, _ = h.bank.latest_blockhash()
-    return h.bank.process_transaction(worker.callback_transaction(h.keys, result, comp, bh))
+    signers = h.cluster[submitter:] + h.cluster[:submitter]
+    return h.bank.process_transaction(worker.callback_transaction(signers, result, comp, bh))
 
 
 def two_offers(h: OtcBank, deal, first: int, second: int, price: int):
@@ -94,7 +95,8 @@ def test_a_result_is_bound_to_the_state_it_read_and_its_computation(h):
     assert otc.split_output("submit_offer", again.outputs["Success"]["output"])[0] == state
     assert deliver(h, again, comp1).err is None
     assert h.offer(k1)["state_ready"] and h.deal(deal)["state_nonce"] == state.nonce
-    assert h.custom_code(deliver(h, first, comp1)) == ac.ARCIUM_IDL.error_code("ComputationNotQueued")
+    assert again.outputs == first.outputs  # bit-identical: every node of the cluster signs the same bytes
+    assert h.custom_code(deliver(h, first, comp1, submitter=1)) == ac.ARCIUM_IDL.error_code("ComputationNotQueued")
     (cb,) = h.run_node()                                    # offer 2 reads the state offer 1 wrote
     assert cb.err is None and h.offer(k2)["state_ready"]
     assert h.deal(deal)["state_nonce"] == next_deal_state_nonce(state.nonce, bytes(c2))

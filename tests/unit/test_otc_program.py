@@ -176,7 +176,7 @@ def test_callback_signed_by_another_key_refused(h):
     h.fund(creator)
     deal, _ = h.create_deal(creator, 5, P1)
     from localnet.mxe.keys import NodeKeys
-    impostor = NodeKeys(h.keys.x25519_secret, Keypair())
+    impostor = NodeKeys(h.keys.x25519_secret, Keypair())  # claims node 0's slot
     h.bank.airdrop(impostor.node.pubkey(), 10**9)
     (res,) = h.run_node(keys=impostor)
     assert h.custom_code(res) == ARCIUM_IDL.error_code("InvalidNodeSignature")

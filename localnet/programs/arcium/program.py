@@ -1,8 +1,9 @@
 """The arcium program of the local cluster: MXE account, computation definitions, queue, callbacks.
 
 Why it exists: an MXE program (OTC) must not trust whoever submits a result. It queues work here
-by CPI; the MXE node reads the computation account, computes, and anyone may submit the result
-as long as the MXE node's registered ed25519 key signed it. This program checks that signature,
+by CPI; the MXE cluster's nodes read the computation account, compute, and anyone may submit the
+result as long as enough distinct nodes registered in the Cluster account signed the same output
+bytes (``required_signatures``, all N by default). This program checks those signatures,
 moves the computation from Queued to Finalized/Failed exactly once (so a result is never
 delivered twice), and only then calls the MXE program's callback by CPI, signing as the
 computation account PDA so the callee knows the call came from here. Computations nobody
@@ -10,7 +11,8 @@ answers within 180 slots can be expired by anyone, which delivers a Failure call
 
 Signature check: Solana programs verify ed25519 through the Ed25519SigVerify precompile and the
 Instructions sysvar; this Python runtime has no precompiles, so the program verifies the
-signature itself (PyNaCl) and charges ED25519_VERIFY_UNITS, standing in for that precompile.
+signatures itself (PyNaCl) and charges ED25519_VERIFY_UNITS per signature, standing in for that
+precompile.
 The signed message is ``protocol.arcium_codec.callback_message`` (domain ‖ computation ‖
 sha256(outputs)).
 """
@@ -177,20 +179,44 @@ class ArciumProgram:
         comp, mxe, cd = self._load_queued(ctx, acc)
         if ctx.clock().slot > comp["expires_slot"]:
             raise fail(ctx, IDL, "ComputationExpired")
-        keys = ac.mxe_keys(mxe)
-        if keys is None:
+        if ac.mxe_keys(mxe) is None:
             raise fail(ctx, IDL, "MxeKeysNotSet")
         outputs = args["outputs"]
         outputs_borsh = ac.encode_outputs(outputs)
-        ctx.consume(ED25519_VERIFY_UNITS)
-        try:
-            VerifyKey(keys[1]).verify(ac.callback_message(acc.computation.key, outputs_borsh), bytes(args["signature"]))
-        except (BadSignatureError, ValueError):
-            raise fail(ctx, IDL, "InvalidNodeSignature") from None
+        self._check_node_signatures(ctx, acc, args["signatures"], hashlib.sha256(outputs_borsh).digest())
         if "Success" in outputs and len(outputs["Success"]["output"]) != cd["output_len"]:
             raise fail(ctx, IDL, "OutputLengthMismatch", f"expected {cd['output_len']} bytes")
         status = "Finalized" if "Success" in outputs else "Failed"
         self._finish(ctx, acc, remaining, comp, cd, status, outputs, outputs_borsh)
+
+    def _check_node_signatures(self, ctx: InvokeContext, acc, signatures: list[dict], want_hash: bytes) -> None:
+        """At least ``required_signatures`` distinct registered nodes signed exactly these outputs.
+
+        A signature that names other outputs (``other_output_hash``) is checked over that hash, so
+        a node that computed something else is named (NodeOutputsDiffer) rather than lumped with
+        forgeries (InvalidNodeSignature, also what a key outside the cluster gets)."""
+        cluster = self._fixed(ctx, acc, "cluster")
+        nodes = cluster["nodes"]
+        seen: set[int] = set()
+        for s in signatures:
+            i = s["node_index"]
+            if i >= len(nodes):
+                raise fail(ctx, IDL, "UnregisteredNode", f"node {i} is not registered ({len(nodes)} nodes)")
+            if i in seen:
+                raise fail(ctx, IDL, "DuplicateNodeSignature", f"node {i} signed twice")
+            seen.add(i)
+            signed = want_hash if s["other_output_hash"] is None else bytes(s["other_output_hash"])
+            ctx.consume(ED25519_VERIFY_UNITS)
+            try:
+                VerifyKey(bytes(nodes[i]["ed25519"])).verify(
+                    ac.callback_message_for_hash(acc.computation.key, signed), bytes(s["signature"]))
+            except (BadSignatureError, ValueError):
+                raise fail(ctx, IDL, "InvalidNodeSignature", f"not signed by node {i}") from None
+            if signed != want_hash:
+                raise fail(ctx, IDL, "NodeOutputsDiffer", f"node {i} signed other outputs")
+        if len(seen) < cluster["required_signatures"]:
+            raise fail(ctx, IDL, "NotEnoughNodeSignatures",
+                       f"{len(seen)} of {cluster['required_signatures']} required node signatures")
 
     def _expire_computation(self, ctx: InvokeContext, args: dict, acc, remaining) -> None:
         comp, _mxe, cd = self._load_queued(ctx, acc)
