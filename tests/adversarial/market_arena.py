@@ -143,16 +143,24 @@ class Arena:
     def pkr(self, auth: tuple[str, str]) -> int:
         return self.rail.balance(auth)
 
-    def attestation(self, auth: tuple[str, str], kp: Keypair) -> SignedAttestation:
+    def attestation(self, auth: tuple[str, str], kp: Keypair, *, not_before: int | None = None) -> SignedAttestation:
         """A fresh attestation. After a clock warp the rail follows the cluster's Clock about once
         a second (localnet/rails/clock.py): until it has, it stamps the old time, which the
-        market rightly calls stale, so wait (bounded) for a stamp within a minute of the chain's."""
+        market rightly calls stale, so wait (bounded) for a stamp within a minute of the chain's
+        (or at least ``not_before``)."""
+        floor = self.now() - 60 if not_before is None else not_before
         deadline = time.monotonic() + 30
         while True:
             signed = SignedAttestation.from_json(self.rail.balance_attestation(auth, str(kp.pubkey())))
-            if signed.attestation.timestamp >= self.now() - 60 or time.monotonic() > deadline:
+            if signed.attestation.timestamp >= floor or time.monotonic() > deadline:
                 return signed
             time.sleep(0.25)
+
+    def wait_rail_clock(self, auth: tuple[str, str], kp: Keypair, at_least: int) -> None:
+        """Until the rail stamps ``at_least`` or later: a payment made in the same second as its
+        match, while the rail's clock trails a warped cluster by its 1 s sync, would carry a
+        time before the match (a real buyer pays minutes later)."""
+        self.attestation(auth, kp, not_before=at_least)
 
     # ------------------------------------------------------------------ proofs
     def solvency(self, auth: tuple[str, str], kp: Keypair, due: int = DUE, reserved: int | None = None):

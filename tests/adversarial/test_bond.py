@@ -155,6 +155,7 @@ def test_finalize_returns_the_bond_to_the_buyer(arena: Arena) -> None:
     bond_key = bond_pda(a.addr["market"], oid)[0]
     held = a.lamports(bond_key)
     details = reveal(a, buyer, oid, commitment)
+    a.wait_rail_clock(buyer_rail, buyer, rec["matched_at"])
     paid = a.rail.transfer(buyer_rail, details.handle, rec["fiat_due"], f"bond-test-{oid}",
                            order_ref=a.order_ref(rec))
     payment = a.payment(buyer_rail, int(paid["payment_id"]), rec)
