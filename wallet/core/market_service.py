@@ -20,7 +20,7 @@ import websockets
 from solders.pubkey import Pubkey
 
 from .chain import NETWORK_ERRORS, Chain, ChainError
-from .events import ConnectionChanged, EventBus
+from .events import EventBus
 from .market_client import (
     BookOrder, BookSnapshot, MarketClient, MatchedOrderView, book_orders, queue_records)
 from .service_tasks import cancel_and_wait
@@ -101,7 +101,12 @@ async def subscribe_accounts(ws_url: str, keys: list[Pubkey],
 
 
 class MarketService:
-    """Publishes BookUpdated, MyOrdersUpdated, QueueUpdated and ConnectionChanged on `bus`."""
+    """Publishes BookUpdated, MyOrdersUpdated and QueueUpdated on `bus`.
+
+    Never ConnectionChanged: the BalanceService is the one source of connection state (it
+    publishes both directions). This service used to publish only `False` on a stream failure,
+    which left the indicator "offline" after the cluster came back; a market stream failure is
+    logged and retried here, and the safety-net poll keeps the book fresh meanwhile."""
 
     def __init__(self, chain: Chain, bus: EventBus, *, owner: Pubkey | None = None,
                  poll_interval: float = 5.0):
@@ -213,15 +218,22 @@ class MarketService:
     async def _stream_loop(self) -> None:
         addr = await self.market.addresses()
         keys = [addr["bids"], addr["asks"], addr["settlement_queue"]]
+        failures = 0  # consecutive: the first of a streak is a warning, the retries debug
         while True:
             try:
                 await subscribe_accounts(self.chain.profile.ws_url, keys, self._on_account,
                                          self.subscribed)
+                failures = 0
             except asyncio.CancelledError:
                 raise
             except (websockets.WebSocketException, ValueError, KeyError, ChainError) + NETWORK_ERRORS as exc:
+                if self.subscribed.is_set():
+                    failures = 0   # it was up: this is a new streak
                 self.subscribed.clear()
-                self.bus.publish(ConnectionChanged(False, f"market stream: {exc}"))
+                failures += 1
+                log.log(logging.WARNING if failures == 1 else logging.DEBUG,
+                        "market stream to %s ended (%s); retrying, polling meanwhile",
+                        self.chain.profile.ws_url, exc or type(exc).__name__)
             await asyncio.sleep(1.0)
 
     async def _poll_loop(self) -> None:
