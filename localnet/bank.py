@@ -34,7 +34,7 @@ from localnet.bank_types import (  # noqa: F401  (re-exported API)
 from localnet.ledger import Ledger, decode_err, encode_err
 from localnet.programs import registry
 from localnet.runtime.accounts import StoredAccount
-from localnet.runtime.base58 import b58encode
+from protocol.base58 import b58encode
 from localnet.runtime.errors import TransactionFailure
 from localnet.runtime.executor import execute
 from localnet.runtime.message import PACKET_DATA_SIZE, SanitizedTx

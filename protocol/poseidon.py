@@ -21,8 +21,7 @@ from typing import Sequence
 
 from gmpy2 import mpz, powmod
 
-# BN254 scalar field modulus (the "r" of alt_bn128; circom's default prime).
-FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+from .bn254 import SCALAR_FIELD as FIELD_MODULUS
 
 N_ROUNDS_F = 8
 N_ROUNDS_P = (56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68)

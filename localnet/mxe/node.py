@@ -45,7 +45,7 @@ from solders.pubkey import Pubkey
 from localnet.mxe import peers, worker
 from localnet.mxe.cluster import ClusterConfig
 from localnet.mxe.keys import NodeKeys
-from localnet.runtime.base58 import b58encode
+from protocol.base58 import b58encode
 from protocol import arcium_codec as ac
 from protocol import otc_codec as otc
 from protocol.program_ids import ARCIUM_PROGRAM_ID

@@ -15,11 +15,11 @@ from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
 from localnet.runtime.program_api import AccountInfo, InvokeContext, ProgramError
+from protocol.bn254 import SCALAR_FIELD as BN254_R
 from protocol.idl import Idl, IdlError
 from protocol.program_ids import SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID
 
 TOKEN_ACCOUNT_LEN = 165
-BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 
 
 class Named(dict):

@@ -29,9 +29,9 @@ from localnet.rails.notary import Notary, public_key_json
 from localnet.rails.storage import Payment, RailStore
 from localnet.rails.throttle import LoginThrottle
 from protocol.attestation import RECEIPT_VERSION
+# Commitment salts are BN254 scalars so the circuits can take them.
+from protocol.bn254 import SCALAR_FIELD as BN254_R
 
-# BN254 scalar field order: commitment salts are field elements so the circuits can take them.
-BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 DB_FILE = "rail.sqlite3"
 MAX_BATCH = 256  # transfers per group commit
 

@@ -10,11 +10,9 @@ opening is the one write that carries its credential in the body.
 """
 from __future__ import annotations
 
-import binascii
-import base64
 import logging
 
-from aiohttp import web
+from aiohttp import BasicAuth, web
 
 from localnet.rails import wire
 from localnet.rails.accounts import Rail
@@ -52,22 +50,21 @@ async def _body(request: web.Request, *, required: set[str], optional: set[str] 
 
 
 def _basic_auth(request: web.Request) -> tuple[str, str]:
+    """(handle, credential) from the request's HTTP Basic header, parsed by aiohttp.BasicAuth.decode
+    (the client side encodes with aiohttp.encode_basic_auth)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "basic" or not token:
+    if scheme.lower() != "basic" or not token.strip():
         raise RailError("unauthorized", "send HTTP Basic auth: handle:credential")
     try:
-        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        auth = BasicAuth.decode(header, encoding="utf-8")
+    except ValueError:  # bad base64, not UTF-8, or no ':' between handle and credential
         raise RailError("unauthorized", "malformed HTTP Basic auth") from None
-    user, sep, password = decoded.partition(":")
     try:
-        handle = wire.canonical_handle(user)
-        credential = wire.credential(password)
+        handle = wire.canonical_handle(auth.login)
+        credential = wire.credential(auth.password)
     except RailError:
         raise RailError("unauthorized", "unknown handle or wrong credential") from None
-    if not sep:
-        raise RailError("unauthorized", "malformed HTTP Basic auth")
     return handle, credential
 
 

@@ -7,11 +7,12 @@ for every endpoint because transfers carry an idempotency key and the others do 
 """
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 from typing import Any
 from urllib.parse import urlsplit
+
+from aiohttp import encode_basic_auth
 
 
 class RailHttpError(Exception):
@@ -23,8 +24,8 @@ class RailHttpError(Exception):
 
 
 def basic_auth(auth: tuple[str, str]) -> dict[str, str]:
-    """The rail's HTTP Basic header for (handle, credential)."""
-    return {"Authorization": "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()}
+    """The rail's HTTP Basic header for (handle, credential), encoded by aiohttp."""
+    return {"Authorization": encode_basic_auth(auth[0], auth[1])}
 
 
 class RailClient:

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from localnet.rails.errors import RailError
+from protocol.bn254 import SCALAR_FIELD as BN254_R
 
 # Bounds (paisa; 1 PKR = 100 paisa). A single transfer above 1 billion PKR is refused as absurd;
 # a sandbox top-up mints at most 10 million PKR; no balance may exceed 10 billion PKR, which also
@@ -135,11 +136,9 @@ def order_ref(value: Any) -> int:
     """An order reference (decimal string of a BN254 field element, 1..p-1; see
     protocol.attestation.order_reference). The notary signs it into the payment's receipt, and
     the payment proof settles only the order it names."""
-    from protocol.poseidon import FIELD_MODULUS
-
     if isinstance(value, str) and _DECIMAL.fullmatch(value) and (value == "0" or value[0] != "0"):
         number = int(value)
-        if 0 < number < FIELD_MODULUS:
+        if 0 < number < BN254_R:
             return number
     raise RailError(
         "invalid_field",
@@ -169,9 +168,6 @@ def link_signature(value: Any) -> bytes:
             pass
     raise RailError("invalid_field", "signature must be 128 hex characters (an ed25519 signature)",
                     field="signature")
-
-
-BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 
 
 def commitment_salt(value: str, field: str) -> int:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from localnet.rpc.base58 import b58encode
+from protocol.base58 import b58encode
 from localnet.rpc.errors import invalid_params, invalid_request
 from localnet.rpc.params import DataSlice, decode_text, expect_str
 

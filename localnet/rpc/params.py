@@ -16,7 +16,7 @@ from solders.hash import Hash
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
-from localnet.rpc.base58 import Base58Error, b58decode
+from protocol.base58 import Base58Error, b58decode
 from localnet.rpc.errors import RpcError, invalid_params, min_context_slot_not_reached, params_deserialize_error
 
 COMMITMENTS = ("processed", "confirmed", "finalized", "recent", "single", "singleGossip", "root", "max")

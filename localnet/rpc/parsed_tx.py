@@ -15,7 +15,7 @@ from typing import Any, Callable
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from localnet.rpc.base58 import b58decode, b58encode
+from protocol.base58 import b58decode, b58encode
 from localnet.rpc.encoders import TOKEN_PROGRAMS, ui_token_amount
 
 SYSTEM = "11111111111111111111111111111111"

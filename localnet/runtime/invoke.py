@@ -25,6 +25,7 @@ from localnet.runtime.keccak import keccak256
 from localnet.runtime.logs import LogCollector
 from localnet.runtime.errors import instruction_error_text
 from localnet.runtime.program_api import Clock, ProgramError, Rent
+from protocol.bn254 import SCALAR_FIELD as BN254_FIELD
 
 MAX_INSTRUCTION_STACK_DEPTH = 5
 MAX_INSTRUCTION_TRACE_LENGTH = 64
@@ -35,7 +36,6 @@ MAX_CPI_ACCOUNT_INFOS = 128
 CLOCK_SIZE = 40
 RENT_SIZE = 24
 POSEIDON_MAX_INPUTS = 12
-BN254_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 NOT_INVOKABLE = {
     Pubkey.from_string("NativeLoader1111111111111111111111111111111"),
     Pubkey.from_string("BPFLoader1111111111111111111111111111111111"),

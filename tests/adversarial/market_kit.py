@@ -145,21 +145,24 @@ def solvency_proof(kit: Kit, bidder: Keypair, due: int, balance: int | None = No
     from wallet.core.rail_client import RailClient, RailLogin   # the rail's HTTP client; not the attacker's code
 
     rail = RailClient(kit.rpc("anomi_clusterInfo")["result"]["railUrl"])
-    notary = kit.run(rail.notary())
-    key_hash = notary_key_hash((int(notary["x"]), int(notary["y"])))
-    if login is None:
-        handle = f"03{secrets.randbelow(100):02d}-{secrets.randbelow(10 ** 7):07d}"
-        login = RailLogin(handle, RailLogin.new_credential())
-        kit.run(rail.open_account(handle, "Thief", login.credential))
-        kit.run(rail.top_up(login, balance or due))
-    wallet = str(bidder.pubkey())
-    kit.run(rail.link_wallet(login, wallet, bytes(bidder.sign_message(link_message(login.handle, wallet, key_hash)))))
-    signed = kit.run(rail.balance_attestation(login, wallet))
-    min_ts = min(signed.attestation.timestamp, kit.now())
-    job = Prover().prove_solvency(signed, SolvencyStatement.for_attestation(signed, due, min_ts, reserved),
-                                  registered_notaries=[key_hash])
-    tag = reservation_tag(signed.attestation.account_commitment).to_bytes(32, "big")
-    return Solvency(job.result(180).solana_proof(), min_ts, reserved, tag, login)
+    try:
+        notary = kit.run(rail.notary())
+        key_hash = notary_key_hash((int(notary["x"]), int(notary["y"])))
+        if login is None:
+            handle = f"03{secrets.randbelow(100):02d}-{secrets.randbelow(10 ** 7):07d}"
+            login = RailLogin(handle, RailLogin.new_credential())
+            kit.run(rail.open_account(handle, "Thief", login.credential))
+            kit.run(rail.top_up(login, balance or due))
+        wallet = str(bidder.pubkey())
+        kit.run(rail.link_wallet(login, wallet, bytes(bidder.sign_message(link_message(login.handle, wallet, key_hash)))))
+        signed = kit.run(rail.balance_attestation(login, wallet))
+        min_ts = min(signed.attestation.timestamp, kit.now())
+        job = Prover().prove_solvency(signed, SolvencyStatement.for_attestation(signed, due, min_ts, reserved),
+                                      registered_notaries=[key_hash])
+        tag = reservation_tag(signed.attestation.account_commitment).to_bytes(32, "big")
+        return Solvency(job.result(180).solana_proof(), min_ts, reserved, tag, login)
+    finally:
+        kit.run(rail.close())  # its HTTP session
 
 
 @dataclass

@@ -41,8 +41,10 @@ def seller_with_ask(a: Arena, directory: bool = False) -> tuple[Keypair, tuple[s
     opened = a.rail.commitment(rail)
     commitment = int(opened["commitment"])
     if directory:
-        got = a.loop.run_until_complete(DirectoryClient(a.directory_url).deposit(
-            seller, rail[0], int(opened["salt"]), "Seller"))
+        async def deposit() -> int:
+            async with DirectoryClient(a.directory_url) as directory:
+                return await directory.deposit(seller, rail[0], int(opened["salt"]), "Seller")
+        got = a.loop.run_until_complete(deposit())
         assert got == commitment
     assert a.send([a.ask_ix(seller, commitment)], [seller])["err"] is None
     return seller, rail, commitment
@@ -56,8 +58,12 @@ def buyer_with_balance(a: Arena, pkr: int = DUE) -> tuple[Keypair, tuple[str, st
 
 def reveal(a: Arena, buyer: Keypair, order_id: int, commitment: int):
     box = PrivateKey.generate()
-    return a.loop.run_until_complete(DirectoryClient(a.directory_url).reveal(
-        buyer, a.addr["market"], order_id, bytes(box.public_key), bytes(box), commitment))
+
+    async def ask() -> object:
+        async with DirectoryClient(a.directory_url) as directory:
+            return await directory.reveal(buyer, a.addr["market"], order_id, bytes(box.public_key),
+                                          bytes(box), commitment)
+    return a.loop.run_until_complete(ask())
 
 
 def test_a_bid_without_its_bond_accounts_is_refused(arena: Arena) -> None:

@@ -39,6 +39,11 @@ def env(localnet: LocalnetProcess, tmp_path_factory: pytest.TempPathFactory):
     mp.undo()
 
 
+async def reveal_once(url: str, market: Pubkey, secret: bytes) -> object:
+    async with DirectoryClient(url) as directory:
+        return await directory.reveal(Keypair(), market, 0, crypto_scalarmult_base(secret), secret, 1)
+
+
 def await_(coro):
     return asyncio.run(asyncio.wait_for(coro, 30))
 
@@ -96,7 +101,7 @@ async def test_live_market_events_cancel_and_directory_refusals(env, localnet: L
         await chain.close()
 
     # the directory reveals to the matched buyer only
-    client = DirectoryClient(directory_url)
+    client = DirectoryClient(directory_url)  # one HTTP session for the reveals below
     secret = bytes(range(5, 37))
     market = service.market._addr["market"]  # type: ignore[index]
     commitment = int.from_bytes(rec.payee_commitment, "big")
@@ -109,6 +114,7 @@ async def test_live_market_events_cancel_and_directory_refusals(env, localnet: L
         await client.reveal(seller_ks.keypair(), market, order, crypto_scalarmult_base(secret), secret,
                             commitment)
     assert exc.value.code == "not_buyer"
+    await client.close()
     assert (await run(buyer.ok, "payee", str(order)))["handle"] == "0345-2223334"
 
     # reclaim is refused while the record has time left; nothing changes
@@ -136,7 +142,8 @@ async def test_the_cluster_advertises_its_directory_and_profiles_override_it(
         monkeypatch.setenv("ANOMI_DIRECTORY_URL", "http://127.0.0.1:2")
         assert await directory_url(a) == await directory_url(c) == "http://127.0.0.1:2"
     with pytest.raises(DirectoryError, match="cannot be reached.*anomi localnet up"):
-        await DirectoryClient("http://127.0.0.1:1").deposit(Keypair(), "0345-1234567", 7, "X")
+        async with DirectoryClient("http://127.0.0.1:1") as unreachable:
+            await unreachable.deposit(Keypair(), "0345-1234567", 7, "X")
 
 
 def test_standalone_directory_serves_and_stops_promptly_on_sigterm(localnet: LocalnetProcess,
@@ -149,7 +156,7 @@ def test_standalone_directory_serves_and_stops_promptly_on_sigterm(localnet: Loc
                                         ["programIds"]["market"]))  # not a market: no queue
         secret = bytes(range(32))
         with pytest.raises(DirectoryError) as exc:
-            await_(DirectoryClient(url).reveal(Keypair(), market, 0, crypto_scalarmult_base(secret), secret, 1))
+            await_(reveal_once(url, market, secret))
         assert exc.value.code == "wrong_market"
         assert (tmp_path / "d" / "directory.sqlite3").stat().st_mode & 0o777 == 0o600
         proc.send_signal(signal.SIGTERM)

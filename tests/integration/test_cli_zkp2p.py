@@ -43,7 +43,8 @@ def notary_pins(node: LocalnetProcess) -> tuple[str, str]:
     """(the cluster rail's notary as hex Ax || Ay, another notary's key hash as hex)."""
     async def read() -> dict:
         async with Chain(ClusterProfile("t", node.rpc_url, node.ws_url).validated()) as chain:
-            return await RailClient((await chain.cluster_info()).rail_url).notary()
+            async with RailClient((await chain.cluster_info()).rail_url) as rail:
+                return await rail.notary()
     doc = asyncio.run(read())
     ours = int(doc["x"]).to_bytes(32, "big") + int(doc["y"]).to_bytes(32, "big")
     assert pinned_notary(ClusterProfile("p", node.rpc_url, node.ws_url, notary_key=ours.hex())) == int(doc["key_hash"])

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from localnet.rpc.base58 import b58encode
+from protocol.base58 import b58encode
 from localnet.rpc.dispatch import METHODS
 
 _conn: dict[str, http.client.HTTPConnection] = {}

@@ -36,7 +36,7 @@ from spl.token.constants import TOKEN_PROGRAM_ID
 from spl.token.instructions import get_associated_token_address, transfer_checked
 from spl.token.models import TransferCheckedParams
 
-from localnet.rpc.base58 import b58encode
+from protocol.base58 import b58encode
 from protocol.program_ids import MEMO_PROGRAM_ID
 
 EXAMPLES = 2000

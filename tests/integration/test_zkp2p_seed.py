@@ -214,6 +214,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                   DirectoryClient(advertised(node, "directoryUrl")), Prover(), mc.market_addresses(mint), mint)
         yield w
         loop.run_until_complete(w.client.close())
+        loop.run_until_complete(w.rail.close())
+        loop.run_until_complete(w.directory.close())
     finally:
         loop.close()
         node.stop()

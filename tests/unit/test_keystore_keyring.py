@@ -38,11 +38,14 @@ def ks(tmp_path: Path) -> Keystore:
     return Keystore.create(tmp_path / "w", PW, kdf=KdfParams.fresh(1, 8 * 1024 * 1024))
 
 
-@pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring()], ids=["fail", "null"])
-def test_no_backend_degrades_to_password(ks: Keystore, backend) -> None:
+@pytest.mark.parametrize(("backend", "put_reports"), [(fail.Keyring(), False), (null.Keyring(), True)],
+                         ids=["fail", "null"])
+def test_no_backend_degrades_to_password(ks: Keystore, backend, put_reports: bool) -> None:
     cache = UnlockCache(backend=backend)
     assert not cache.available()
-    assert cache.put(ks.wallet_id, ks.unlock_key) in (False, True)  # null accepts and drops
+    # the fail backend raises on set (put says False); the null one accepts and drops silently
+    # (put cannot tell, says True); either way nothing comes back and the password still works
+    assert cache.put(ks.wallet_id, ks.unlock_key) is put_reports
     assert cache.get(ks.wallet_id) is None
     cache.forget(ks.wallet_id)  # never raises
     assert Keystore.unlock(ks.path, PW).wallet_id == ks.wallet_id
@@ -71,3 +74,21 @@ def test_garbage_in_keyring_is_ignored(ks: Keystore) -> None:
     assert UnlockCache(backend=ring).get(ks.wallet_id) is None
     ring.set_password("anomi-wallet", ks.wallet_id, "AAAA")
     assert UnlockCache(backend=ring).get(ks.wallet_id) is None
+
+
+def test_the_shared_unlock_order(ks: Keystore) -> None:
+    """wallet.core.unlock, used by the CLI and the GUI: no cache or no key -> None (ask for the
+    password); a password unlock is remembered; the cached key opens; a stale one is forgotten."""
+    from wallet.core.unlock import remember_unlock, unlock_from_cache
+
+    ring = MemoryKeyring()
+    cache = UnlockCache(backend=ring)
+    assert unlock_from_cache(ks.path, None) is None
+    assert unlock_from_cache(ks.path, cache) is None and ring.store == {}
+    remember_unlock(None, ks)  # no cache: nothing to do, nothing raised
+    remember_unlock(cache, Keystore.unlock(ks.path, PW))
+    opened = unlock_from_cache(ks.path, cache)
+    assert opened is not None and opened.mnemonic() == ks.mnemonic()
+    ks.change_password(PW, "changed elsewhere")
+    assert unlock_from_cache(ks.path, cache) is None
+    assert ring.store == {}  # the stale key was removed

@@ -18,7 +18,7 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction, VersionedTransaction
 
 from localnet.rpc import params as P
-from localnet.rpc.base58 import Base58Error, b58decode, b58encode
+from protocol.base58 import Base58Error, b58decode, b58encode
 from localnet.rpc.context import RpcContext
 from localnet.rpc.dispatch import handle_body
 from localnet.rpc.encoders import (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from protocol.attestation import order_reference
+from protocol.bn254 import BASE_FIELD
 from tests.unit.zkp2p_harness import MARKET, PROCESSOR, CircuitProofs, Ledger
 
 PRICE, SIZE = 28_500, 100_000_000
@@ -30,7 +31,7 @@ def test_real_verifier_end_to_end_and_refusals(world) -> None:
     bad_code = MARKET.error_code("InvalidSolvencyProof")
     assert L.send([L.bid(other, PRICE, SIZE, good, mt)], [other]).custom == bad_code       # other wallet
     assert L.send([L.bid(buyer, PRICE, SIZE // 2, good, mt)], [buyer]).custom == bad_code  # other fiat due
-    unnegated = dict(good, a=good["a"][:32] + ((21888242871839275222246405745257275088696311157297823662689037894645226208583
+    unnegated = dict(good, a=good["a"][:32] + ((BASE_FIELD
                                                  - int.from_bytes(good["a"][32:], "big")).to_bytes(32, "big")))
     assert L.send([L.bid(buyer, PRICE, SIZE, unnegated, mt)], [buyer]).custom == bad_code  # A not negated
     off_curve = dict(good, c=(1).to_bytes(32, "big") + (3).to_bytes(32, "big"))

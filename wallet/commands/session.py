@@ -22,6 +22,7 @@ from wallet.core.cluster import ClusterError, ensure_local_cluster
 from wallet.core.config import ClusterProfile, ConfigError, WalletConfig, ws_url_for
 from wallet.core.faucet import FaucetError
 from wallet.core.keyring_cache import UnlockCache
+from wallet.core.unlock import remember_unlock, unlock_from_cache
 from wallet.core.keystore import Keystore, KeystoreError
 
 T = TypeVar("T")
@@ -103,16 +104,10 @@ def open_keystore(args: argparse.Namespace, cfg: WalletConfig) -> Keystore:
     if not path.exists():
         raise CliError(f"no wallet {path.stem!r}; create one with `anomi wallet create`")
     cache = UnlockCache() if cfg.keyring_cache else None
-    if cache is not None:
-        key = cache.get(Keystore.wallet_id_of(path))
-        if key is not None:
-            try:
-                return Keystore.unlock_with_key(path, key)
-            except KeystoreError:
-                cache.forget(Keystore.wallet_id_of(path))
-    ks = Keystore.unlock(path, ask_password())
-    if cache is not None:
-        cache.put(ks.wallet_id, ks.unlock_key)
+    ks = unlock_from_cache(path, cache)   # the unlock order the GUI uses too (wallet.core.unlock)
+    if ks is None:
+        ks = Keystore.unlock(path, ask_password())
+        remember_unlock(cache, ks)
     return ks
 
 

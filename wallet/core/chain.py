@@ -21,6 +21,7 @@ from solana.rpc.core import RPCException
 from solana.rpc.models import MemcmpOpts
 from solders.pubkey import Pubkey
 
+from protocol.base58 import b58encode
 from protocol.program_ids import SYSVAR_CLOCK_ID
 
 from .cluster import ClusterError, rpc_call
@@ -99,7 +100,7 @@ class Chain:
 
     async def program_accounts(self, program: Pubkey, memcmp: Sequence[tuple[int, bytes]] = (),
                                data_size: int | None = None) -> list[tuple[Pubkey, bytes]]:
-        filters: list[Any] = [MemcmpOpts(offset=o, bytes=_b58(b)) for o, b in memcmp]
+        filters: list[Any] = [MemcmpOpts(offset=o, bytes=b58encode(b)) for o, b in memcmp]
         if data_size is not None:
             filters.append(data_size)
         try:
@@ -119,16 +120,3 @@ class Chain:
     async def token_balance(self, token_account: Pubkey) -> int:
         data = await self.account_data(token_account)
         return 0 if data is None or len(data) < 72 else struct.unpack_from("<Q", data, 64)[0]
-
-
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def _b58(raw: bytes) -> str:
-    """Base58 (Bitcoin alphabet) of any byte string: memcmp filters take base58."""
-    n = int.from_bytes(raw, "big")
-    out = ""
-    while n:
-        n, r = divmod(n, 58)
-        out = _B58[r] + out
-    return "1" * (len(raw) - len(raw.lstrip(b"\0"))) + out

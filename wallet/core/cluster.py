@@ -48,10 +48,14 @@ async def rpc_call(session: aiohttp.ClientSession, url: str, method: str, params
     return doc.get("result")
 
 
-async def is_healthy(rpc_url: str, timeout: float = 2.0) -> bool:
+async def is_healthy(rpc_url: str, timeout: float = 2.0,
+                     session: aiohttp.ClientSession | None = None) -> bool:
+    """Whether `getHealth` answers "ok"; pass `session` to poll over one HTTP session."""
     try:
-        async with aiohttp.ClientSession() as session:
+        if session is not None:
             return await rpc_call(session, rpc_url, "getHealth", timeout=timeout) == "ok"
+        async with aiohttp.ClientSession() as own:
+            return await rpc_call(own, rpc_url, "getHealth", timeout=timeout) == "ok"
     except (aiohttp.ClientError, asyncio.TimeoutError, ClusterError, OSError, ValueError):
         return False
 
@@ -119,13 +123,14 @@ async def ensure_local_cluster(profile: ClusterProfile, *, root: Path | None = N
                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
         (root / f"localnet-{port}.pid").write_text(f"{proc.pid}\n")
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if await is_healthy(profile.rpc_url, timeout=1.0):
-                return True
-            if proc.poll() is not None:
-                tail = _log_tail(log_path)
-                reason = cluster_reason(tail) or f"it exited (code {proc.returncode}) before answering"
-                raise ClusterError(f"the embedded cluster did not start: {reason}\nlog {log_path}:\n{tail}")
-            await asyncio.sleep(0.25)
+        async with aiohttp.ClientSession() as session:  # one session for the whole wait
+            while time.monotonic() < deadline:
+                if await is_healthy(profile.rpc_url, timeout=1.0, session=session):
+                    return True
+                if proc.poll() is not None:
+                    tail = _log_tail(log_path)
+                    reason = cluster_reason(tail) or f"it exited (code {proc.returncode}) before answering"
+                    raise ClusterError(f"the embedded cluster did not start: {reason}\nlog {log_path}:\n{tail}")
+                await asyncio.sleep(0.25)
         raise ClusterError(f"the embedded cluster did not become healthy within {timeout:.0f}s; "
                            f"see {log_path}")

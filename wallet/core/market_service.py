@@ -11,16 +11,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import contextlib
 import logging
+import threading
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable, cast
 
 import aiohttp
 import websockets
+from solana.rpc.commitment import Confirmed
+from solana.rpc.websocket_api import SolanaWsClient
 from solders.pubkey import Pubkey
+from solders.rpc.responses import AccountNotification
 
 from .chain import NETWORK_ERRORS, Chain, ChainError
-from .events import ConnectionChanged, EventBus
+from .events import EventBus
 from .market_client import (
     BookOrder, BookSnapshot, MarketClient, MatchedOrderView, book_orders, queue_records)
 from .service_tasks import cancel_and_wait
@@ -48,18 +53,7 @@ class QueueUpdated:
     mine: list[MatchedOrderView]
 
 
-BIG_MESSAGE = 64 * 1024
 SUBSCRIBED_POLL = 30.0   # seconds between safety-net polls while the live stream is up
-
-
-def _notification(raw: str | bytes, by_sub: dict[int, Pubkey]) -> tuple[Pubkey | None, bytes | None]:
-    msg = json.loads(raw)
-    params = msg.get("params") or {}
-    key = by_sub.get(params.get("subscription"))
-    value = (params.get("result") or {}).get("value")
-    if key is None or not value:
-        return None, None
-    return key, base64.b64decode(value["data"][0])
 
 
 def _multiple_accounts(raw: bytes) -> list[bytes | None]:
@@ -73,35 +67,89 @@ async def subscribe_accounts(ws_url: str, keys: list[Pubkey],
                              on_data: Callable[[Pubkey, bytes], Awaitable[None] | None],
                              ready: asyncio.Event | None = None) -> None:
     """accountSubscribe to `keys` (base64, confirmed) and call on_data per notification until
-    cancelled. Raises on connection loss (the caller reconnects)."""
-    async with websockets.connect(ws_url, max_size=None) as ws:
-        by_sub: dict[int, Pubkey] = {}
-        for i, key in enumerate(keys):
-            await ws.send(json.dumps({"jsonrpc": "2.0", "id": i + 1, "method": "accountSubscribe",
-                                      "params": [str(key), {"encoding": "base64",
-                                                            "commitment": "confirmed"}]}))
-        pending = {i + 1: k for i, k in enumerate(keys)}
-        while pending:
-            msg = json.loads(await ws.recv())
-            if msg.get("id") in pending:
-                by_sub[int(msg["result"])] = pending.pop(msg["id"])
-        if ready is not None:
-            ready.set()
-        async for raw in ws:
-            # a book account is ~1.5 MB of base64: parse big notifications on a worker thread
-            if len(raw) > BIG_MESSAGE:
-                key, data = await asyncio.to_thread(_notification, raw, by_sub)
+    cancelled. Raises ChainError on connection loss (the caller reconnects).
+
+    The subscription is solana-py's SolanaWsClient (as balances.py uses), run on a worker
+    thread's own event loop: it parses each notification where it runs, and a book account is
+    ~1.5 MB of base64 JSON (~10 ms to parse, measured), while this service runs on the GUI
+    thread. Accounts come back over a queue; `on_data` runs on the caller's loop."""
+    loop = asyncio.get_running_loop()
+    inbox: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
+
+    def put(kind: str, item: object) -> None:
+        try:
+            loop.call_soon_threadsafe(inbox.put_nowait, (kind, item))
+        except RuntimeError:   # the caller's loop closed first: nobody is listening
+            pass
+
+    async def pump() -> None:
+        try:
+            async with SolanaWsClient(ws_url, max_size=None) as ws:
+                by_sub: dict[int, Pubkey] = {}
+                for key in keys:
+                    sub = await ws.account_subscribe(pubkey=key, commitment=Confirmed, encoding="base64")
+                    by_sub[sub.subscription_id] = key
+                put("ready", None)
+                async for note in ws:
+                    if isinstance(note, AccountNotification) and note.subscription in by_sub:
+                        put("data", (by_sub[note.subscription], bytes(note.result.value.data)))
+            put("end", ChainError(f"the market stream at {ws_url} closed"))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure ends this stream; the caller retries
+            put("end", ChainError(f"market stream at {ws_url}: {exc or type(exc).__name__}"))
+
+    worker = asyncio.new_event_loop()
+    thread = threading.Thread(target=worker.run_forever, name="market-stream", daemon=True)
+    thread.start()
+    running = asyncio.run_coroutine_threadsafe(pump(), worker)
+    try:
+        while True:
+            kind, item = await inbox.get()
+            if kind == "ready":
+                if ready is not None:
+                    ready.set()
+            elif kind == "data":
+                key, data = cast(tuple[Pubkey, bytes], item)
+                result = on_data(key, data)
+                if asyncio.iscoroutine(result):
+                    await result
             else:
-                key, data = _notification(raw, by_sub)
-            if key is None or data is None:
-                continue
-            result = on_data(key, data)
-            if asyncio.iscoroutine(result):
-                await result
+                raise cast(ChainError, item)
+    finally:
+        running.cancel()
+        await asyncio.to_thread(_stop_worker, worker, thread, running)
+
+
+def _stop_worker(worker: asyncio.AbstractEventLoop, thread: threading.Thread, running: Any) -> None:
+    """Let the stream's coroutine finish its cancellation (closing the socket), then end the loop."""
+    with contextlib.suppress(Exception):
+        running.result(timeout=10)
+
+    async def drain() -> None:  # SolanaWsClient.close() releases the socket in its own task
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        if others:
+            _, late = await asyncio.wait(others, timeout=5)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=5)
+
+    with contextlib.suppress(Exception):
+        asyncio.run_coroutine_threadsafe(drain(), worker).result(timeout=15)
+    worker.call_soon_threadsafe(worker.stop)
+    thread.join(timeout=10)
+    if not thread.is_alive():
+        worker.close()
 
 
 class MarketService:
-    """Publishes BookUpdated, MyOrdersUpdated, QueueUpdated and ConnectionChanged on `bus`."""
+    """Publishes BookUpdated, MyOrdersUpdated and QueueUpdated on `bus`.
+
+    Never ConnectionChanged: the BalanceService is the one source of connection state (it
+    publishes both directions). This service used to publish only `False` on a stream failure,
+    which left the indicator "offline" after the cluster came back; a market stream failure is
+    logged and retried here, and the safety-net poll keeps the book fresh meanwhile."""
 
     def __init__(self, chain: Chain, bus: EventBus, *, owner: Pubkey | None = None,
                  poll_interval: float = 5.0):
@@ -213,15 +261,22 @@ class MarketService:
     async def _stream_loop(self) -> None:
         addr = await self.market.addresses()
         keys = [addr["bids"], addr["asks"], addr["settlement_queue"]]
+        failures = 0  # consecutive: the first of a streak is a warning, the retries debug
         while True:
             try:
                 await subscribe_accounts(self.chain.profile.ws_url, keys, self._on_account,
                                          self.subscribed)
+                failures = 0
             except asyncio.CancelledError:
                 raise
             except (websockets.WebSocketException, ValueError, KeyError, ChainError) + NETWORK_ERRORS as exc:
+                if self.subscribed.is_set():
+                    failures = 0   # it was up: this is a new streak
                 self.subscribed.clear()
-                self.bus.publish(ConnectionChanged(False, f"market stream: {exc}"))
+                failures += 1
+                log.log(logging.WARNING if failures == 1 else logging.DEBUG,
+                        "market stream to %s ended (%s); retrying, polling meanwhile",
+                        self.chain.profile.ws_url, exc or type(exc).__name__)
             await asyncio.sleep(1.0)
 
     async def _poll_loop(self) -> None:

@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, AsyncIterator, Callable
 
 import websockets
+from solana.exceptions import SolanaRpcException
+from solana.rpc.commitment import Confirmed
+from solana.rpc.core import RPCException
+from solana.rpc.jsonrpc import SolanaJsonRpcError
+from solana.rpc.websocket_api import SolanaWsClient
 from solders.pubkey import Pubkey
+from solders.rpc.config import RpcTransactionLogsFilterMentions
+from solders.rpc.responses import LogsNotification
 
 from protocol import arcium_encoding as enc
 from protocol import otc_codec as otc
@@ -62,12 +68,11 @@ class OtcEvents:
         self.events: list[tuple[str, dict[str, Any]]] = []
         self._changed = asyncio.Condition()
 
-    async def _pump(self, ws: Any) -> None:
-        async for raw in ws:
-            value = (json.loads(raw).get("params") or {}).get("result", {}).get("value", {})
-            if not value or value.get("err") is not None:
+    async def _pump(self, ws: SolanaWsClient) -> None:
+        async for note in ws:
+            if not isinstance(note, LogsNotification) or note.result.value.err is not None:
                 continue
-            found = otc.OTC_IDL.parse_events(value.get("logs", []))
+            found = otc.OTC_IDL.parse_events(list(note.result.value.logs))
             if found:
                 async with self._changed:
                     self.events.extend(found)
@@ -91,17 +96,20 @@ class OtcEvents:
 
 @contextlib.asynccontextmanager
 async def otc_events(ws_url: str) -> AsyncIterator[OtcEvents]:
-    """Subscribe (confirmed) and yield the collector once the subscription is acknowledged."""
+    """Subscribe (confirmed) and yield the collector once the subscription is acknowledged.
+
+    solana-py's websocket client (as balances.py uses) sends logsSubscribe, waits for the
+    acknowledgement and parses notifications into typed LogsNotification objects."""
     stream = OtcEvents()
+    ws = SolanaWsClient(ws_url, max_size=None)
     try:
-        ws = await websockets.connect(ws_url, max_size=None)
-    except (OSError, websockets.WebSocketException) as exc:
+        await ws.connect()
+        await ws.logs_subscribe(filter_=RpcTransactionLogsFilterMentions(OTC_PROGRAM_ID), commitment=Confirmed)
+    except (OSError, asyncio.TimeoutError, websockets.WebSocketException, SolanaRpcException, RPCException,
+            SolanaJsonRpcError) as exc:
+        await ws.close()
         raise ChainError(f"cannot open the cluster's WebSocket {ws_url}: {exc}") from exc
     try:
-        await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "logsSubscribe",
-                                  "params": [{"mentions": [str(OTC_PROGRAM_ID)]},
-                                             {"commitment": "confirmed"}]}))
-        await ws.recv()
         task = asyncio.ensure_future(stream._pump(ws))
         try:
             yield stream

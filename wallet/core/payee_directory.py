@@ -22,6 +22,7 @@ from protocol.payee_directory import (
     reveal_fields, sign)
 
 from .chain import Chain
+from .http_session import OwnedSession
 
 __all__ = ["DirectoryClient", "DirectoryError", "PayeeDetails", "directory_url"]
 
@@ -42,20 +43,31 @@ async def directory_url(chain: Chain) -> str:
 
 
 class DirectoryClient:
+    """The payee directory's API over one aiohttp session (kept alive between calls); `close()`
+    it, or use ``async with DirectoryClient(url) as directory:``."""
+
     def __init__(self, base_url: str, *, timeout: float = 15.0):
         self.base_url = base_url.rstrip("/")
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._http = OwnedSession(timeout)
 
     @classmethod
     async def for_chain(cls, chain: Chain) -> "DirectoryClient":
         return cls(await directory_url(chain))
 
+    async def close(self) -> None:
+        await self._http.close()
+
+    async def __aenter__(self) -> "DirectoryClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            async with aiohttp.ClientSession(timeout=self.timeout) as session:
-                async with session.post(self.base_url + path, json=body) as resp:
-                    doc = await resp.json(content_type=None)
-                    status = resp.status
+            async with self._http.get().post(self.base_url + path, json=body) as resp:
+                doc = await resp.json(content_type=None)
+                status = resp.status
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise DirectoryError(f"the payee directory at {self.base_url} cannot be reached "
                                  f"({exc}); {START_HINT}") from exc

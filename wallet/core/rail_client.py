@@ -9,7 +9,6 @@ notary-signed documents the proofs are built from. Refusals keep the rail's stab
 from __future__ import annotations
 
 import asyncio
-import base64
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,8 @@ from typing import Any
 import aiohttp
 
 from protocol.attestation import AttestationError, SignedAttestation, SignedReceipt
+
+from .http_session import OwnedSession
 
 
 class RailError(Exception):
@@ -40,19 +41,29 @@ class RailLogin:
 
 
 class RailClient:
+    """The rail's API over one aiohttp session (kept alive between calls); `close()` it, or use
+    ``async with RailClient(url) as rail:``."""
+
     def __init__(self, base_url: str, *, timeout: float = 15.0):
         self.base_url = base_url.rstrip("/")
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._http = OwnedSession(timeout)
+
+    async def close(self) -> None:
+        await self._http.close()
+
+    async def __aenter__(self) -> "RailClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     async def _call(self, method: str, path: str, *, login: RailLogin | None = None,
                     body: dict[str, Any] | None = None) -> Any:
-        headers = {"Authorization": "Basic " + base64.b64encode(
-            f"{login.handle}:{login.credential}".encode()).decode()} if login else {}
+        headers = {"Authorization": aiohttp.encode_basic_auth(login.handle, login.credential)} if login else {}
         try:
-            async with aiohttp.ClientSession(timeout=self.timeout) as session:
-                async with session.request(method, self.base_url + path, json=body, headers=headers) as resp:
-                    doc = await resp.json(content_type=None)
-                    status = resp.status
+            async with self._http.get().request(method, self.base_url + path, json=body, headers=headers) as resp:
+                doc = await resp.json(content_type=None)
+                status = resp.status
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise RailError(f"the fiat rail at {self.base_url} cannot be reached ({exc})") from exc
         except ValueError as exc:

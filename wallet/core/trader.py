@@ -104,6 +104,20 @@ def order_result(sent: SentTx) -> OrderResult:
                        int(placed["resting"]), int(placed["cancelled"]), matched, bonds)
 
 
+class _HttpClients:
+    """The HTTP clients a TradeContext and its for_account() copies share."""
+
+    def __init__(self, directory: DirectoryClient | None):
+        self.directory = directory
+        self.rail: RailClient | None = None
+
+    async def close(self) -> None:
+        directory, rail, self.directory, self.rail = self.directory, self.rail, None, None
+        for client in (directory, rail):
+            if client is not None:
+                await client.close()
+
+
 class TradeContext:
     """Everything an action needs; `close()` releases the RPC client."""
 
@@ -117,7 +131,18 @@ class TradeContext:
         self.market = MarketClient(self.chain)
         self.sender = TxSender(self.chain.client, bus=self.bus)
         self.proofs = ProofJobService(self.bus)
-        self.directory = DirectoryClient(directory_url) if directory_url else None
+        # Shared by every for_account() copy (a shallow copy keeps this one object), so the
+        # rail and directory clients, each with its own HTTP session, are made once and closed once.
+        self._clients = _HttpClients(DirectoryClient(directory_url) if directory_url else None)
+
+    @property
+    def directory(self) -> DirectoryClient | None:
+        """The payee directory client (None until a caller sets the one the cluster advertises)."""
+        return self._clients.directory
+
+    @directory.setter
+    def directory(self, client: DirectoryClient | None) -> None:
+        self._clients.directory = client
 
     @property
     def owner(self) -> Pubkey:
@@ -132,6 +157,8 @@ class TradeContext:
         return other
 
     async def close(self) -> None:
+        """Release the RPC client and the rail's and directory's HTTP sessions."""
+        await self._clients.close()
         await self.chain.close()
 
     async def __aenter__(self) -> "TradeContext":
@@ -142,10 +169,16 @@ class TradeContext:
 
     # ------------------------------------------------------------------ rail account
     async def rail(self) -> RailClient:
+        """The rail client (one per context and its copies, kept until close())."""
         url = (await self.chain.cluster_info()).rail_url
         if not url:
             raise RailError("this cluster advertises no fiat rail and the profile names none")
-        return RailClient(url)
+        held = self._clients.rail
+        if held is None or held.base_url != url.rstrip("/"):
+            if held is not None:
+                await held.close()
+            held = self._clients.rail = RailClient(url)
+        return held
 
     def rail_login(self) -> RailLogin:
         note = self.keystore.notes("rail")

@@ -28,6 +28,7 @@ from wallet.core.config import ClusterProfile, ConfigError, WalletConfig, ws_url
 from wallet.core.events import BalanceChanged, EventBus
 from wallet.core.faucet import FaucetError, airdrop_sol, airdrop_usdc
 from wallet.core.keyring_cache import UnlockCache
+from wallet.core.unlock import remember_unlock, unlock_from_cache
 from wallet.core.keystore import Keystore, KeystoreError
 
 from .bridge import CoreBridge
@@ -203,17 +204,16 @@ async def unlock(path: Path, keyring_cache: bool = False, *, interactive: bool =
     A non-interactive run (``--screenshot``) has nobody to answer a dialog: it says why it
     cannot unlock and returns None instead of waiting for ever."""
     cache = UnlockCache() if keyring_cache and path.exists() else None
-    if cache is not None:
-        key = await asyncio.to_thread(cache.get, Keystore.wallet_id_of(path))
-        if key is not None:
-            try:
-                return await asyncio.to_thread(Keystore.unlock_with_key, path, key)
-            except KeystoreError:
-                await asyncio.to_thread(cache.forget, Keystore.wallet_id_of(path))  # stale after a password change
+    # the unlock order the CLI uses too (wallet.core.unlock): cached key, else a password
+    cached = await asyncio.to_thread(unlock_from_cache, path, cache)
+    if cached is not None:
+        return cached
     password = os.environ.get("ANOMI_PASSWORD")
     if password is not None and path.exists():
         try:
-            return await asyncio.to_thread(Keystore.unlock, path, password)
+            ks = await asyncio.to_thread(Keystore.unlock, path, password)
+            await asyncio.to_thread(remember_unlock, cache, ks)
+            return ks
         except KeystoreError:
             pass  # fall through to the dialog, which explains the error on retry
     if not interactive:
@@ -224,8 +224,8 @@ async def unlock(path: Path, keyring_cache: bool = False, *, interactive: bool =
     dialog = UnlockDialog(path)
     if await await_dialog(dialog) != QDialog.DialogCode.Accepted:
         return None
-    if cache is not None and dialog.keystore is not None:
-        await asyncio.to_thread(cache.put, dialog.keystore.wallet_id, dialog.keystore.unlock_key)
+    if dialog.keystore is not None:
+        await asyncio.to_thread(remember_unlock, cache, dialog.keystore)
     return dialog.keystore
 
 

@@ -14,9 +14,10 @@ from solders.pubkey import Pubkey
 
 from localnet.programs.anchor_framework import fail, load
 from localnet.runtime.program_api import AccountInfo, InvokeContext, ProgramError
+from protocol.bn254 import SCALAR_FIELD as BN254_R
 from protocol.idl import Idl
 
-BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+
 ONE = (1).to_bytes(32, "big")
 
 

@@ -1,6 +1,7 @@
 """Bitcoin-alphabet base58, as Solana uses it for keys, signatures, hashes and binary data.
 
-Why our own: solders parses base58 only into fixed-size types (Pubkey, Signature, Hash), while
+The one implementation in the project (the cluster's RPC, its runtime logs and the wallet's memcmp
+filters all import it). Why our own: solders parses base58 only into fixed-size types (Pubkey, Signature, Hash), while
 the RPC also carries arbitrary-length base58 (legacy account data, memcmp filter bytes,
 base58-encoded transactions), and the error must name the offending character the way Agave's
 ``bs58`` Debug output does (``InvalidCharacter { character: 'l', index: 3 }``).
@@ -16,6 +17,7 @@ class Base58Error(ValueError):
 
 
 def b58encode(data: bytes) -> str:
+    """Base58 of any byte string; each leading zero byte becomes a leading ``1``."""
     zeros = len(data) - len(data.lstrip(b"\0"))
     n = int.from_bytes(data, "big")
     out = []
@@ -26,6 +28,7 @@ def b58encode(data: bytes) -> str:
 
 
 def b58decode(text: str) -> bytes:
+    """The bytes of a base58 string; raises :class:`Base58Error` naming the first bad character."""
     n = 0
     for i, c in enumerate(text):
         v = _INDEX.get(c)
