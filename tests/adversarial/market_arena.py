@@ -33,6 +33,7 @@ from protocol.program_ids import SYSVAR_CLOCK_ID
 from protocol.wallet_link import link_message
 from tests.integration.localnet_client import raw_rpc, sign
 from tests.integration.localnet_process import LocalnetProcess
+from tests.integration.program_errors import error_name, split  # noqa: F401 (re-exported)
 
 MARKET, PROCESSOR = load_idl("market"), load_idl("order_processor")
 PRICE = 28_500            # paisa per USDC
@@ -259,20 +260,6 @@ class Arena:
         before["lamports"][str(signer.pubkey())] -= FEE
         assert after == before
         return meta
-
-
-def split(solana_proof: bytes) -> dict[str, bytes]:
-    return {"a": solana_proof[:64], "b": solana_proof[64:192], "c": solana_proof[192:]}
-
-
-def error_name(idl, meta: dict) -> str | None:
-    err = meta["err"]
-    if not (isinstance(err, dict) and "InstructionError" in err and isinstance(err["InstructionError"][1], dict)):
-        return None
-    code = err["InstructionError"][1].get("Custom")
-    name = next((n for n in idl.errors if idl.error_code(n) == code), None)
-    assert any(f"Error Code: {name}." in line for line in meta["logMessages"]), meta["logMessages"][-4:]
-    return name
 
 
 __all__ = ["Arena", "CU_LIMIT", "DUE", "FEE", "MARKET", "PRICE", "PROCESSOR", "SIZE", "error_name",

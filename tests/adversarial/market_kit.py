@@ -30,6 +30,7 @@ from protocol.idl import load_idl
 from protocol.program_ids import MARKET_PROGRAM_ID, SYSVAR_CLOCK_ID
 from tests.integration.localnet_client import b64, raw_rpc, sign
 from tests.integration.localnet_process import LocalnetProcess
+from tests.integration.program_errors import error_name, split  # noqa: F401 (re-exported)
 
 MARKET, STORE, PROCESSOR = load_idl("market"), load_idl("order_store"), load_idl("order_processor")
 MINT_LEN = 82
@@ -38,21 +39,6 @@ MINT_LEN = 82
 def new_account(payer: Pubkey, key: Pubkey, lamports: int, space: int, owner: Pubkey) -> Instruction:
     return create_account(CreateAccountParams(from_pubkey=payer, to_pubkey=key, lamports=lamports, space=space,
                                               owner=owner))
-
-
-def split(solana_proof: bytes) -> dict[str, bytes]:
-    return {"a": solana_proof[:64], "b": solana_proof[64:192], "c": solana_proof[192:]}
-
-
-def error_name(idl, meta: dict) -> str | None:
-    """The IDL name of a failed transaction's custom error (the program must also log it by name)."""
-    err = meta["err"]
-    if not (isinstance(err, dict) and "InstructionError" in err and isinstance(err["InstructionError"][1], dict)):
-        return None
-    code = err["InstructionError"][1].get("Custom")
-    name = next((n for n in idl.errors if idl.error_code(n) == code), None)
-    assert any(f"Error Code: {name}." in line for line in meta["logMessages"]), meta["logMessages"][-4:]
-    return name
 
 
 @dataclass

@@ -58,6 +58,7 @@ from protocol.units import fiat_due
 from protocol.wallet_link import link_message
 from tests.integration.localnet_client import b64, blockhash, raw_rpc, sign
 from tests.integration.localnet_process import LocalnetProcess, start_localnet
+from tests.integration.program_errors import error_name, split  # noqa: F401 (re-exported)
 
 MARKET, PROCESSOR = load_idl("market"), load_idl("order_processor")
 CU_LIMIT = 400_000
@@ -276,21 +277,6 @@ def statement(record: dict) -> PaymentStatement:
     return PaymentStatement(bytes(record["market"]), record["order_id"], bytes(record["buyer"]),
                             int.from_bytes(record["payee_commitment"], "big"), record["fiat_due"],
                             record["matched_at"])
-
-
-def split(solana_proof: bytes) -> dict[str, bytes]:
-    return {"a": solana_proof[:64], "b": solana_proof[64:192], "c": solana_proof[192:]}
-
-
-def error_name(idl, meta: dict) -> str | None:
-    """The IDL name of a failed tx's custom error (and check the program logged it by name)."""
-    err = meta["err"]
-    if not (isinstance(err, dict) and "InstructionError" in err and isinstance(err["InstructionError"][1], dict)):
-        return None
-    code = err["InstructionError"][1].get("Custom")
-    name = next((n for n in idl.errors if idl.error_code(n) == code), None)
-    assert any(f"Error Code: {name}." in line for line in meta["logMessages"]), meta["logMessages"][-4:]
-    return name
 
 
 def advertised_rail(node: LocalnetProcess) -> str:

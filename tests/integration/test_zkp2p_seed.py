@@ -41,6 +41,7 @@ from tests.integration.localnet_client import b64, blockhash, raw_rpc, sign
 from tests.integration.localnet_process import LocalnetProcess, start_localnet
 from wallet.core.payee_directory import DirectoryClient, DirectoryError
 from wallet.core.rail_client import RailClient, RailLogin
+from tests.integration.program_errors import error_name, split  # noqa: F401 (re-exported)
 
 MARKET, PROCESSOR = load_idl("market"), load_idl("order_processor")
 PRICE = 28_500                  # paisa per USDC: 285 PKR/USDC
@@ -179,21 +180,6 @@ class World:
         stmt = self.statement(record)
         job = self.prover.prove_payment(signed, stmt, registered_notaries=[self.state["key_hash"]])
         return await asyncio.to_thread(job.result, 60)
-
-
-def split(solana_proof: bytes) -> dict[str, bytes]:
-    return {"a": solana_proof[:64], "b": solana_proof[64:192], "c": solana_proof[192:]}
-
-
-def error_name(idl, meta: dict) -> str | None:
-    """The IDL name of a failed tx's custom error (and check the program logged it by name)."""
-    err = meta["err"]
-    if not (isinstance(err, dict) and "InstructionError" in err and isinstance(err["InstructionError"][1], dict)):
-        return None
-    code = err["InstructionError"][1].get("Custom")
-    name = next((n for n in idl.errors if idl.error_code(n) == code), None)
-    assert any(f"Error Code: {name}." in line for line in meta["logMessages"]), meta["logMessages"][-4:]
-    return name
 
 
 def advertised(node: LocalnetProcess, key: str) -> str:
