@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -37,14 +38,27 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = (int(x) for x in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port_block(span: int = 24) -> int:
     """A port p such that p .. p+span-1 are free (RPC, PubSub = p+1, rails = p+11, payee
-    directory = p+12, MXE cluster status = p+19, MXE node i = p+20+i for up to 4 nodes)."""
-    for _ in range(200):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + span < 65535 and all(_port_free(base + i) for i in range(span)):
+    directory = p+12, MXE cluster status = p+19, MXE node i = p+20+i for up to 4 nodes).
+
+    Why below the ephemeral range: every client connection of the suite takes an ephemeral
+    port (and keeps it in TIME_WAIT for a minute), so after the fuzz tests 24 consecutive free
+    ephemeral ports can be impossible to find; below that range only listening servers live."""
+    low, _high = _ephemeral_range()
+    top = max(20000, low) - span - 1
+    rng = random.Random()
+    for _ in range(400):
+        base = rng.randrange(10000, top)
+        if all(_port_free(base + i) for i in range(span)):
             return base
     raise RuntimeError("no free block of ports on 127.0.0.1")
 
