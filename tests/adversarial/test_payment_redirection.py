@@ -21,7 +21,6 @@ before it, not a resting order some other test left behind.
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import json
 import subprocess
@@ -33,7 +32,6 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from solana.rpc.async_api import AsyncClient
-from solders.compute_budget import set_compute_unit_limit
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -56,7 +54,7 @@ from protocol.market_pdas import bond as bond_pda, nullifier as nullifier_pda, r
 from protocol.program_ids import SYSVAR_CLOCK_ID
 from protocol.units import fiat_due
 from protocol.wallet_link import link_message
-from tests.integration.localnet_client import b64, blockhash, raw_rpc, sign
+from tests.integration.localnet_client import account_data, raw_rpc, send_for_meta
 from tests.integration.localnet_process import LocalnetProcess, start_localnet
 from tests.integration.program_errors import error_name, split  # noqa: F401 (re-exported)
 
@@ -107,26 +105,14 @@ class Cluster:
 
     # ------------------------------------------------------------ chain (raw RPC, raw txs)
     async def send(self, ixs: Sequence[Instruction], signers: Sequence[Keypair]) -> dict[str, Any]:
-        """Submit without preflight (a refusal lands as a failed tx) and return its meta."""
+        """Submit without preflight and return the confirmed meta (localnet_client.send_for_meta);
+        a counter in the compute-unit limit makes a resend a new transaction."""
         self.sent += 1
-        tx = sign([set_compute_unit_limit(CU_LIMIT + self.sent), *ixs], signers, await blockhash(self.client))
-        sent = await raw_rpc(self.node.rpc_url, "sendTransaction",
-                             [b64(tx), {"encoding": "base64", "skipPreflight": True}])
-        sig = sent["result"]
-        for _ in range(200):
-            got = await raw_rpc(self.node.rpc_url, "getTransaction",
-                                [sig, {"encoding": "json", "commitment": "confirmed",
-                                       "maxSupportedTransactionVersion": 0}])
-            if got.get("result"):
-                return got["result"]["meta"]
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"transaction {sig} never confirmed")
+        return await send_for_meta(self.client, self.node.rpc_url, ixs, signers,
+                                   cu_limit=CU_LIMIT + self.sent, polls=200)
 
     async def data(self, key: Pubkey) -> bytes | None:
-        got = await raw_rpc(self.node.rpc_url, "getAccountInfo",
-                            [str(key), {"encoding": "base64", "commitment": "confirmed"}])
-        value = got["result"]["value"]
-        return None if value is None else base64.b64decode(value["data"][0])
+        return await account_data(self.node.rpc_url, key)
 
     async def usdc(self, key: Pubkey) -> int:
         data = await self.data(key)

@@ -5,11 +5,13 @@ Why raw JSON-RPC next to solana-py: solana-py turns error replies into exception
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Any, Sequence
 
 import aiohttp
 from solana.rpc.async_api import AsyncClient
+from solders.compute_budget import set_compute_unit_limit
 from solders.hash import Hash
 from solders.instruction import Instruction
 from solders.keypair import Keypair
@@ -61,3 +63,28 @@ async def fund(client: AsyncClient, owner: Pubkey, lamports: int = 10 * 10 ** 9)
     sig = (await client.request_airdrop(owner, lamports)).value
     await client.confirm_transaction(sig, "confirmed")
     return sig
+
+
+async def send_for_meta(client: AsyncClient, rpc_url: str, ixs: Sequence[Instruction],
+                        signers: Sequence[Keypair], *, cu_limit: int, polls: int) -> dict[str, Any]:
+    """Submit without preflight (a refusal lands on-chain as a failed tx) and return the
+    confirmed transaction's meta (err, logMessages, computeUnitsConsumed). Callers vary
+    ``cu_limit`` per send so that resending the same instructions is a new transaction, not a
+    duplicate signature within one blockhash; ``polls`` × 50 ms bounds the wait."""
+    tx = sign([set_compute_unit_limit(cu_limit), *ixs], signers, await blockhash(client))
+    sent = await raw_rpc(rpc_url, "sendTransaction", [b64(tx), {"encoding": "base64", "skipPreflight": True}])
+    sig = sent["result"]
+    for _ in range(polls):
+        got = await raw_rpc(rpc_url, "getTransaction",
+                            [sig, {"encoding": "json", "commitment": "confirmed", "maxSupportedTransactionVersion": 0}])
+        if got.get("result"):
+            return got["result"]["meta"]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"transaction {sig} never confirmed")
+
+
+async def account_data(rpc_url: str, key: Pubkey) -> bytes | None:
+    """An account's data at `confirmed`, or None when it does not exist."""
+    got = await raw_rpc(rpc_url, "getAccountInfo", [str(key), {"encoding": "base64", "commitment": "confirmed"}])
+    value = got["result"]["value"]
+    return None if value is None else base64.b64decode(value["data"][0])

@@ -14,7 +14,6 @@ the bid must meet exactly the seller's ask, not a resting order some other test 
 from __future__ import annotations
 
 import asyncio
-import base64
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -22,7 +21,6 @@ from typing import Any, Iterator, Sequence
 import pytest
 from nacl.public import PrivateKey
 from solana.rpc.async_api import AsyncClient
-from solders.compute_budget import set_compute_unit_limit
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -37,7 +35,7 @@ from protocol.market_pdas import bond as bond_pda, nullifier as nullifier_pda, r
 from protocol.wallet_link import link_message
 from protocol.program_ids import SYSVAR_CLOCK_ID
 from protocol.units import fiat_due
-from tests.integration.localnet_client import b64, blockhash, raw_rpc, sign
+from tests.integration.localnet_client import account_data, raw_rpc, send_for_meta
 from tests.integration.localnet_process import LocalnetProcess, start_localnet
 from wallet.core.payee_directory import DirectoryClient, DirectoryError
 from wallet.core.rail_client import RailClient, RailLogin
@@ -75,29 +73,14 @@ class World:
 
     # ---------------------------------------------------------------- chain
     async def send(self, ixs: Sequence[Instruction], signers: Sequence[Keypair]) -> dict[str, Any]:
-        """Submit without preflight (a refusal lands on-chain as a failed tx) and return the
-        confirmed transaction's meta: err, logMessages, computeUnitsConsumed. The compute-unit
-        limit carries a counter so that resending the same instructions (finalizing twice) is a
-        new transaction, not a duplicate signature within one blockhash."""
+        """Submit without preflight and return the confirmed meta (localnet_client.send_for_meta);
+        a counter in the compute-unit limit makes a resend a new transaction."""
         self.sent += 1
-        tx = sign([set_compute_unit_limit(CU_LIMIT + self.sent), *ixs], signers, await blockhash(self.client))
-        sent = await raw_rpc(self.node.rpc_url, "sendTransaction",
-                             [b64(tx), {"encoding": "base64", "skipPreflight": True}])
-        sig = sent["result"]
-        for _ in range(100):
-            got = await raw_rpc(self.node.rpc_url, "getTransaction",
-                                [sig, {"encoding": "json", "commitment": "confirmed",
-                                            "maxSupportedTransactionVersion": 0}])
-            if got.get("result"):
-                return got["result"]["meta"]
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"transaction {sig} never confirmed")
+        return await send_for_meta(self.client, self.node.rpc_url, ixs, signers,
+                                   cu_limit=CU_LIMIT + self.sent, polls=100)
 
     async def data(self, key: Pubkey) -> bytes | None:
-        got = await raw_rpc(self.node.rpc_url, "getAccountInfo",
-                            [str(key), {"encoding": "base64", "commitment": "confirmed"}])
-        value = got["result"]["value"]
-        return None if value is None else base64.b64decode(value["data"][0])
+        return await account_data(self.node.rpc_url, key)
 
     async def usdc(self, key: Pubkey) -> int:
         data = await self.data(key)
