@@ -10,7 +10,7 @@ from solders.keypair import Keypair
 from protocol.program_ids import TOKEN_PROGRAM_ID
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
 
-from tests.unit.zkp2p_harness import MARKET, PROCESSOR, RENT, STORE, Ledger
+from tests.unit.zkp2p_harness import MARKET, PROCESSOR, RENT, STORE, Ledger, refused
 
 PRICE, SIZE = 28_500, 100_000_000
 PAYEE = (987654321).to_bytes(32, "big")
@@ -22,21 +22,6 @@ ES = {n: STORE.error_code(n) for n in STORE.errors}
 @pytest.fixture()
 def L() -> Ledger:
     return Ledger(book_capacity=8)
-
-
-def snapshot(L: Ledger) -> dict:
-    return {k: (a.lamports, a.data) for k, a in L.accounts.items()}
-
-
-def refused(L: Ledger, ixs, signers, code: int) -> None:
-    """The tx fails with ``code`` and changes nothing but the fee payer's fee."""
-    before = snapshot(L)
-    result = L.send(ixs, signers)
-    assert result.custom == code, (result.err, result.logs[-4:])
-    after = snapshot(L)
-    changed = {k for k in before if before[k] != after.get(k)}
-    assert changed <= {signers[0].pubkey()}
-    assert all(before[k][1] == after[k][1] for k in changed)
 
 
 def bid(L: Ledger, who: Keypair, price: int = PRICE, size: int = SIZE):

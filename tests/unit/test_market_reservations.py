@@ -14,7 +14,7 @@ from solders.keypair import Keypair
 from protocol.bond import bond_lamports
 from protocol.market_pdas import bond as bond_pda, nullifier as nullifier_pda, reservation as reservation_pda
 from protocol.units import fiat_due
-from tests.unit.zkp2p_harness import MARKET, PROCESSOR, Ledger
+from tests.unit.zkp2p_harness import MARKET, PROCESSOR, Ledger, refused
 
 PRICE, SIZE = 28_500, 10_000_000          # 28,500 PKR for 10 USDC
 DUE = fiat_due(SIZE, PRICE)               # 2,850,000 paisa
@@ -27,19 +27,6 @@ TAG = (424242).to_bytes(32, "big")        # one rail account, shared by the wall
 @pytest.fixture()
 def L() -> Ledger:
     return Ledger(book_capacity=16)
-
-
-def snapshot(L: Ledger) -> dict:
-    return {k: (a.lamports, a.data) for k, a in L.accounts.items()}
-
-
-def refused(L: Ledger, ixs, signers, code: int) -> None:
-    before = snapshot(L)
-    result = L.send(ixs, signers)
-    assert result.custom == code, (result.err, result.logs[-4:])
-    after = snapshot(L)
-    changed = {k for k in before if before[k] != after.get(k)}
-    assert changed <= {signers[0].pubkey()} and all(before[k][1] == after[k][1] for k in changed)
 
 
 def swap(ix: Instruction, old, new) -> Instruction:

@@ -435,3 +435,19 @@ class CircuitProofs:
                                  rec["matched_at"] + 1, stmt.order_ref)
         proof = self.prover.prove_now(payment_inputs(sign_payment_receipt(self.NOTARY_KEY, receipt), stmt))
         return proof.public_inputs[5].to_bytes(32, "big"), self.split(proof.solana_proof())
+
+
+def snapshot(L: Ledger) -> dict:
+    """Every account's (lamports, data): what a refused transaction must leave as it was."""
+    return {k: (a.lamports, a.data) for k, a in L.accounts.items()}
+
+
+def refused(L: Ledger, ixs, signers, code: int) -> None:
+    """The tx fails with ``code`` and changes nothing but the fee payer's fee."""
+    before = snapshot(L)
+    result = L.send(ixs, signers)
+    assert result.custom == code, (result.err, result.logs[-4:])
+    after = snapshot(L)
+    changed = {k for k in before if before[k] != after.get(k)}
+    assert changed <= {signers[0].pubkey()}
+    assert all(before[k][1] == after[k][1] for k in changed)
