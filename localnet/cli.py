@@ -76,6 +76,7 @@ def _up(args: argparse.Namespace) -> int:
         except mxe_cluster.ClusterConfigError as exc:
             raise CliError(str(exc)) from None
         os.environ[mxe_cluster.NODES_ENV] = str(args.mxe_nodes)  # read by this process's genesis
+    os.environ[mxe_cluster.COMPUTE_ENV] = args.mxe_compute      # likewise (only for a new ledger)
 
     try:
         asyncio.run(run_until_signalled(ledger, args.rpc_port, args.reset, not args.no_services,
@@ -144,6 +145,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="do not start the side services (fiat rail, MXE node)")
     up.add_argument("--mxe-nodes", type=int, metavar="N",
                     help="MXE cluster size for a new ledger (default 3, at least 3; each node is its own process)")
+    up.add_argument("--mxe-compute", choices=("mpc", "replicated"), default="mpc",
+                    help="how a new ledger's MXE nodes compute: 'mpc' (default; secret-shared, no node sees "
+                         "a plaintext) or 'replicated' (every node decrypts: faster, NOT private; benchmarks)")
     up.add_argument("--allow-clock-warp", action="store_true",
                     help="dev/test only: enable the anomi_warpClock RPC that moves the cluster clock forward")
     up.add_argument("--slot-ms", type=int, default=DEFAULT_SLOT_MS, metavar="N",

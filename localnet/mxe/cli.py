@@ -54,7 +54,8 @@ async def _serve(node) -> None:
         if not stop.is_set():
             task.result()  # re-raise the start-up error
         return
-    print(f"{READY_LINE} {node.index} ready: mxe_x25519={node.keys.x25519_public.hex()} node={node.keys.node.pubkey()}",
+    print(f"{READY_LINE} {node.index} ready: mxe_x25519={node.cfg.x25519_public.hex()} compute={node.cfg.compute} "
+          f"node={node.keys.node.pubkey()}",
           flush=True)
     await asyncio.wait({task, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
     deadline = loop.time() + STOP_GRACE_SECONDS
@@ -84,7 +85,7 @@ def _up(args: argparse.Namespace) -> int:
         if not 0 <= args.node < len(cfg.nodes):
             raise CliError(f"--node must be 0..{len(cfg.nodes) - 1}")
         keys = node_keys.load(ledger, args.node)
-        asyncio.run(_serve(MxeNode(keys, cfg, args.rpc_url, ws_url)))
+        asyncio.run(_serve(MxeNode(keys, cfg, args.rpc_url, ws_url, node_keys.node_dir(ledger, args.node))))
     except (MxeStartError, mxe_cluster.ClusterConfigError, FileNotFoundError) as exc:
         raise CliError(str(exc)) from None
     return 0

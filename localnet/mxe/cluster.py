@@ -31,7 +31,10 @@ CONFIG_FILE = "cluster.json"
 DEFAULT_NODES = 3
 MIN_NODES = 3
 COMPUTE_REPLICATED = "replicated"
+COMPUTE_MPC = "mpc"
+COMPUTE_MODES = (COMPUTE_MPC, COMPUTE_REPLICATED)
 NODE_PORT_OFFSET = 20   # node i listens on rpc_port + 20 + i (rails +11, directory +12)
+MPC_PORT_OFFSET = 24    # node i's MPyC party listens on rpc_port + 24 + i
 
 
 class ClusterConfigError(ValueError):
@@ -45,6 +48,7 @@ class NodeInfo:
     x25519_commitment: bytes
     host: str
     port: int
+    mpc_port: int = 0   # the node's MPyC party (MPC compute mode)
 
     @property
     def url(self) -> str:
@@ -65,13 +69,14 @@ class ClusterConfig:
                 "required_signatures": self.required_signatures, "x25519_public": self.x25519_public.hex(),
                 "dkg_x25519_public": self.dkg_x25519_public.hex(),
                 "nodes": [{"index": n.index, "ed25519": str(n.ed25519), "x25519_commitment": n.x25519_commitment.hex(),
-                           "host": n.host, "port": n.port} for n in self.nodes]}
+                           "host": n.host, "port": n.port, "mpc_port": n.mpc_port} for n in self.nodes]}
 
     @classmethod
     def from_json(cls, d: dict) -> ClusterConfig:
         try:
             nodes = tuple(NodeInfo(int(n["index"]), Pubkey.from_string(n["ed25519"]),
-                                   bytes.fromhex(n["x25519_commitment"]), str(n["host"]), int(n["port"]))
+                                   bytes.fromhex(n["x25519_commitment"]), str(n["host"]), int(n["port"]),
+                                   int(n.get("mpc_port", 0)))
                           for n in d["nodes"])
             cfg = cls(nodes, int(d["threshold"]), int(d["required_signatures"]), str(d["compute"]),
                       bytes.fromhex(d["x25519_public"]), bytes.fromhex(d["dkg_x25519_public"]))
@@ -81,6 +86,10 @@ class ClusterConfig:
             raise ClusterConfigError("node indices must be 0..N-1 in order")
         if dkg.public_key([n.x25519_commitment for n in nodes]) != cfg.dkg_x25519_public:
             raise ClusterConfigError("dkg_x25519_public is not u(sum of the share commitments)")
+        if cfg.compute not in COMPUTE_MODES:
+            raise ClusterConfigError(f"unknown compute mode {cfg.compute!r} (one of {', '.join(COMPUTE_MODES)})")
+        if cfg.compute == COMPUTE_MPC and cfg.x25519_public != cfg.dkg_x25519_public:
+            raise ClusterConfigError("an MPC cluster must publish its DKG key")
         return cfg
 
 
@@ -106,6 +115,16 @@ def save(ledger_dir: Path, cfg: ClusterConfig) -> None:
 
 
 NODES_ENV = "ANOMI_MXE_NODES"
+COMPUTE_ENV = "ANOMI_MXE_COMPUTE"
+
+
+def requested_compute() -> str:
+    """The compute mode of a new cluster: `localnet up` sets it (MPC unless --mxe-compute says
+    otherwise); an in-process Bank (unit tests) computes replicated in the test's own process."""
+    mode = os.environ.get(COMPUTE_ENV, COMPUTE_REPLICATED)
+    if mode not in COMPUTE_MODES:
+        raise ClusterConfigError(f"{COMPUTE_ENV}={mode!r}: use one of {', '.join(COMPUTE_MODES)}")
+    return mode
 
 
 def requested_nodes() -> int:
@@ -123,19 +142,27 @@ def check_request(ledger_dir: Path, n: int) -> None:
             raise ClusterConfigError(f"this ledger's MXE cluster has {have} nodes; add --reset to make one of {n}")
 
 
-def create(ledger_dir: Path, n: int | None = None) -> ClusterConfig:
-    """Genesis: N node directories with fresh keys and DKG shares, and the config (or load it)."""
+def create(ledger_dir: Path, n: int | None = None, compute: str | None = None) -> ClusterConfig:
+    """Genesis: N node directories with fresh keys and DKG shares, and the config (or load it).
+
+    MPC mode: each node draws its own share and only commitments are collected, so the MXE
+    x25519 key published in the MXEAccount is u(Σ commitments) and its secret exists nowhere.
+    (Here the node directories are created by one process at genesis; on separate machines each
+    node runs ``dkg.new_share`` itself and sends only its commitment, see docs/mxe.md.)"""
     if config_path(ledger_dir).exists():
         return load(ledger_dir)
     n = requested_nodes() if n is None else n
+    compute = requested_compute() if compute is None else compute
     if n < MIN_NODES:
         raise ClusterConfigError(f"an MXE cluster needs at least {MIN_NODES} nodes")
-    dealt = x25519_generate_secret_key()
+    dealt = x25519_generate_secret_key() if compute == COMPUTE_REPLICATED else None
     keys = [node_keys.create_node(ledger_dir, i, dealt, dkg.new_share()) for i in range(n)]
     commitments = [dkg.commitment(k.share) for k in keys]
     nodes = tuple(NodeInfo(i, k.node.pubkey(), commitments[i], "127.0.0.1", 0) for i, k in enumerate(keys))
-    cfg = ClusterConfig(nodes, threshold=(n - 1) // 2, required_signatures=n, compute=COMPUTE_REPLICATED,
-                        x25519_public=x25519_public_key(dealt), dkg_x25519_public=dkg.public_key(commitments))
+    dkg_public = dkg.public_key(commitments)
+    cfg = ClusterConfig(nodes, threshold=(n - 1) // 2, required_signatures=n, compute=compute,
+                        x25519_public=x25519_public_key(dealt) if dealt is not None else dkg_public,
+                        dkg_x25519_public=dkg_public)
     save(ledger_dir, cfg)
     return cfg
 
@@ -143,7 +170,8 @@ def create(ledger_dir: Path, n: int | None = None) -> ClusterConfig:
 def with_local_ports(ledger_dir: Path, rpc_port: int) -> ClusterConfig:
     """Point every node at 127.0.0.1:rpc_port+20+i (what `localnet up` does at each start)."""
     cfg = load(ledger_dir)
-    nodes = tuple(NodeInfo(n.index, n.ed25519, n.x25519_commitment, "127.0.0.1", rpc_port + NODE_PORT_OFFSET + n.index)
+    nodes = tuple(NodeInfo(n.index, n.ed25519, n.x25519_commitment, "127.0.0.1", rpc_port + NODE_PORT_OFFSET + n.index,
+                           rpc_port + MPC_PORT_OFFSET + n.index)
                   for n in cfg.nodes)
     cfg = ClusterConfig(nodes, cfg.threshold, cfg.required_signatures, cfg.compute, cfg.x25519_public,
                         cfg.dkg_x25519_public)

@@ -83,7 +83,7 @@ class Placement:
         return self.callback_accounts[index]
 
 
-def _state_nonce(kind: str, computation: Pubkey) -> int:
+def state_nonce(kind: str, computation: Pubkey) -> int:
     """The nonce of a new ``Enc<Mxe>`` state that does not follow a read state.
 
     Derived, not random: every node of the cluster must produce the same output bytes to sign
@@ -94,7 +94,7 @@ def _state_nonce(kind: str, computation: Pubkey) -> int:
     return int.from_bytes(digest[:16], "little")
 
 
-class _Args:
+class Args:
     """Sequential reader over a computation's arguments, checked against the circuit signature."""
 
     def __init__(self, circuit: str, arguments: Sequence[dict], read_account: AccountReader) -> None:
@@ -123,9 +123,8 @@ class _Args:
     def ciphertexts(self, n: int) -> list[bytes]:
         return [bytes(self._next()) for _ in range(n)]
 
-    def mxe_state(self, keys: MxeKeys, types: list[str], kind: str) -> list[int]:
-        """An ``Enc<Mxe, &T>`` read by reference: nonce ‖ ciphertexts from the account's data; its
-        binding element must name that account (a state copied from elsewhere is refused)."""
+    def mxe_state_raw(self, types: list[str]) -> enc.MxeEncrypted:
+        """An ``Enc<Mxe, &T>`` read by reference: nonce ‖ ciphertexts from the account's data."""
         ref = self._next()
         data = self._read(ref["pubkey"])
         if data is None:
@@ -136,6 +135,13 @@ class _Args:
         state = enc.MxeEncrypted.from_bytes(bytes(data[start:start + length]), len(types))
         self.state_nonce = state.nonce
         self.state_account = ref["pubkey"]
+        return state
+
+    def mxe_state(self, keys: MxeKeys, types: list[str], kind: str) -> list[int]:
+        """The state decrypted; its binding element must name the account it was read from (a
+        state copied from elsewhere is refused)."""
+        state = self.mxe_state_raw(types)
+        ref = {"pubkey": self.state_account}
         try:
             elements = keys.state_cipher().decrypt(list(state.ciphertexts), enc.u128_to_nonce(state.nonce))
             values = enc.decode_values(types, elements)
@@ -154,14 +160,14 @@ def _decrypt_shared(keys: MxeKeys, pubkey: bytes, nonce: int, cts: list[bytes], 
         raise ComputationRejected(f"encrypted input rejected: {exc}") from exc
 
 
-def _check_input(circuit: str, placement: Placement, pubkey: bytes, nonce: int, salt: int) -> None:
+def check_input(circuit: str, placement: Placement, pubkey: bytes, nonce: int, salt: int) -> None:
     """The input's nonce must be the one bound to this computation's payer and target account."""
     target = placement.account(INPUT_TARGET[circuit])
     if nonce != otc_binding.input_nonce(circuit, placement.payer, target, pubkey, salt):
         raise ComputationRejected(f"{circuit}: encrypted input not bound to payer {placement.payer} and {target}")
 
 
-def _state_target(args: _Args, placement: Placement, index: int) -> Pubkey:
+def state_target(args: "Args", placement: Placement, index: int) -> Pubkey:
     """The state read must be the one the result is written back to (callback account ``index``)."""
     target = placement.account(index)
     if args.state_account != target:
@@ -194,27 +200,27 @@ def execute(circuit: str, arguments: Sequence[dict], read_account: AccountReader
     from the current state."""
     if circuit not in CIRCUITS:
         raise ComputationRejected(f"unknown circuit {circuit!r}")
-    args = _Args(circuit, arguments, read_account)
+    args = Args(circuit, arguments, read_account)
     comp = placement.computation
     if circuit == "create_deal":
         pub, nonce = args.shared()
         cts = args.ciphertexts(2)
         creator_pub, _ = args.shared()
-        _check_input(circuit, placement, pub, nonce, int(args.plaintext()))
+        check_input(circuit, placement, pub, nonce, int(args.plaintext()))
         amount, price = _decrypt_shared(keys, pub, nonce, cts, DEAL_INPUT)
         deal_key = placement.account(0)
         state, blob = circuits.create_deal(amount, price)
         out = (_mxe_encrypt(keys, DEAL_STATE, [*state.elements(), otc_binding.state_binding("deal", deal_key)],
-                            _state_nonce("deal", comp))
+                            state_nonce("deal", comp))
                + _seal(keys, creator_pub, DEAL_CREATED_BLOB, blob,
                        otc_binding.sealed_nonce(circuit, deal_key, comp)))
     elif circuit == "submit_offer":
         deal = circuits.DealState(*args.mxe_state(keys, DEAL_STATE, "deal"))
-        deal_key = _state_target(args, placement, 0)
+        deal_key = state_target(args, placement, 0)
         pub, nonce = args.shared()
         cts = args.ciphertexts(2)
         offeror_pub, _ = args.shared()
-        _check_input(circuit, placement, pub, nonce, int(args.plaintext()))
+        check_input(circuit, placement, pub, nonce, int(args.plaintext()))
         price, amount = _decrypt_shared(keys, pub, nonce, cts, OFFER_INPUT)
         offer_key = placement.account(1)
         new_deal, offer, blob = circuits.submit_offer(deal, price, amount)
@@ -222,12 +228,12 @@ def execute(circuit: str, arguments: Sequence[dict], read_account: AccountReader
         out = (_mxe_encrypt(keys, DEAL_STATE, [*new_deal.elements(), otc_binding.state_binding("deal", deal_key)],
                             bound)
                + _mxe_encrypt(keys, OFFER_STATE, [*offer.elements(), otc_binding.state_binding("offer", offer_key)],
-                              _state_nonce("offer", comp))
+                              state_nonce("offer", comp))
                + _seal(keys, offeror_pub, OFFER_CREATED_BLOB, blob,
                        otc_binding.sealed_nonce(circuit, offer_key, comp)))
     elif circuit == "crank_deal":
         deal = circuits.DealState(*args.mxe_state(keys, DEAL_STATE, "deal"))
-        deal_key = _state_target(args, placement, SEALED_ACCOUNT[circuit])
+        deal_key = state_target(args, placement, SEALED_ACCOUNT[circuit])
         creator_pub, _ = args.shared()
         is_expired, allow_partial = bool(args.plaintext()), bool(args.plaintext())
         blob, status = circuits.crank_deal(deal, is_expired, allow_partial)
@@ -235,7 +241,7 @@ def execute(circuit: str, arguments: Sequence[dict], read_account: AccountReader
                     otc_binding.sealed_nonce(circuit, deal_key, comp)) + bytes([status])
     else:
         offer = circuits.OfferState(*args.mxe_state(keys, OFFER_STATE, "offer"))
-        offer_key = _state_target(args, placement, SEALED_ACCOUNT[circuit])
+        offer_key = state_target(args, placement, SEALED_ACCOUNT[circuit])
         offeror_pub, _ = args.shared()
         deal_success = bool(args.plaintext())
         out = _seal(keys, offeror_pub, OFFER_SETTLED_BLOB, circuits.crank_offer(offer, deal_success),

@@ -34,6 +34,7 @@ import contextlib
 import json
 import logging
 import time
+from pathlib import Path
 
 import aiohttp
 import websockets
@@ -43,8 +44,11 @@ from solana.rpc.models import MemcmpOpts, TxOpts
 from solders.pubkey import Pubkey
 
 from localnet.mxe import peers, worker
-from localnet.mxe.cluster import ClusterConfig
+from localnet.mxe import mpc_jobs
+from localnet.mxe.cluster import COMPUTE_MPC, COMPUTE_REPLICATED, ClusterConfig
+from localnet.mxe.executor import ComputationRejected, Placement
 from localnet.mxe.keys import NodeKeys
+from localnet.mxe.mpc_runner import PartyRunner
 from protocol.base58 import b58encode
 from protocol import arcium_codec as ac
 from protocol import otc_codec as otc
@@ -62,8 +66,12 @@ class MxeStartError(Exception):
 
 
 class MxeNode:
-    def __init__(self, keys: NodeKeys, cfg: ClusterConfig, rpc_url: str, ws_url: str) -> None:
+    def __init__(self, keys: NodeKeys, cfg: ClusterConfig, rpc_url: str, ws_url: str,
+                 node_dir: Path | None = None) -> None:
         self.keys = keys
+        # MPC mode: this node's MPyC party (needs the node's own directory: its share, key cache)
+        self.runner = PartyRunner(cfg, keys.index, node_dir) if cfg.compute == COMPUTE_MPC and node_dir else None
+        self.mpc_waiting_logged: set[Pubkey] = set()
         self.cfg = cfg
         self.index = keys.index
         self.rpc_url = rpc_url
@@ -109,7 +117,8 @@ class MxeNode:
         if resp.value is None:
             raise MxeStartError(f"no MXE account at {otc.OTC_ARCIUM.mxe}; is this an ANOMI localnet?")
         keys = ac.mxe_keys(ac.decode_mxe(bytes(resp.value.data)))
-        if keys is None or keys[0] != self.cfg.x25519_public or keys[0] != self.keys.x25519_public:
+        mine = self.keys.x25519_public if self.cfg.compute == COMPUTE_REPLICATED else self.cfg.dkg_x25519_public
+        if keys is None or keys[0] != self.cfg.x25519_public or keys[0] != mine:
             raise MxeStartError("the MXE account's x25519 key is not this cluster's (wrong ledger directory?)")
         resp = await self.client.get_account_info(otc.OTC_ARCIUM.cluster)
         if resp.value is None:
@@ -165,6 +174,30 @@ class MxeNode:
     def sign_result(self, key: Pubkey, result: worker.Result) -> None:
         self.signed[key] = (result, worker.sign(self.keys, key, result.outputs), ac.output_hash(result.outputs))
 
+    async def compute(self, key: Pubkey, comp: dict, read) -> worker.Result | None:
+        """This node's result for a computation; None while the MPC cannot run (a peer is down,
+        or the nodes are not at the same computation yet)."""
+        if self.runner is None:
+            return worker.compute(key, comp, read, self.keys)
+        circuit = otc.CIRCUIT_BY_OFFSET.get(comp["comp_def_offset"])
+        if circuit is None or comp["mxe_program_id"] != otc.OTC_PROGRAM_ID:
+            return worker.Result(key, "?", ac.failure(ac.FAILURE_REJECTED), "unknown circuit")
+        try:
+            job = mpc_jobs.plan(circuit.name, comp["arguments"], read, Placement.of(key, comp), self.cfg.x25519_public)
+        except ComputationRejected as exc:
+            return worker.Result(key, circuit.name, ac.failure(ac.FAILURE_REJECTED), str(exc))
+        started = time.monotonic()
+        outcome = await self.runner.run(job)
+        if outcome.aborted:
+            if key not in self.mpc_waiting_logged:
+                log.warning("computation %s waits: %s", key, outcome.aborted)
+                self.mpc_waiting_logged.add(key)
+            return None
+        log.info("MPC %s for %s in %.0f ms", circuit.name, key, 1000 * (time.monotonic() - started))
+        if outcome.rejected:
+            return worker.Result(key, circuit.name, ac.failure(ac.FAILURE_REJECTED), outcome.rejected)
+        return worker.Result(key, circuit.name, ac.success(outcome.output), None)
+
     async def push_own(self, key: Pubkey) -> None:
         _, mine, output_hash = self.signed[key]
         await peers.push(self.session, self.cfg, self.index, key, output_hash, mine["signature"])
@@ -179,7 +212,9 @@ class MxeNode:
             return True
         if key not in self.signed:
             accounts = await self.read_accounts(comp)
-            result = worker.compute(key, comp, accounts.get, self.keys)
+            result = await self.compute(key, comp, accounts.get)
+            if result is None:
+                return False  # a peer's party is not there yet: retry on the next pass
             if result.rejected_reason:
                 log.warning("computation %s (%s) rejected: %s", key, result.circuit, result.rejected_reason)
             self.sign_result(key, result)
@@ -290,6 +325,8 @@ class MxeNode:
             await self.session.close()
             raise MxeStartError(f"node {self.index} cannot listen on {me.host}:{me.port}: {exc}") from None
         watcher = asyncio.create_task(self.watch())
+        if self.runner is not None:
+            await self.runner.warm_up()
         if ready is not None:
             ready.set()
         try:
@@ -314,3 +351,6 @@ class MxeNode:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 async with asyncio.timeout(2):
                     await self.client.close()
+            if self.runner is not None:
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await self.runner.close()

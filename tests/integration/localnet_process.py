@@ -46,9 +46,10 @@ def _ephemeral_range() -> tuple[int, int]:
         return 32768, 60999
 
 
-def free_port_block(span: int = 24) -> int:
+def free_port_block(span: int = 32) -> int:
     """A port p such that p .. p+span-1 are free (RPC, PubSub = p+1, rails = p+11, payee
-    directory = p+12, MXE cluster status = p+19, MXE node i = p+20+i for up to 4 nodes).
+    directory = p+12, MXE cluster status = p+19, MXE node i = p+20+i and its MPC party
+    p+24+i, for up to 4 nodes).
 
     Why below the ephemeral range: every client connection of the suite takes an ephemeral
     port (and keeps it in TIME_WAIT for a minute), so after the fuzz tests 24 consecutive free
