@@ -14,8 +14,11 @@ the party prints ``connected`` once every peer is connected, then writes ``OUT_P
 
 Test switches (environment): ``ANOMI_MXE_TRANSCRIPT=DIR`` appends every message this party
 receives from its peers (and its job) to ``DIR/party-<i>.bin``, for the plaintext scan;
-``ANOMI_MXE_TEST_GARBAGE=1`` makes this party send random bytes instead of its messages once
-the handshake is done (a lying node).
+``ANOMI_MXE_TEST_GARBAGE=I`` makes party I send random bytes instead of its messages in place of its
+shares (a lying node).
+
+A party never outlives its node: a watchdog thread exits as soon as the parent process is gone
+(a node killed with SIGKILL cannot kill its party) or after ``MAX_SECONDS``.
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ import argparse
 import json
 import os
 import sys
+import threading
+import time
 import traceback
 from pathlib import Path
 
@@ -33,25 +38,38 @@ def _install_test_switches(mpc, index: int) -> None:
         path = Path(transcript) / f"party-{index}.bin"
         receive = mpc._receive_message
 
-        def recording(peer_pid):
-            fut = receive(peer_pid)
+        def write(payload) -> None:
+            with open(path, "ab") as out:
+                out.write(bytes(payload) + b"\n")
 
-            def record(f):
-                with open(path, "ab") as out:
-                    out.write(bytes(f.result()) + b"\n")
-            fut.add_done_callback(record)
-            return fut
+        def recording(peer_pid):
+            got = receive(peer_pid)  # the message itself if it already arrived, else a future
+            if isinstance(got, (bytes, bytearray, memoryview)):
+                write(got)
+            else:
+                got.add_done_callback(lambda f: write(f.result()))
+            return got
         mpc._receive_message = recording
-    if os.environ.get("ANOMI_MXE_TEST_GARBAGE") == "1":
+    if os.environ.get("ANOMI_MXE_TEST_GARBAGE") == str(index):
         send = mpc._send_message
-        state = {"sent": 0}
 
         def garbage(peer_pid, data):
-            state["sent"] += 1
-            if state["sent"] > len(mpc.parties):  # after the handshake
+            # shares only (pickled transfers such as the handshake stay intact): the honest
+            # parties must notice wrong field elements, not just undecodable messages
+            if not bytes(data[:1]) == b"\x80":
                 data = os.urandom(len(data))
             return send(peer_pid, data)
         mpc._send_message = garbage
+
+
+MAX_SECONDS = 300.0
+
+
+def _watchdog() -> None:
+    parent, deadline = os.getppid(), time.monotonic() + MAX_SECONDS
+    while os.getppid() == parent and time.monotonic() < deadline:
+        time.sleep(0.25)
+    os._exit(3)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--party", action="append", required=True)
     ap.add_argument("--node-dir", required=True)
     args = ap.parse_args(argv)
+    threading.Thread(target=_watchdog, daemon=True).start()
     n = len(args.party)
     sys.argv = [sys.argv[0], "-M", str(n), "-I", str(args.index), "-T", str((n - 1) // 2), "-K", "40",
                 "--no-log", *[a for p in args.party for a in ("-P", p)]]

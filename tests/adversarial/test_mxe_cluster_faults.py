@@ -32,8 +32,9 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from localnet.mxe import cluster as mxe_cluster
+from localnet.mxe import dkg
 from localnet.mxe import worker
-from localnet.mxe.keys import NODE_FILE, X25519_FILE, NodeKeys, node_dir
+from localnet.mxe.keys import NODE_FILE, SHARE_FILE, X25519_FILE, NodeKeys, node_dir
 from protocol import arcium_codec as ac
 from protocol import otc_codec as otc
 from protocol.program_ids import ARCIUM_PROGRAM_ID
@@ -87,10 +88,12 @@ def lamports(h, key: Pubkey) -> int:
 
 
 def stolen_node(ledger, index: int) -> NodeKeys:
-    """What a thief holding one node's data directory has (no wallet or node code involved)."""
+    """What a thief holding one node's data directory has (no wallet or node code involved):
+    its callback key and its DKG share, never the MXE secret (no such file exists)."""
     d = node_dir(ledger, index)
-    return NodeKeys(bytes.fromhex((d / X25519_FILE).read_text()),
-                    Keypair.from_bytes(bytes(json.loads((d / NODE_FILE).read_text()))), 0, index)
+    assert not (d / X25519_FILE).exists()
+    share = int.from_bytes(bytes.fromhex((d / SHARE_FILE).read_text()), "little")
+    return NodeKeys(b"", Keypair.from_bytes(bytes(json.loads((d / NODE_FILE).read_text()))), share, index)
 
 
 def test_a_result_signed_by_one_stolen_node_is_refused(net):
@@ -102,7 +105,9 @@ def test_a_result_signed_by_one_stolen_node_is_refused(net):
     assert err is None
     [(comp_key, comp)] = queued(h)
     stolen = stolen_node(node.ledger_dir, 0)
-    genuine = worker.compute(comp_key, comp, h.rpc.account_data, stolen)
+    # one share is not the MXE key: the thief cannot even compute the genuine result
+    assert dkg.commitment(stolen.share) != dkg.u_to_edwards(h.mxe_pub)
+    invented = ac.success(os.urandom(otc.CIRCUITS["create_deal"].output_len))
     forged = ac.failure(ac.FAILURE_REJECTED)  # abort the victim's deal
     before = (h.rpc.account_data(deal), lamports(h, victim.wallet.pubkey()), lamports(h, comp_key))
 
@@ -115,7 +120,7 @@ def test_a_result_signed_by_one_stolen_node_is_refused(net):
         return ac.node_signature(index, raw)
 
     assert attempt(forged, [sig(forged)]) == AERR("NotEnoughNodeSignatures")
-    assert attempt(genuine.outputs, [sig(genuine.outputs)]) == AERR("NotEnoughNodeSignatures")
+    assert attempt(invented, [sig(invented)]) == AERR("NotEnoughNodeSignatures")
     assert attempt(forged, [sig(forged), sig(forged)]) == AERR("DuplicateNodeSignature")
     assert attempt(forged, [sig(forged, 0), sig(forged, 1), sig(forged, 2)]) == AERR("InvalidNodeSignature")
     assert attempt(forged, [sig(forged, 0), sig(forged, 5)]) == AERR("UnregisteredNode")

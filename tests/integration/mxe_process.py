@@ -21,7 +21,7 @@ CODE = "import sys; from wallet.cli import main; sys.exit(main())"
 
 class MxeProcess:
     def __init__(self, ledger, rpc_url: str, ws_url: str, *, node: int | None = None, ready: str | None = None,
-                 timeout: float = 120.0) -> None:
+                 timeout: float = 120.0, env: dict[str, str] | None = None) -> None:
         args = ["mxe", "cluster"] if node is None else ["mxe", "up", "--node", str(node)]
         ready = ready or ("mxe: ready" if node is None else f"mxe node {node} ready")
         self.log_path = Path(ledger).parent / f"mxe-{'cluster' if node is None else node}-{time.monotonic_ns()}.log"
@@ -29,7 +29,7 @@ class MxeProcess:
             self.proc = subprocess.Popen(guarded(
                 [sys.executable, "-c", CODE, *args, "--ledger", str(ledger), "--rpc-url", rpc_url, "--ws-url", ws_url,
                  "-v"]), cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1"})
+                env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1", **(env or {})})
         deadline = time.monotonic() + timeout
         while not any(ready in line for line in self.log_path.read_text(errors="replace").splitlines()):
             if self.proc.poll() is not None or time.monotonic() > deadline:
