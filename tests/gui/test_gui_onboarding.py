@@ -117,6 +117,11 @@ def test_create_quiz_then_written_and_usable(qtbot, loop, gui_localnet, tmp_path
         quiz = dialog.quiz
         assert dialog.pages.currentWidget() is quiz and len(set(quiz.positions)) == 3
         assert [lbl.text() for lbl in quiz.labels] == [f"Word #{n}" for n in quiz.positions]
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)     # Escape on the check screen asks too
+        assert dialog.skip_box is not None and dialog.skip_box.isVisible()
+        dialog.skip_box.button(QMessageBox.StandardButton.No).click()
+        await asyncio.sleep(0.05)
+        assert dialog.pages.currentWidget() is quiz and dialog.isVisible() and not path.exists()
         await answer_quiz(qtbot, quiz, words, wrong=True)
         assert f"#{quiz.positions[1]} does not match" in quiz.message.text()
         assert dialog.pages.currentWidget() is quiz and not path.exists()

@@ -157,9 +157,10 @@ class PhraseDialog(QDialog):
         finally:
             self.quiz.setEnabled(True)
         self.confirmed = True
-        if self.parentWidget() is not None:
-            from .backup_banner import refresh_banners
-            refresh_banners(self.parentWidget())
+        parent = self.parentWidget()
+        if parent is not None:   # the window's reminder, wherever the check was started from
+            from .backup_banner import refresh_banners   # backup_banner imports this module
+            refresh_banners(parent)
         if self.keystore.backup_pending():   # another phrase of this wallet to check
             self.seed_box.setCurrentIndex(self.seed_box.findData(self.keystore.backup_pending()[0]))
             self.pages.setCurrentWidget(self.shown_page)
