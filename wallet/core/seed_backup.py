@@ -66,8 +66,9 @@ class QuizResult:
         if self.passed:
             return "all words match: your backup is confirmed"
         which = ", ".join(f"#{n}" for n in self.wrong)
-        return (f"word {which} does not match your recovery phrase; check what you wrote down "
-                "(go back to see the words again)")
+        verb = "does not match" if len(self.wrong) == 1 else "do not match"
+        return (f"word{'s' if len(self.wrong) > 1 else ''} {which} {verb} your recovery phrase; check what you "
+                "wrote down (\"Show the words again\" goes back to them)")
 
 
 def check_quiz(phrase: str | Sequence[str], answers: Mapping[int, str]) -> QuizResult:

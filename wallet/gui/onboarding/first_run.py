@@ -33,6 +33,7 @@ from .seed_quiz import SeedQuiz
 from .welcome_page import WelcomePage
 
 SKIP_TITLE = "Skip the backup for now?"
+SKIP_QUESTION = "Skip the backup for now? You will be reminded."
 SKIP_TEXT = ("Your wallet will be created, but until you pass the word check a reminder stays at the top of the "
              "window and ANOMI refuses to escrow funds (asks and bids). If you have not written the words down, "
              "choose No.")
@@ -216,8 +217,9 @@ class FirstRunDialog(QDialog):
     def ask_skip(self) -> None:
         if self.skip_box is not None and self.skip_box.isVisible():
             return
-        box = QMessageBox(QMessageBox.Icon.Question, SKIP_TITLE, SKIP_TEXT,
+        box = QMessageBox(QMessageBox.Icon.Question, SKIP_TITLE, SKIP_QUESTION,
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setInformativeText(SKIP_TEXT)   # the title bar is not shown everywhere: the question is the text
         box.setDefaultButton(QMessageBox.StandardButton.No)
         box.setAccessibleName(SKIP_TITLE)
         box.finished.connect(lambda _r: self.on_skip_answer(box.clickedButton() is box.button(

@@ -22,6 +22,7 @@ class WordsGrid(QFrame):
     def set_words(self, words: list[str]) -> None:
         for label in self.labels:
             self.grid.removeWidget(label)
+            label.hide()          # deleteLater waits for the event loop: never show two words in one cell
             label.deleteLater()
         self.labels = []
         rows = -(-len(words) // self.columns)
