@@ -111,7 +111,7 @@ def test_escrow_refused_before_backup_in_core_unless_exempt(tmp_path: Path) -> N
     import asyncio
     ks = Keystore.create(tmp_path / "w", PW, words=12, kdf=fast())
     dead = ClusterProfile("dead", "http://127.0.0.1:9", "ws://127.0.0.1:10").validated()
-    with pytest.raises(BackupNotConfirmed, match="not backed up yet.*Back up now"):
+    with pytest.raises(BackupNotConfirmed, match="not backed up yet; back it up first with .Back up now"):
         require_backup(ks, "an ask escrows USDC")
 
     async def attempt(require: bool, bid: bool = False) -> BaseException:

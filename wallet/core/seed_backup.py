@@ -22,8 +22,8 @@ from .keystore_file import KeystoreError
 
 QUIZ_SIZE = 3
 
-BACKUP_HINT = ("back up your recovery phrase first: use \"Back up now\" on the banner at the top of the "
-               "window (or Settings > Show recovery phrase); it takes a minute and nothing was sent")
+BACKUP_HINT = ("back it up first with \"Back up now\" on the banner at the top of the window (or Settings > "
+               "Show recovery phrase): it takes a minute. Nothing was sent")
 
 
 class BackupNotConfirmed(KeystoreError):
@@ -38,7 +38,7 @@ class _HasBackup(Protocol):
 def require_backup(keystore: _HasBackup, action: str) -> None:
     """Refuse `action` (e.g. "an ask escrows USDC") until the phrase backup is confirmed."""
     if not keystore.backup_confirmed:
-        raise BackupNotConfirmed(f"{action}, but this wallet's recovery phrase is not backed up yet: {BACKUP_HINT}")
+        raise BackupNotConfirmed(f"{action}, but this wallet's recovery phrase is not backed up yet; {BACKUP_HINT}")
 
 
 def quiz_positions(word_count: int, size: int = QUIZ_SIZE, *, rng: secrets.SystemRandom | None = None) -> list[int]:

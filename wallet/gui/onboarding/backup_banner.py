@@ -60,6 +60,7 @@ def install_backup_banner(window: QMainWindow, keystore: Keystore) -> BackupBann
     bar.toggleViewAction().setVisible(False)   # not in the tool-bar context menu: it cannot be hidden
     banner = BackupBanner(keystore, bar)
     bar.addWidget(banner)
+    window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)   # a row of its own, under any header tool bar
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
     banner.holder = bar
     banner.refresh()
