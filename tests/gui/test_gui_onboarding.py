@@ -356,3 +356,45 @@ def test_settings_show_phrase_again_after_password(qtbot, loop, gui_localnet, tm
             await w.stop()
 
     loop.run_until_complete(scenario())
+
+
+def test_app_start_without_a_wallet_opens_the_first_run_screens(qtbot, loop, tmp_path: Path, monkeypatch) -> None:
+    """The app's own start-up (app.unlock): no wallet file -> the first-run screens; a wallet -> the
+    unlock dialog (never the first-run screens again)."""
+    from PySide6.QtWidgets import QApplication
+
+    from wallet.gui import app as wallet_app
+    from wallet.gui.unlock_dialog import UnlockDialog
+    monkeypatch.delenv("ANOMI_PASSWORD", raising=False)
+    config = WalletConfig.load(tmp_path / "data")
+    path = config.wallet_path(None)
+    watched = str(Keypair().pubkey())
+
+    def top(kind):
+        return next((w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()), None)
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(wallet_app.unlock(path, config.keyring_cache, config=config))
+        await until(lambda: top(FirstRunDialog) is not None, what="first-run screens")
+        first = top(FirstRunDialog)
+        qtbot.addWidget(first)
+        assert first.path == path
+        qtbot.mouseClick(first.welcome.watch_button, Qt.MouseButton.LeftButton)
+        first.restore.watch_edit.setText(watched)
+        qtbot.keyClick(first.restore.watch_edit, Qt.Key.Key_Return)
+        await until(lambda: first.pages.currentWidget() is first.password_page, what="password page")
+        type_password(qtbot, first)
+        ks = await asyncio.wait_for(task, 60)
+        assert ks is not None and ks.accounts()[0].address == watched and path.exists()
+
+        task = asyncio.ensure_future(wallet_app.unlock(path, config.keyring_cache, config=config))
+        await until(lambda: top(UnlockDialog) is not None, what="unlock dialog")
+        assert top(FirstRunDialog) is None
+        unlock = top(UnlockDialog)
+        qtbot.addWidget(unlock)
+        qtbot.keyClicks(unlock.password, PW)
+        qtbot.keyClick(unlock.password, Qt.Key.Key_Return)
+        again = await asyncio.wait_for(task, 60)
+        assert again is not None and again.wallet_id == ks.wallet_id
+
+    loop.run_until_complete(scenario())
