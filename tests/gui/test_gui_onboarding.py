@@ -329,16 +329,27 @@ def test_watch_only_address(qtbot, loop, tmp_path: Path) -> None:
 
 
 def test_settings_show_phrase_again_after_password(qtbot, loop, gui_localnet, tmp_path: Path) -> None:
+    """A wallet from before the backup flag (its phrase unconfirmed): the reminder shows; Settings
+    shows the phrase after the password (a wrong one refused) and its check clears the reminder."""
+    from tests.unit.test_seed_backup import rewrite_as_pre_flag_wallet
     phrase = VECTORS[0]["mnemonic"]
-    ks = Keystore.create(tmp_path / "ks" / "w.keystore", PW, mnemonic=phrase, kdf=fast())
+    path = tmp_path / "ks" / "w.keystore"
+    Keystore.create(path, PW, mnemonic=phrase, kdf=fast())
+    rewrite_as_pre_flag_wallet(path, PW)
+    ks = Keystore.unlock(path, PW)
     w = GuiWallet(tmp_path, "window", profile_for(gui_localnet), qtbot, keystore=ks)
-    settings = w.window.settings
+    settings, banner = w.window.settings, w.controller.backup_banner
+
+    async def open_phrase():
+        qtbot.mouseClick(settings.show_phrase_button, Qt.MouseButton.LeftButton)
+        shown = settings.phrase_dialog
+        assert shown is not None and shown.isVisible()
+        return shown
 
     async def scenario() -> None:
         try:
-            qtbot.mouseClick(settings.show_phrase_button, Qt.MouseButton.LeftButton)
-            shown = settings.phrase_dialog
-            assert shown is not None and shown.isVisible()
+            assert not ks.backup_confirmed and not banner.holder.isHidden()
+            shown = await open_phrase()
             qtbot.keyClicks(shown.password, "wrong wrong wrong")
             qtbot.keyClick(shown.password, Qt.Key.Key_Return)
             await until(lambda: "wrong password" in shown.message.text(), what="wrong password refused")
@@ -348,8 +359,18 @@ def test_settings_show_phrase_again_after_password(qtbot, loop, gui_localnet, tm
             await until(lambda: shown.pages.currentWidget() is shown.shown_page, what="phrase shown")
             assert shown.grid.words() == phrase.split()
             assert [lbl.text().split(".")[0].strip() for lbl in shown.grid.labels] == [str(n) for n in range(1, 13)]
-            assert not shown.check_button.isEnabled() and "Backup confirmed" in shown.status_label.text()
             assert shown.password.text() == ""   # the typed password is not kept in the field
+            assert shown.check_button.isEnabled() and "not confirmed" in shown.status_label.text()
+            qtbot.mouseClick(shown.check_button, Qt.MouseButton.LeftButton)
+            await answer_quiz(qtbot, shown.quiz, phrase.split())
+            await until(lambda: not shown.isVisible(), what="check recorded")
+            assert banner.holder.isHidden() and ks.backup_confirmed and Keystore.unlock(path, PW).backup_confirmed
+
+            shown = await open_phrase()       # shown again later: confirmed, nothing left to check
+            qtbot.keyClicks(shown.password, PW)
+            qtbot.keyClick(shown.password, Qt.Key.Key_Return)
+            await until(lambda: shown.pages.currentWidget() is shown.shown_page, what="phrase shown again")
+            assert not shown.check_button.isEnabled() and "Backup confirmed" in shown.status_label.text()
             qtbot.mouseClick(shown.close_button, Qt.MouseButton.LeftButton)
             assert not shown.isVisible()
         finally:

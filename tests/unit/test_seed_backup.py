@@ -57,10 +57,10 @@ def test_restored_phrase_keypair_and_watch_only_need_no_backup(tmp_path: Path) -
     assert ks.backup_confirmed
 
 
-def _rewrite_without_flag(path: Path) -> None:
+def rewrite_as_pre_flag_wallet(path: Path, password: str = PW) -> None:
     """Seal the wallet's payload again with the flag removed: a file from before this change."""
     env = kf.read_envelope(path)
-    key = env.kdf.derive_key(PW)
+    key = env.kdf.derive_key(password)
     payload = env.open(key)
     for seed in payload["seeds"]:
         seed.pop("backup_confirmed", None)
@@ -70,7 +70,7 @@ def _rewrite_without_flag(path: Path) -> None:
 def test_wallets_from_before_the_flag_are_unconfirmed_only_with_a_phrase(tmp_path: Path) -> None:
     with_phrase = tmp_path / "old-phrase"
     Keystore.create(with_phrase, PW, mnemonic=PHRASE, kdf=fast())
-    _rewrite_without_flag(with_phrase)
+    rewrite_as_pre_flag_wallet(with_phrase)
     assert "backup_confirmed" not in json.dumps(kf.read_envelope(with_phrase).open(
         kf.read_envelope(with_phrase).kdf.derive_key(PW)))
     old = Keystore.unlock(with_phrase, PW)
@@ -79,7 +79,7 @@ def test_wallets_from_before_the_flag_are_unconfirmed_only_with_a_phrase(tmp_pat
     assert Keystore.unlock(with_phrase, PW).backup_confirmed
     keys_only = tmp_path / "old-keys"
     Keystore.create_empty(keys_only, PW, kdf=fast()).import_keypair(Keypair())
-    _rewrite_without_flag(keys_only)
+    rewrite_as_pre_flag_wallet(keys_only)
     assert Keystore.unlock(keys_only, PW).backup_confirmed
 
 
