@@ -158,7 +158,8 @@ async def prepare(work: Path, rpc_url: str, ws_url: str) -> tuple[Path, Path]:
     from wallet.core.trader import TradeContext
 
     profile = ClusterProfile("bench", rpc_url, ws_url).validated()
-    seller_ks = await asyncio.to_thread(Keystore.create, work / "seller" / "wallets" / "default.keystore", PASSWORD)
+    seller_ks = await asyncio.to_thread(lambda: Keystore.create(work / "seller" / "wallets" / "default.keystore",
+                                                                PASSWORD, backup_confirmed=True))
     seller = TradeContext(profile, seller_ks)
     try:
         await airdrop_sol(rpc_url, seller.owner, 10 ** 9)
@@ -170,7 +171,7 @@ async def prepare(work: Path, rpc_url: str, ws_url: str) -> tuple[Path, Path]:
         await seller.close()
     buyer_dir = work / "buyer"
     path = buyer_dir / "wallets" / "default.keystore"
-    buyer_ks = await asyncio.to_thread(Keystore.create, path, PASSWORD)
+    buyer_ks = await asyncio.to_thread(lambda: Keystore.create(path, PASSWORD, backup_confirmed=True))
     buyer = TradeContext(profile, buyer_ks)
     try:
         await airdrop_sol(rpc_url, buyer.owner, 10 ** 9)

@@ -51,7 +51,8 @@ class GuiWallet:
         data = root / name
         data.mkdir(parents=True)
         self.keystore = keystore or Keystore.create(data / "wallets" / "default.keystore", "gui test pw",
-                                                    words=12, mnemonic=mnemonic, kdf=KdfParams.fresh(1, 8 << 20))
+                                                    words=12, mnemonic=mnemonic, kdf=KdfParams.fresh(1, 8 << 20),
+                                                    backup_confirmed=True)   # the backup check: test_gui_onboarding
         self.controller = WalletController(WalletConfig.load(data), profile, self.keystore)
         qtbot.addWidget(self.controller.window)
         self.window = self.controller.window

@@ -22,7 +22,7 @@ from wallet.core.tx import TxSubmitted
 def test_selected_account_trades_and_watch_only_cannot(qtbot, loop, gui_localnet,
                                                         tmp_path: Path) -> None:
     keystore = Keystore.create(tmp_path / "ks" / "multi.keystore", "gui test pw", words=12,
-                               kdf=KdfParams.fresh(1, 8 << 20))
+                               kdf=KdfParams.fresh(1, 8 << 20), backup_confirmed=True)
     first = keystore.accounts()[0].address
     second = keystore.add_derived_account("Second").address
     watched = keystore.add_watch_only(str(Keypair().pubkey()), "Watched").address

@@ -26,7 +26,7 @@ def test_expired_order_is_reclaimed_from_the_settlement_view(qtbot, loop, gui_wa
     node = gui_warp_localnet
     profile = profile_for(node)
     keystore = Keystore.create(tmp_path / "ks" / "seller.keystore", "gui test pw", words=12,
-                               kdf=KdfParams.fresh(1, 8 << 20))
+                               kdf=KdfParams.fresh(1, 8 << 20), backup_confirmed=True)
     seller_addr = keystore.add_derived_account("Desk").address
     seller = GuiWallet(tmp_path, "seller", profile, qtbot, keystore=keystore)
     buyer = GuiWallet(tmp_path, "buyer", profile, qtbot)

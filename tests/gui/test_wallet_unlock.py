@@ -1,9 +1,11 @@
-"""The unlock / create / import dialog against real keystore files (offscreen Qt)."""
+"""The unlock dialog against real keystore files (offscreen Qt). Creating and importing a wallet
+moved to the first-run screens: tests/gui/test_gui_onboarding.py."""
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from wallet.core.events import BalanceChanged, ConnectionChanged, EventBus, SlotChanged
@@ -37,42 +39,9 @@ def test_unlock_wrong_then_right_password(qtbot, loop, tmp_path: Path) -> None:
     wait_until(loop, lambda: "wrong password" in dialog.error.text())
     assert dialog.keystore is None and dialog.isVisible() and path.read_bytes() == before
     dialog.password.setText("gui password")
-    dialog.unlock_button.click()
+    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)   # Enter unlocks
     wait_until(loop, lambda: dialog.result() == QDialog.DialogCode.Accepted)
     assert dialog.keystore.accounts()[0].address == ADDR[0]
-
-
-def test_import_phrase_creates_wallet(qtbot, loop, tmp_path: Path) -> None:
-    path = tmp_path / "new.keystore"
-    dialog = UnlockDialog(path)
-    qtbot.addWidget(dialog)
-    dialog.import_phrase.setPlainText(PHRASE.replace("thumb", "lumber"))
-    dialog.import_password.setText("gui password")
-    dialog.import_password2.setText("gui password")
-    dialog.import_button.click()
-    wait_until(loop, lambda: "checksum" in dialog.error.text())
-    assert not path.exists()
-    dialog.import_phrase.setPlainText(PHRASE)
-    dialog.import_password2.setText("different")
-    dialog.import_button.click()
-    wait_until(loop, lambda: "differ" in dialog.error.text())
-    assert not path.exists()
-    dialog.import_password2.setText("gui password")
-    dialog.import_button.click()
-    wait_until(loop, lambda: dialog.result() == QDialog.DialogCode.Accepted)
-    assert Keystore.unlock(path, "gui password").accounts()[0].address == ADDR[0]
-
-
-def test_create_shows_phrase_once(qtbot, loop, tmp_path: Path) -> None:
-    path = tmp_path / "fresh.keystore"
-    dialog = UnlockDialog(path)
-    qtbot.addWidget(dialog)
-    dialog.new_password.setText("gui password")
-    dialog.new_password2.setText("gui password")
-    dialog.create_button.click()
-    wait_until(loop, lambda: dialog.pages.currentWidget() is dialog.phrase_page)
-    assert dialog.phrase_view.toPlainText() == dialog.keystore.mnemonic()
-    assert len(dialog.phrase_view.toPlainText().split()) == 24
 
 
 def test_window_follows_core_events(qtbot, tmp_path: Path) -> None:

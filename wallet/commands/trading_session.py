@@ -56,7 +56,10 @@ def run_trade(args: argparse.Namespace, action: Callable[[TradeContext], Awaitab
     profile = ready_profile(args, cfg)
 
     async def go() -> T:
-        async with TradeContext(profile, keystore, account=getattr(args, "account", None)) as ctx:
+        # require_backup=False: the CLI is exempt from the GUI's backup quiz (seed_backup.py):
+        # `anomi wallet create` printed the phrase to whoever ran it, and a script cannot take a quiz
+        async with TradeContext(profile, keystore, account=getattr(args, "account", None),
+                                require_backup=False) as ctx:
             if directory:  # the URL the cluster advertises, unless the profile or env names one
                 ctx.directory = await DirectoryClient.for_chain(ctx.chain)
             if not getattr(args, "quiet", False):

@@ -8,6 +8,12 @@ file) leaves both the file and the in-memory state as they were.
 
 A keystore is opened with `Keystore.unlock(path, password)` (or with a cached key from the OS
 keyring, see keyring_cache.py); an instance is always unlocked.
+
+Backup state: each seed entry carries `backup_confirmed` (the user passed the word quiz, or
+typed the phrase in to restore it, so they hold it). The flag lives in the encrypted payload
+and changes through the same atomic `_mutate` as everything else. Wallets written before the
+flag existed have no key on their seeds and so read as *unconfirmed* when they hold a phrase;
+a wallet of keypair files or watch addresses only has nothing to back up (see seed_backup.py).
 """
 from __future__ import annotations
 
@@ -96,16 +102,46 @@ class Keystore:
     @classmethod
     def create(cls, path: Path, password: str, *, mnemonic: str | None = None,
                passphrase: str = "", words: int = 24, accounts: int = 1,
-               kdf: KdfParams | None = None) -> "Keystore":
-        """A new keystore with one seed (fresh, or the phrase given) and `accounts` accounts."""
+               kdf: KdfParams | None = None, backup_confirmed: bool | None = None) -> "Keystore":
+        """A new keystore with one seed (fresh, or the phrase given) and `accounts` accounts.
+
+        `backup_confirmed`: None means "the user holds the phrase exactly when they gave it"
+        (a restore is confirmed, a freshly generated phrase is not). The first-run screens pass
+        it explicitly: they generate the phrase themselves, show it, quiz it, and only then
+        write the file (True), or write it unconfirmed when the user skips the check (False)."""
         path = Path(path)
         if path.exists():
             raise KeystoreError(f"a wallet already exists at {path}")
         check_password(password)
         phrase = normalize_mnemonic(mnemonic) if mnemonic is not None else generate_mnemonic(words)
+        confirmed = (mnemonic is not None) if backup_confirmed is None else bool(backup_confirmed)
         payload = cls._empty_payload(kf.new_wallet_id())
         return cls._create_with(path, password, payload, kdf,
-                                lambda ks: ks._add_seed_in(ks._payload, phrase, passphrase, accounts))
+                                lambda ks: ks._add_seed_in(ks._payload, phrase, passphrase, accounts,
+                                                           confirmed=confirmed))
+
+    @classmethod
+    def create_with_keypair(cls, path: Path, password: str, keypair: Keypair, label: str | None = None, *,
+                            kdf: KdfParams | None = None) -> "Keystore":
+        """A new keystore holding one imported keypair (a Solana CLI keypair file), written once."""
+        path = Path(path)
+        if path.exists():
+            raise KeystoreError(f"a wallet already exists at {path}")
+        check_password(password)
+        return cls._create_with(path, password, cls._empty_payload(kf.new_wallet_id()), kdf,
+                                lambda ks: ks._import_keypair_in(ks._payload, keypair, label))
+
+    @classmethod
+    def create_watch_only(cls, path: Path, password: str, address: str, label: str | None = None, *,
+                          kdf: KdfParams | None = None) -> "Keystore":
+        """A new keystore watching one address (no secret at all), written once."""
+        path = Path(path)
+        if path.exists():
+            raise KeystoreError(f"a wallet already exists at {path}")
+        check_password(password)
+        canonical = cls._address(address)
+        return cls._create_with(path, password, cls._empty_payload(kf.new_wallet_id()), kdf,
+                                lambda ks: ks._watch_in(ks._payload, canonical, label))
 
     @classmethod
     def create_empty(cls, path: Path, password: str, *, kdf: KdfParams | None = None) -> "Keystore":
@@ -291,14 +327,15 @@ class Keystore:
                 raise KeystoreError(f"{address} is already in this wallet as {a['label']!r}")
 
     def _add_seed_in(self, payload: dict[str, Any], phrase: str, passphrase: str,
-                     accounts: int) -> list[Account]:
+                     accounts: int, *, confirmed: bool = True) -> list[Account]:
         if accounts < 1 or accounts > 100:
             raise KeystoreError("import between 1 and 100 accounts from a seed phrase")
         for s in payload["seeds"]:
             if s["mnemonic"] == phrase and s.get("passphrase", "") == passphrase:
                 raise KeystoreError("this seed phrase is already in the wallet")
         seed_id = self._next_id(payload, "s")
-        payload["seeds"].append({"id": seed_id, "mnemonic": phrase, "passphrase": passphrase})
+        payload["seeds"].append({"id": seed_id, "mnemonic": phrase, "passphrase": passphrase,
+                                 "backup_confirmed": confirmed})
         seed = mnemonic_to_seed(phrase, passphrase)
         added = []
         for index in range(accounts):
@@ -339,19 +376,19 @@ class Keystore:
             return self._derive_into(p, seed, entry["id"], max(used, default=-1) + 1, label)
         return self._mutate(change)
 
-    def import_keypair(self, keypair: Keypair, label: str | None = None) -> Account:
+    def _import_keypair_in(self, p: dict[str, Any], keypair: Keypair, label: str | None) -> Account:
         address = str(keypair.pubkey())
         secret = bytes(keypair)[:32].hex()
+        self._taken(p, address)
+        acc_id = self._next_id(p, "a")
+        name = label or f"Imported {len(p['accounts']) + 1}"
+        self._check_label(p, name)
+        p["accounts"].append({"id": acc_id, "label": name, "kind": "imported",
+                              "address": address, "secret": secret})
+        return Account(acc_id, name, "imported", address)
 
-        def change(p: dict[str, Any]) -> Account:
-            self._taken(p, address)
-            acc_id = self._next_id(p, "a")
-            name = label or f"Imported {len(p['accounts']) + 1}"
-            self._check_label(p, name)
-            p["accounts"].append({"id": acc_id, "label": name, "kind": "imported",
-                                  "address": address, "secret": secret})
-            return Account(acc_id, name, "imported", address)
-        return self._mutate(change)
+    def import_keypair(self, keypair: Keypair, label: str | None = None) -> Account:
+        return self._mutate(lambda p: self._import_keypair_in(p, keypair, label))
 
     def import_keypair_file(self, path: Path, label: str | None = None) -> Account:
         try:
@@ -360,20 +397,24 @@ class Keystore:
             raise KeystoreError(f"cannot read keypair file {path}: {exc}") from exc
         return self.import_keypair(parse_keypair_json(text), label)
 
-    def add_watch_only(self, address: str, label: str | None = None) -> Account:
+    @staticmethod
+    def _address(address: str) -> str:
         try:
-            canonical = str(Pubkey.from_string(address.strip()))
+            return str(Pubkey.from_string(address.strip()))
         except ValueError as exc:
             raise KeystoreError(f"not a Solana address: {address!r}") from exc
 
-        def change(p: dict[str, Any]) -> Account:
-            self._taken(p, canonical)
-            acc_id = self._next_id(p, "a")
-            name = label or f"Watch {len(p['accounts']) + 1}"
-            self._check_label(p, name)
-            p["accounts"].append({"id": acc_id, "label": name, "kind": "watch", "address": canonical})
-            return Account(acc_id, name, "watch", canonical)
-        return self._mutate(change)
+    def _watch_in(self, p: dict[str, Any], canonical: str, label: str | None) -> Account:
+        self._taken(p, canonical)
+        acc_id = self._next_id(p, "a")
+        name = label or f"Watch {len(p['accounts']) + 1}"
+        self._check_label(p, name)
+        p["accounts"].append({"id": acc_id, "label": name, "kind": "watch", "address": canonical})
+        return Account(acc_id, name, "watch", canonical)
+
+    def add_watch_only(self, address: str, label: str | None = None) -> Account:
+        canonical = self._address(address)
+        return self._mutate(lambda p: self._watch_in(p, canonical, label))
 
     def rename_account(self, ref: str, label: str) -> Account:
         acc = self.account(ref)
@@ -398,6 +439,36 @@ class Keystore:
         check_password(new_password)
         new_kdf = kdf or KdfParams.fresh(self._kdf.opslimit, self._kdf.memlimit)
         self._mutate(lambda p: None, kdf=new_kdf, key=new_kdf.derive_key(new_password))
+
+    def verify_password(self, password: str) -> bool:
+        """True when `password` opens this wallet (argon2id: ~0.25 s, call it off the GUI thread).
+
+        Why: showing the recovery phrase again must ask for the password even when the wallet
+        was opened with a key cached in the OS keyring."""
+        return hmac.compare_digest(self._kdf.derive_key(password), self._key)
+
+    # ----------------------------------------------------------------- seed backup
+    def backup_pending(self) -> list[str]:
+        """Ids of the seeds whose backup the user has not confirmed (empty: nothing to do).
+
+        A seed without the flag (a wallet written before it existed) counts as unconfirmed."""
+        return [s["id"] for s in self._payload["seeds"] if s.get("backup_confirmed") is not True]
+
+    @property
+    def backup_confirmed(self) -> bool:
+        """True when every seed phrase in the wallet is backed up (or there is none)."""
+        return not self.backup_pending()
+
+    def confirm_backup(self, seed_id: str | None = None) -> None:
+        """Record that the user passed the backup check of `seed_id` (None: every seed)."""
+        if seed_id is not None:
+            self._seed_entry(seed_id)   # KeystoreError for an unknown seed
+
+        def change(p: dict[str, Any]) -> None:
+            for s in p["seeds"]:
+                if seed_id is None or s["id"] == seed_id:
+                    s["backup_confirmed"] = True
+        self._mutate(change)
 
     # ----------------------------------------------------------------- identity records
     def identity_records(self) -> list[dict[str, Any]]:

@@ -41,6 +41,7 @@ from .payee_directory import DirectoryClient
 from .proof_jobs import ProofJobService
 from .rail_client import RailClient, RailError, RailLogin
 from .rail_credentials import rail_credential
+from .seed_backup import require_backup
 from .trade_events import OrderCancelled, OrderPlaced
 from .tx import SentTx, TxSender
 
@@ -122,9 +123,14 @@ class TradeContext:
     """Everything an action needs; `close()` releases the RPC client."""
 
     def __init__(self, profile: ClusterProfile, keystore: Keystore, *, account: str | None = None,
-                 bus: EventBus | None = None, directory_url: str | None = None):
+                 bus: EventBus | None = None, directory_url: str | None = None,
+                 require_backup: bool = True):
+        """`require_backup`: refuse asks and bids while the wallet's recovery-phrase backup is
+        not confirmed (seed_backup.py). On by default; the CLI turns it off (it printed the
+        phrase to the operator who asked for it, and scripts have nobody to take a quiz)."""
         self.profile = profile
         self.keystore = keystore
+        self.require_backup = require_backup
         self.keypair: Keypair = keystore.keypair(account)
         self.bus = bus or EventBus()
         self.chain = Chain(profile)
@@ -264,6 +270,8 @@ class TradeContext:
 
     async def place_ask(self, price: int, size: int) -> OrderResult:
         """Escrow `size` USDC behind an ask whose payee is this wallet's rail account."""
+        if self.require_backup:   # before anything is read or sent: a refusal changes nothing
+            require_backup(self.keystore, "an ask escrows USDC")
         check_order(price, size, await self.market.market_config())
         note = self.keystore.notes("rail")
         if not note.get("commitment"):
@@ -318,6 +326,8 @@ class TradeContext:
 
     async def place_bid(self, price: int, size: int) -> OrderResult:
         """Prove solvency for the bid's fiat due (progress: ProofProgress events), then bid."""
+        if self.require_backup:
+            require_backup(self.keystore, "a bid posts bonds and locks the seller's escrow")
         check_order(price, size, await self.market.market_config())
         _bonds, cost = await self.market.bid_bonds(price, size)
         held = (await self.chain.client.get_balance(self.owner)).value

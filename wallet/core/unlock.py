@@ -9,9 +9,13 @@ unlock dialog and ANOMI_PASSWORD), which stays theirs.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .keyring_cache import UnlockCache
 from .keystore import Keystore, KeystoreError
+
+if TYPE_CHECKING:
+    from .config import WalletConfig
 
 
 def unlock_from_cache(path: Path, cache: UnlockCache | None) -> Keystore | None:
@@ -34,3 +38,16 @@ def remember_unlock(cache: UnlockCache | None, keystore: Keystore) -> None:
     """Cache the unlock key of a wallet just opened by password (no-op without a cache)."""
     if cache is not None:
         cache.put(keystore.wallet_id, keystore.unlock_key)
+
+
+def enable_keyring_cache(cache: UnlockCache, config: "WalletConfig | None", keystore: Keystore) -> bool:
+    """The user opted in to the OS keyring: cache this wallet's unlock key and remember the choice
+    in the config (atomic write). False, and nothing changed, when no keyring can store it.
+
+    Blocking (keyring D-Bus call, config fsync): call it off the GUI thread."""
+    if not cache.put(keystore.wallet_id, keystore.unlock_key):
+        return False
+    if config is not None and not config.keyring_cache:
+        config.keyring_cache = True
+        config.save()
+    return True

@@ -41,6 +41,8 @@ from .main_window import MainWindow
 from .platform_check import check_desktop
 from .session import USER_ERRORS, GuiSession
 from .unlock_dialog import UnlockDialog
+from .onboarding.backup_banner import install_backup_banner   # issue 14 first run
+from .onboarding.first_run import FirstRunDialog   # issue 14 first run
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,10 @@ class WalletController:
             view.accountSelected.connect(self.on_account_selected)
         view.accountSelected.connect(self.balances.watch)
         view.faucetRequested.connect(self.on_faucet)
+        # --- issue 14 first run: the "backup not confirmed" reminder above the window's content
+        # (a tool bar, so main_window.py's layout is untouched); hidden once the backup is confirmed
+        self.backup_banner = install_backup_banner(self.window, keystore)
+        # --- end first run
 
     @classmethod
     async def open(cls, cfg: WalletConfig, profile: ClusterProfile, keystore: Keystore) -> "WalletController":
@@ -198,8 +204,10 @@ class WalletController:
         return await cluster.stop_async()
 
 
-async def unlock(path: Path, keyring_cache: bool = False, *, interactive: bool = True) -> Keystore | None:
-    """The keyring cache, then ANOMI_PASSWORD, then (interactive only) the unlock dialog.
+async def unlock(path: Path, keyring_cache: bool = False, *, interactive: bool = True,
+                 config: WalletConfig | None = None) -> Keystore | None:
+    """The keyring cache, then ANOMI_PASSWORD, then (interactive only) the unlock dialog, or the
+    first-run screens when there is no wallet yet (`config`: where a keyring opt-in is saved).
 
     A non-interactive run (``--screenshot``) has nobody to answer a dialog: it says why it
     cannot unlock and returns None instead of waiting for ever."""
@@ -221,6 +229,13 @@ async def unlock(path: Path, keyring_cache: bool = False, *, interactive: bool =
                else "ANOMI_PASSWORD is not set or does not unlock the wallet")
         print(f"anomi-wallet: cannot unlock without a dialog: {why}", file=sys.stderr)
         return None
+    # --- issue 14 first run: no wallet yet -> welcome, create/restore, backup check (onboarding/)
+    if not path.exists():
+        first = FirstRunDialog(path, config=config, cache=UnlockCache())
+        if await await_dialog(first) != QDialog.DialogCode.Accepted:
+            return None
+        return first.keystore   # the keyring opt-in, if chosen, was done by the dialog
+    # --- end first run
     dialog = UnlockDialog(path)
     if await await_dialog(dialog) != QDialog.DialogCode.Accepted:
         return None
@@ -239,7 +254,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         print(f"anomi-wallet: {exc}", file=sys.stderr)
         return 2
     logs.configure_logging(cfg.root)
-    keystore = await unlock(path, cfg.keyring_cache, interactive=args.screenshot is None)
+    keystore = await unlock(path, cfg.keyring_cache, interactive=args.screenshot is None, config=cfg)
     if keystore is None:
         return 1
     controller = await WalletController.open(cfg, profile, keystore)

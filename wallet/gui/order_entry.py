@@ -17,6 +17,7 @@ from wallet.core.events import BalanceChanged
 from wallet.core.proof_jobs import ProofFinished, ProofProgress, ProofQueued
 from wallet.core.amounts import format_amount
 from wallet.core.trader import OrderResult
+from wallet.core.seed_backup import BackupNotConfirmed, require_backup
 
 from .bridge import CoreBridge
 from .field_notes import FieldNote, amount_problem
@@ -177,6 +178,16 @@ class OrderEntry(QWidget):
             self.message.error(str(exc))
             return None
 
+    def _backed_up(self, outcome: str, action: str) -> bool:
+        """The core's backup rule (seed_backup.py), asked before the rail check and the confirmation
+        so the first thing said is what to do; the core refuses again in place_ask/place_bid."""
+        try:
+            require_backup(self.session.keystore, action)
+        except BackupNotConfirmed as exc:
+            self.message.error(f"{outcome}: {exc}")
+            return False
+        return True
+
     # ------------------------------------------------------------------ ask
     @action_slot()
     async def on_ask(self) -> None:
@@ -184,6 +195,8 @@ class OrderEntry(QWidget):
         if parsed is None:
             return
         size, price = parsed
+        if not self._backed_up("ask not placed", "an ask escrows USDC"):
+            return
         if not self.rail.has_account():
             self.message.error("open a rail account first: the buyer pays the ask into it")
             return
@@ -211,6 +224,8 @@ class OrderEntry(QWidget):
         if parsed is None:
             return
         size, price = parsed
+        if not self._backed_up("bid not placed", "a bid posts bonds and locks the seller's escrow"):
+            return
         if not self.rail.has_account():
             self.message.error("open a rail account first: a bid proves solvency from its balance")
             return

@@ -23,6 +23,7 @@ from wallet.core import offthread
 from wallet.core.identities import IdentityBook
 
 from .bridge import CoreBridge
+from .onboarding.phrase_dialog import PhraseDialog
 from .session import USER_ERRORS, GuiSession, action_slot
 from .table_widgets import MessageLabel, fill_table, make_table, selected_key
 
@@ -88,10 +89,24 @@ class SettingsView(QWidget):
         nf.addRow("Signing account", self.account_label)
         nf.addRow("Notary", self.notary_label)
         nf.addRow("", self.notary_button)
+        # issue 14: the recovery phrase can be shown again (after the password), and checked
+        self.show_phrase_button = QPushButton("Show recovery phrase...")
+        self.show_phrase_button.setAccessibleName("Show recovery phrase")
+        self.show_phrase_button.setEnabled(bool(session.keystore.seed_ids()))
+        self.phrase_dialog: PhraseDialog | None = None
+        phrase = QGroupBox("Recovery phrase")
+        pl = QHBoxLayout(phrase)
+        phrase_note = QLabel("Shown after you type the wallet password."
+                             if session.keystore.seed_ids() else "This wallet has no recovery phrase.")
+        phrase_note.setWordWrap(True)
+        pl.addWidget(phrase_note, 1)
+        pl.addWidget(self.show_phrase_button)
+        self.show_phrase_button.clicked.connect(self.on_show_phrase)
         layout = QVBoxLayout(self)
         layout.addWidget(cluster)
         layout.addWidget(ids, 1)
         layout.addWidget(notary)
+        layout.addWidget(phrase)
 
         self.save_button.clicked.connect(self.on_save_profile)
         self.keep_cluster_box.toggled.connect(self.on_keep_cluster)
@@ -102,6 +117,11 @@ class SettingsView(QWidget):
         bridge.tradingAccountChanged.connect(lambda e: self.account_label.setText(
             e.address if e.can_sign else f"{e.address} (watch-only: cannot trade)"))
         self.refresh_identities()
+
+    def on_show_phrase(self) -> None:
+        """The password, then the words (and the backup check while it is not confirmed)."""
+        self.phrase_dialog = PhraseDialog(self.session.keystore, parent=self)
+        self.phrase_dialog.open()
 
     # ------------------------------------------------------------------ profile
     @action_slot()
