@@ -13,7 +13,7 @@ Range check, without MPyC's full bit decomposition (~2.8 s per 255-bit value her
   malicious ``x`` the client knows ``x`` and learns only the fresh ``r``;
 * ``x < 2^bits``  ⇔  ``c − 2^bits < r ≤ c`` as integers (``c < r`` exactly when ``x + r``
   wrapped mod p, i.e. ``x`` was a huge element), two comparisons of the shared bits with public
-  constants, one secure multiplication per bit, both chains run side by side.
+  constants, each a carry-lookahead tree (log2 L rounds), both run side by side.
 
 Binding check: open ``(b − expected)·u`` for a fresh secret random ``u``: zero when the state
 names its account, a uniformly random non-zero element otherwise (nothing else leaks).
@@ -32,18 +32,22 @@ KAPPA = 40  # statistical security of the masked opening
 def bits_less_than(bits: list, a: int):
     """Shared bit ``[r < a]`` for ``r = Σ bits[i]·2^i`` and a public integer ``a`` (LSB first).
 
-    Scanning up from the least significant bit, the verdict flips to the order of the first
-    differing bit seen from the top: where ``a_i = 1`` a zero bit of ``r`` makes ``r`` smaller so
-    far (``lt = 1 − r_i + r_i·lt``), where ``a_i = 0`` a one bit makes it larger (``lt = lt − r_i·lt``)."""
+    ``r < a`` iff at the most significant bit where they differ, ``r`` has 0 and ``a`` has 1.
+    Per bit: ``g_i = [r_i < a_i]`` and ``e_i = [r_i = a_i]`` (linear in ``r_i``, ``a`` public);
+    adjacent spans combine as (high ∘ low) = (g_h + e_h·g_l, e_h·e_l), a carry-lookahead tree:
+    log2(L) rounds of batched multiplications instead of L sequential ones."""
     if a <= 0:
         return secfld(0)
     if a >= 1 << len(bits):
         return secfld(1)
-    lt = secfld(0)
-    for i, b in enumerate(bits):
-        prod = b * lt
-        lt = (1 - b + prod) if (a >> i) & 1 else (lt - prod)
-    return lt
+    spans = [((1 - b, b) if (a >> i) & 1 else (secfld(0), 1 - b)) for i, b in enumerate(bits)]
+    while len(spans) > 1:
+        lows, highs = spans[0:len(spans) - 1:2], spans[1::2]
+        products = mpc.schur_prod([h[1] for h in highs] * 2, [lo[0] for lo in lows] + [lo[1] for lo in lows])
+        n = len(highs)
+        merged = [(h[0] + products[k], products[n + k]) for k, h in enumerate(highs)]
+        spans = merged + ([spans[-1]] if len(spans) % 2 else [])
+    return spans[0][0]
 
 
 async def in_range_verdicts(values: list, widths: list[int]) -> list[bool]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,9 +53,11 @@ class Outcome:
 
     output: bytes | None
     rejected: str | None
+    timings: dict[str, float] | None = None   # seconds per phase (where the time goes)
 
     def to_json(self) -> dict[str, Any]:
-        return {"output": None if self.output is None else self.output.hex(), "rejected": self.rejected}
+        return {"output": None if self.output is None else self.output.hex(), "rejected": self.rejected,
+                "timings": self.timings or {}}
 
 
 class KeyShareCache:
@@ -191,9 +194,30 @@ async def _convert(xs: list, sectype: Any) -> list:
     return [sectype(sectype.field(v)) for v in await _shares(xs)]
 
 
+class _Phases:
+    """Wall time per phase. MPyC schedules lazily, so a lap first waits for the phase's last
+    values to exist (``mpc.gather``), else the time would be booked to a later phase."""
+
+    def __init__(self) -> None:
+        self.t = time.perf_counter()
+        self.times: dict[str, float] = {}
+
+    async def lap(self, name: str, wait_for: Any = None) -> None:
+        if wait_for is not None:
+            await mpc.gather(wait_for)
+        now = time.perf_counter()
+        self.times[name] = self.times.get(name, 0.0) + now - self.t
+        self.t = now
+
+    def done(self) -> dict[str, float]:
+        return dict(self.times)
+
+
 async def run(job: dict, share: int, cache: KeyShareCache) -> Outcome:
     """The computation ``job`` (see ``mpc_jobs.plan``) on this party's share."""
+    clock = _Phases()
     rks = await round_keys(job, share, cache)
+    await clock.lap("keys", rks[job["keys"][0]][-1])
     # every keystream block, in one batch: reads first, then the outputs
     reads: list[dict] = [r for r in (job.get("state"), job.get("input")) if r]
     outputs: list[dict] = job["outputs"]
@@ -202,6 +226,7 @@ async def run(job: dict, share: int, cache: KeyShareCache) -> Outcome:
         starts.append(len(blocks))
         blocks += [(rks[item["key"]], int(item["nonce"]), b) for b in range(_block_count(len(item["types"])))]
     streams = await keystreams(blocks)
+    await clock.lap("rescue", streams[-1])
     plain: list[list] = []
     for item, first in zip(reads, starts):
         ks = _stream(streams, first, len(item["types"]))
@@ -212,18 +237,20 @@ async def run(job: dict, share: int, cache: KeyShareCache) -> Outcome:
         values = plain[-1]
         widths = [WIDTHS[t] for t in job["input"]["types"]]
         if not all(await mpc_checks.in_range_verdicts(values, widths)):
-            return Outcome(None, "an encrypted input is out of range for its type")
+            return Outcome(None, "an encrypted input is out of range for its type", clock.done())
     if job.get("state"):
         if not (await mpc_checks.equals_public([plain[0][-1]], [int(job["state"]["binding"])]))[0]:
-            return Outcome(None, "the state is not bound to the account it was read from")
-
+            return Outcome(None, "the state is not bound to the account it was read from", clock.done())
+    await clock.lap("checks")
     results, status = await _logic(job, plain)
     cts = []
     for item, first, values in zip(outputs, starts[len(reads):], results):
         ks = _stream(streams, first, len(item["types"]))
         fields = await _convert([v if not isinstance(v, int) else circ.secint(v) for v in values], mc.secfld)
         cts.append([v + k for v, k in zip(fields, ks)])
+    await clock.lap("logic", cts[-1])
     opened = await open_checked([c for group in cts for c in group])
+    await clock.lap("open")
     out, i = b"", 0
     for item in outputs:
         n = len(item["types"])
@@ -235,7 +262,7 @@ async def run(job: dict, share: int, cache: KeyShareCache) -> Outcome:
             out += enc.SharedEncrypted(bytes.fromhex(item["key"]), int(item["nonce"]), raw).to_bytes()
     if status is not None:
         out += bytes([status])
-    return Outcome(out, None)
+    return Outcome(out, None, clock.done())
 
 
 async def _ints(values: list) -> list:

@@ -32,6 +32,7 @@ class PartyOutcome:
     output: bytes | None      # the callback output bytes (identical at every honest node)
     rejected: str | None      # inputs refused inside MPC (range, binding): a Failure result
     aborted: str | None       # no agreement / a peer misbehaved / a peer is down: retry later
+    timings: dict[str, float] | None = None  # the party's seconds per phase
 
 
 class PartyRunner:
@@ -84,9 +85,10 @@ class PartyRunner:
             return PartyOutcome(None, None, "the MPC party left no result")
         if "abort" in result:
             return PartyOutcome(None, None, str(result["abort"]))
+        timings = {str(k): float(v) for k, v in (result.get("timings") or {}).items()}
         if result.get("rejected"):
-            return PartyOutcome(None, str(result["rejected"]), None)
-        return PartyOutcome(bytes.fromhex(result["output"]), None, None)
+            return PartyOutcome(None, str(result["rejected"]), None, timings)
+        return PartyOutcome(bytes.fromhex(result["output"]), None, None, timings)
 
     @staticmethod
     async def _kill(proc: asyncio.subprocess.Process) -> None:

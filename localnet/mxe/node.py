@@ -193,7 +193,9 @@ class MxeNode:
                 log.warning("computation %s waits: %s", key, outcome.aborted)
                 self.mpc_waiting_logged.add(key)
             return None
-        log.info("MPC %s for %s in %.0f ms", circuit.name, key, 1000 * (time.monotonic() - started))
+        phases = " ".join(f"{k}={v * 1000:.0f}" for k, v in (outcome.timings or {}).items())
+        log.info("MPC %s for %s in %.0f ms (ms per phase: %s)", circuit.name, key,
+                 1000 * (time.monotonic() - started), phases)
         if outcome.rejected:
             return worker.Result(key, circuit.name, ac.failure(ac.FAILURE_REJECTED), outcome.rejected)
         return worker.Result(key, circuit.name, ac.success(outcome.output), None)
