@@ -6,13 +6,14 @@ address, ed25519 callback key, x25519 share commitment) plus the cluster paramet
 holds the same keys in the Cluster account (what the arcium program checks callbacks against).
 The file carries no secret: copy it to every machine of a spread cluster and edit the addresses.
 
-Compute mode. ``replicated``: every node runs the plaintext executor (``executor.py``) with a
-copy of one dealt MXE x25519 secret and signs its output; a result is accepted only when
-``required_signatures`` nodes signed the same bytes. This protects results (no node can forge or
-alter one alone) but NOT privacy: each node sees every plaintext, as the single node did. The
-DKG shares and commitments are generated and published all the same (``dkg.py``), ready for the
-MPC mode in which the MXE key is u(Σ commitments) and no node holds the secret; that mode is not
-implemented yet, so the MXEAccount publishes the dealt key.
+Compute mode. ``mpc`` (what ``anomi localnet up`` creates): the MXE x25519 key is u(Σ share
+commitments) from the DKG; no node holds its secret; each computation runs as secure
+multi-party computation between the nodes' MPyC parties (``mpc_program.py``), every secret
+exists only as Shamir shares, and the nodes sign the opened output ciphertexts. ``replicated``
+(``--mxe-compute replicated``, and the in-process test bank): every node runs the plaintext
+executor (``executor.py``) with a copy of one dealt secret; results still need
+``required_signatures`` nodes over the same bytes, but each node sees every plaintext. It stays
+as the benchmark's peer and for tests that hold node-signed results out of band.
 """
 from __future__ import annotations
 

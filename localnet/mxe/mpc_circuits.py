@@ -9,12 +9,12 @@ Types: decrypted Rescue values are ``SecFld(2^255−19)`` elements; ``SecInt(l, 
 over the same field, so a share moves to an integer type for free (``as_int``). Comparisons use
 130-bit integers (u128 prices); the settlement product (≤ 2^192) uses 200-bit integers and exact
 ``mod 2^k`` reductions, never MPyC's probabilistic ``trunc``. Values opened: only what the
-plaintext protocol already makes public, i.e. crank_deal's status byte (and from it whether the
-deal executes); everything else stays shared.
+plaintext protocol already makes public, i.e. crank_deal's status byte (whether the deal
+executes: never more, e.g. not whether an executed partial deal was in fact fully filled);
+everything else stays shared.
 
-Range: a comparison on shares is statistically hiding only for inputs inside its bit length. A
-client's input must therefore be range-checked before it reaches ``submit_offer``; that check
-(u64/u128 on a decrypted field element) is NOT implemented here yet (see docs/mxe.md).
+Range: a comparison on shares is statistically hiding only for inputs inside its bit length, so
+every client input is range-checked (``mpc_checks.py``) before it reaches ``submit_offer``.
 """
 from __future__ import annotations
 
@@ -48,9 +48,11 @@ async def crank_deal(deal: tuple, is_expired: bool, allow_partial: bool) -> tupl
         if not int(await mpc.output(fully)):
             return (secint(0), secint(0), secint(0)), plain.STATUS_OPEN
         executes = True
+    elif allow_partial:
+        # open only "executes" (what the status byte says), not whether the deal filled fully
+        executes = bool(int(await mpc.output(fully + (1 - fully) * (1 - mpc.is_zero(fill)))))
     else:
-        executes = bool(int(await mpc.output(fully))) or (
-            allow_partial and not int(await mpc.output(mpc.is_zero(fill))))
+        executes = bool(int(await mpc.output(fully)))
     total = fill if executes else secint(0)
     product = as_int(total, secwide) * as_int(price, secwide)
     wrapped = product % (1 << 128)

@@ -12,6 +12,8 @@ import json
 import sys
 import time
 
+from localnet.mxe.mpc_options import mpyc_argv
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
@@ -20,9 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--job", required=True)
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
-    n = len(args.party)
-    sys.argv = [sys.argv[0], "-M", str(n), "-I", str(args.index), "-T", str((n - 1) // 2), "-K", "40",
-                "--no-log", *[a for p in args.party for a in ("-P", p)]]
+    sys.argv = mpyc_argv(sys.argv[0], args.index, args.party)
     from mpyc.runtime import mpc
 
     from localnet.mxe import mpc_circuits as mc

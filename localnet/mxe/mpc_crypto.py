@@ -17,7 +17,7 @@ This module runs inside an MPyC party process (``mpc_party.py``); importing it i
 ``mpyc.runtime``, which reads its options from ``sys.argv``.
 
 Status: the building block of the MPC compute mode, tested against the plaintext reference
-(``tests/unit/test_mxe_mpc_crypto.py``). The node does not use it yet (see docs/mxe.md).
+(``tests/unit/test_mxe_mpc_crypto.py``); the node's computations use it through ``mpc_program.py``.
 """
 from __future__ import annotations
 

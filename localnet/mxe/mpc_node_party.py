@@ -18,7 +18,7 @@ receives from its peers (and its job) to ``DIR/party-<i>.bin``, for the plaintex
 shares (a lying node).
 
 A party never outlives its node: a watchdog thread exits as soon as the parent process is gone
-(a node killed with SIGKILL cannot kill its party) or after ``MAX_SECONDS``.
+(a node killed with SIGKILL cannot kill its party) or ``MAX_SECONDS`` after its job arrived.
 """
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ import threading
 import time
 import traceback
 from pathlib import Path
+
+from localnet.mxe.mpc_options import mpyc_argv
 
 
 def _install_test_switches(mpc, index: int) -> None:
@@ -62,12 +64,13 @@ def _install_test_switches(mpc, index: int) -> None:
         mpc._send_message = garbage
 
 
-MAX_SECONDS = 300.0
+MAX_SECONDS = 300.0            # for one job, counted from its arrival (a warm party waits freely)
+_deadline = [float("inf")]
 
 
 def _watchdog() -> None:
-    parent, deadline = os.getppid(), time.monotonic() + MAX_SECONDS
-    while os.getppid() == parent and time.monotonic() < deadline:
+    parent = os.getppid()
+    while os.getppid() == parent and time.monotonic() < _deadline[0]:
         time.sleep(0.25)
     os._exit(3)
 
@@ -79,9 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--node-dir", required=True)
     args = ap.parse_args(argv)
     threading.Thread(target=_watchdog, daemon=True).start()
-    n = len(args.party)
-    sys.argv = [sys.argv[0], "-M", str(n), "-I", str(args.index), "-T", str((n - 1) // 2), "-K", "40",
-                "--no-log", *[a for p in args.party for a in ("-P", p)]]
+    sys.argv = mpyc_argv(sys.argv[0], args.index, args.party)
     from mpyc.runtime import mpc
 
     from localnet.mxe import keys as node_keys
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     line = sys.stdin.readline().strip()
     if not line:
         return 0  # the node stopped before giving us a job
+    _deadline[0] = time.monotonic() + MAX_SECONDS
     job_path, out_path = line.split("\t")
     job = json.loads(Path(job_path).read_text())
     if os.environ.get("ANOMI_MXE_TRANSCRIPT"):

@@ -7,9 +7,10 @@
 * A node killed with kill -9 right after a computation is queued: the computation waits
   (`anomi mxe status` says "MXE cluster: 2 of 3 nodes up"), the restarted node lets it complete,
   exactly one callback lands.
-* A node replaced by a liar that serves garbage and signatures over other outputs: the
-  computation never gathers enough signatures and fails through the expiry path (the offer is
-  ABORTED); no result is accepted.
+* A node replaced by a liar that serves garbage and signatures over other outputs (and runs no
+  MPC party): the computation never runs or gathers enough signatures and fails through the
+  expiry path (the offer is ABORTED); no result is accepted. (A party that takes part in the
+  MPC but sends garbage shares: tests/adversarial/test_mxe_mpc_privacy.py.)
 """
 from __future__ import annotations
 
@@ -239,7 +240,8 @@ def test_a_lying_node_makes_the_computation_fail_never_a_wrong_result(net):
         assert err is None
         _, ev = h.events.wait("ComputationAborted", lambda f: f["account"] == offer, timeout=90)
         assert ev["reason"] == 2  # expired: nobody could gather three matching signatures
-        assert liar.served > 0
+        # the liar runs no MPC party, so the MPC never starts: the honest nodes wait, then expire
+        assert "waits" in mxe.text
     finally:
         if liar is not None:
             liar.close()

@@ -58,7 +58,11 @@ class NodeProcess:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    node = start_localnet(tmp_path_factory.mktemp("mxe-node-ledger"), services=False)
+    # Replicated compute: these tests hold node-signed results out of band (computed with the
+    # dealt secret) to drive the callback ordering; that node logic is the same in MPC mode,
+    # whose own attacks are in tests/adversarial/test_mxe_mpc_privacy.py.
+    node = start_localnet(tmp_path_factory.mktemp("mxe-node-ledger"), services=False,
+                          extra_args=("--mxe-compute", "replicated"))
     client = OtcRpc(node.rpc_url, node.ws_url, node.usdc_mint)
     yield node, client
     client.close()
