@@ -83,8 +83,10 @@ class SellerPaymentWatch:
 
     async def check(self) -> list[PaymentReceived]:
         """Read the statement once (if a record waits) and publish the new payments."""
+        if not self.waiting:
+            return []
         login = self.login()
-        if not self.waiting or login is None:
+        if login is None:
             return []
         statement = await (await self.read())(login)
         new = [p for k, p in payments_for(statement.get("entries", []), self.waiting).items() if k not in self.seen]

@@ -1,11 +1,17 @@
-"""The settlement queue: my matched orders, their status and time left, and what to do next.
+"""The settlement queue: my matched orders by deadline, and for the selected one a stepper.
 
-Why the buttons follow the record: each action is legal only in some states - the buyer pays
-and proves while the record is Pending and unexpired, finalizes once a proof is stored, and
-anyone may reclaim an expired Pending record for its seller - so a button is enabled only when
-the action can succeed, and the core re-checks with a fresh read (the program's refusal, named
-from its IDL, is shown if the state moved meanwhile). The countdown ticks every second from
-the cluster time of the last snapshot; the market service refreshes that snapshot live.
+Why a stepper: a matched order asks different things of each side at each moment - the buyer
+pays, proves and finalizes before the deadline, the seller waits and, at an unpaid deadline,
+reclaims. wallet/core/trade_steps.trade_step decides the phase, the headline and the ONE primary
+action from the record, this wallet's role, the cluster clock and what the wallet itself knows
+(its payment and proof notes, the seller's rail statement); TradeStepper draws it and
+PaymentCard shows exactly what to pay and the reference. The core re-checks every action with a
+fresh read (the program's refusal, named from its IDL, is shown if the state moved meanwhile),
+and everything that moves funds is confirmed first (confirm.py).
+
+The countdown ticks every second from the cluster time of the last snapshot; the market service
+refreshes that snapshot live, and the seller's rail watch (seller_payments.py) reports the
+buyer's payment, so the seller follows the buyer's progress without doing anything.
 """
 from __future__ import annotations
 
@@ -24,21 +30,25 @@ from wallet.core.amounts import format_amount
 from wallet.core.market_client import MatchedOrderView
 from wallet.core.market_service import QueueUpdated
 from wallet.core.proof_jobs import ProofFinished, ProofJobService, ProofProgress, ProofQueued
+from wallet.core.trade_steps import (
+    Action, LocalProgress, Role, TradeStep, format_left, payment_reference, role_of, trade_step)
 
 from .bridge import CoreBridge
 from .confirm import CANCELLED, Confirmation
 from .file_choosers import choose_save_path
+from .payment_card import PaymentCard
 from .session import USER_ERRORS, GuiSession, action_slot
 from .table_widgets import MessageLabel, fill_table, make_table, row_key, select_key, selected_key
+from .trade_stepper import TradeStepper
 
 HEADERS = ["#", "Role", "Status", "USDC", "Price (PKR/USDC)", "PKR due", "Time left"]
 TIME_COLUMN = 6
+__all__ = ["QueueView", "format_left"]
 
 
-def format_left(seconds: int) -> str:
-    h, rem = divmod(max(0, seconds), 3600)
-    m, s = divmod(rem, 60)
-    return f"{h:d}:{m:02d}:{s:02d}"
+def by_deadline(r: MatchedOrderView) -> tuple[int, int, int]:
+    """Open records first, the nearest deadline on top; then finished ones, the latest first."""
+    return (0, r.expires_at, r.order_id) if r.status == "Pending" else (1, -r.updated_at, -r.order_id)
 
 
 class QueueView(QWidget):
@@ -50,44 +60,50 @@ class QueueView(QWidget):
         self.received = time.monotonic()
         self.busy: set[int] = set()          # orders with an action in flight
         self.revealing: set[int] = set()
+        self.reveal_errors: dict[int, str] = {}   # why the directory did not reveal a payee
         self.prove_job: int | None = None
         self.proving_order: int | None = None
         self._auto_selected = False
         self.show_all = QCheckBox("Show every record, not only mine")
         self.table = make_table(HEADERS)
+        self.stepper = TradeStepper()
+        self.card = PaymentCard()
+        self.payee_label = self.card.payee_label
         self.order_label, self.counterparty_label = QLabel("-"), QLabel("-")
-        self.payee_label, self.paid_label, self.proof_label = QLabel("-"), QLabel("-"), QLabel("-")
-        self.pay_button = QPushButton("Pay on the rail")
-        self.prove_button = QPushButton("Prove payment")
+        self.paid_label, self.proof_label = QLabel("-"), QLabel("-")
+        for label in (self.order_label, self.counterparty_label, self.paid_label, self.proof_label):
+            label.setWordWrap(True)
         self.export_button = QPushButton("Export request...")
         self.export_button.setToolTip("prove on another machine: `anomi prove REQUEST -o PROOF`, "
                                       "then import the proof in Proof jobs")
         self.cancel_proof_button = QPushButton("Cancel proof")
-        self.finalize_button = QPushButton("Finalize")
-        self.reclaim_button = QPushButton("Reclaim escrow")
+        for b in (self.export_button, self.cancel_proof_button):
+            b.setFlat(True)
+            self.stepper.actions_row.addWidget(b)
         self.progress = QProgressBar()
         self.progress.setRange(0, 4)
         self.progress.setValue(0)
         self.progress.setFormat("payment proof")
         self.message = MessageLabel()
 
-        details = QGroupBox("Selected matched order")
+        details = QGroupBox("Details")
         form = QFormLayout(details)
         form.addRow("Order", self.order_label)
         form.addRow("Counterparty", self.counterparty_label)
-        form.addRow("Pay to", self.payee_label)
         form.addRow("Rail payment", self.paid_label)
         form.addRow("Payment proof", self.proof_label)
-        buttons = QHBoxLayout()
-        for b in (self.pay_button, self.prove_button, self.export_button, self.cancel_proof_button,
-                  self.finalize_button, self.reclaim_button):
-            buttons.addWidget(b)
-        form.addRow(buttons)
         form.addRow("Proof", self.progress)
+        lower = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addWidget(self.stepper)
+        left.addWidget(self.card)
+        left.addStretch(1)
+        lower.addLayout(left, 3)
+        lower.addWidget(details, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(self.show_all)
         layout.addWidget(self.table, 2)
-        layout.addWidget(details, 1)
+        layout.addLayout(lower, 3)
         layout.addWidget(self.message)
 
         self.timer = QTimer(self)
@@ -96,12 +112,9 @@ class QueueView(QWidget):
         self.timer.start()
         self.show_all.toggled.connect(lambda _on: self._fill())
         self.table.itemSelectionChanged.connect(self.on_selection)
-        self.pay_button.clicked.connect(self.on_pay)
-        self.prove_button.clicked.connect(self.on_prove)
+        self.stepper.actionRequested.connect(self.on_action)
         self.export_button.clicked.connect(self.on_export_request)
         self.cancel_proof_button.clicked.connect(self.on_cancel_proof)
-        self.finalize_button.clicked.connect(self.on_finalize)
-        self.reclaim_button.clicked.connect(self.on_reclaim)
         bridge.queueUpdated.connect(self.on_queue)
         bridge.tradingAccountChanged.connect(lambda _e: self._fill())   # roles follow the account
         bridge.tradeEvent.connect(lambda _e: self.update_details())   # paid / proved / settled
@@ -111,14 +124,31 @@ class QueueView(QWidget):
         self.update_details()
 
     # ------------------------------------------------------------------ state
+    def chain_now(self, r: MatchedOrderView) -> int:
+        """The cluster's clock now, from the snapshot's time and the wall time since it came."""
+        return r.now + int(time.monotonic() - self.received)
+
     def seconds_left(self, r: MatchedOrderView) -> int:
         if r.status != "Pending":
             return 0
-        return max(0, r.expires_at - r.now - int(time.monotonic() - self.received))
+        return max(0, r.expires_at - self.chain_now(r))
 
     def role(self, r: MatchedOrderView) -> str:
-        me = self.session.owner
-        return "buyer" if r.buyer == me else "seller" if r.seller == me else "-"
+        return role_of(r.buyer, r.seller, self.session.owner).value
+
+    def local(self, r: MatchedOrderView) -> LocalProgress:
+        watch = getattr(self.session, "payment_watch", None)
+        return LocalProgress(paid=bool(self.session.paid(r.order_id)), proved=self.session.has_proof(r.order_id),
+                             proving=self.proving_order == r.order_id, busy=r.order_id in self.busy,
+                             payment_seen=watch is not None and r.order_id in watch.seen)
+
+    def step_of(self, r: MatchedOrderView) -> TradeStep:
+        return trade_step(r, self.role(r), self.chain_now(r), self.local(r))
+
+    def step(self) -> TradeStep | None:
+        """The selected record's step (what the stepper shows)."""
+        r = self.selected()
+        return None if r is None else self.step_of(r)
 
     def selected(self) -> MatchedOrderView | None:
         return self.records.get(selected_key(self.table))
@@ -134,8 +164,8 @@ class QueueView(QWidget):
     def _shown(self) -> list[MatchedOrderView]:
         rows = list(self.records.values())
         if not self.show_all.isChecked():
-            rows = [r for r in rows if self.role(r) != "-"]
-        return sorted(rows, key=lambda r: r.order_id, reverse=True)
+            rows = [r for r in rows if self.role(r) != Role.OBSERVER.value]
+        return sorted(rows, key=by_deadline)
 
     def _left_text(self, r: MatchedOrderView) -> str:
         if r.status != "Pending":
@@ -149,7 +179,7 @@ class QueueView(QWidget):
                  format_pkr(r.fiat_due), self._left_text(r)] for r in shown]
         fill_table(self.table, rows, [r.order_id for r in shown], align_right=(3, 4, 5, 6))
         if shown and self.selected() is None and not self._auto_selected:
-            self._auto_selected = True  # first time only: show the newest record's details
+            self._auto_selected = True  # first time only: show the most urgent record's details
             self.table.selectRow(0)
         self.update_details()
 
@@ -170,47 +200,73 @@ class QueueView(QWidget):
 
     def update_details(self) -> None:
         r = self.selected()
-        for b in (self.pay_button, self.prove_button, self.export_button, self.finalize_button,
-                  self.reclaim_button):
-            b.setEnabled(False)
         self.cancel_proof_button.setEnabled(self.prove_job is not None)
+        self.export_button.setEnabled(False)
         if r is None:
-            for label in (self.order_label, self.counterparty_label, self.payee_label, self.paid_label,
-                          self.proof_label):
+            for label in (self.order_label, self.counterparty_label, self.paid_label, self.proof_label):
                 label.setText("-")
+            self.stepper.show_step(None)
+            self.card.setVisible(False)
             return
-        role, left = self.role(r), self.seconds_left(r)
+        role, step = self.role(r), self.step_of(r)
+        self.stepper.show_step(step)
         self.order_label.setText(f"#{r.order_id}: {format_usdc(r.base_amount)} USDC at {format_pkr(r.price)} "
-                                 f"PKR/USDC = {format_pkr(r.fiat_due)} PKR; {r.status}, "
-                                 f"{self._left_text(r)} left" if r.status == "Pending" and left
-                                 else f"#{r.order_id}: {format_usdc(r.base_amount)} USDC, {r.status}")
+                                 f"PKR/USDC = {format_pkr(r.fiat_due)} PKR; {r.status}"
+                                 + (f", {self._left_text(r)} left" if r.status == "Pending" and step.seconds_left else ""))
         if r.bond_lamports:
             self.order_label.setText(self.order_label.text() + f"; buyer's bond {format_amount(r.bond_lamports, 9)} SOL")
         self.counterparty_label.setText(f"seller {r.seller}" if role == "buyer" else f"buyer {r.buyer}")
-        payee = self.session.known_payee(r.order_id)
-        if role != "buyer":
-            self.payee_label.setText("only the matched buyer learns the payee")
-        elif payee:
-            self.payee_label.setText(f"{payee['display_name']}, Easypaisa {payee['handle']}")
-        elif r.order_id in self.revealing:
-            self.payee_label.setText("asking the payee directory...")
-        paid = self.session.paid(r.order_id)
-        self.paid_label.setText(f"paid {format_pkr(int(paid['amount_paisa']))} PKR to {paid['payee']} "
-                                f"(payment {paid['payment_id']})" if paid else "not paid")
-        proved = self.session.has_proof(r.order_id)
-        self.proof_label.setText("stored (verified locally)" if proved else "none yet")
-        if r.order_id in self.busy:
+        self._payment_lines(r, role)
+        self._card(r, role, step)
+        self.export_button.setEnabled(role == "buyer" and step.phase.value == "prove" and step.action_enabled)
+
+    def _payment_lines(self, r: MatchedOrderView, role: str) -> None:
+        """The rail payment and the proof as this side knows them (a settled record was paid
+        and proven, whichever side looks at it)."""
+        settled = r.status in ("PaymentConfirmed", "Settled")
+        if role == "buyer":
+            paid = self.session.paid(r.order_id)
+            self.paid_label.setText(f"paid {format_pkr(int(paid['amount_paisa']))} PKR to {paid['payee']} "
+                                    f"(payment {paid['payment_id']})" if paid else
+                                    "paid (proven on chain)" if settled else "not paid")
+            proved = self.session.has_proof(r.order_id)
+            self.proof_label.setText("verified on chain" if settled else
+                                     "stored (verified locally)" if proved else "none yet")
             return
-        open_for_buyer = role == "buyer" and r.status == "Pending" and left > 0
-        self.pay_button.setEnabled(open_for_buyer and not paid)
-        self.prove_button.setEnabled(open_for_buyer and bool(paid) and not proved and self.prove_job is None)
-        self.export_button.setEnabled(open_for_buyer and bool(paid) and not proved)
-        self.finalize_button.setEnabled(open_for_buyer and proved)
-        self.reclaim_button.setEnabled(r.status == "Pending" and left <= 0)
+        watch = getattr(self.session, "payment_watch", None)
+        seen = watch.seen.get(r.order_id) if watch is not None else None
+        if settled:
+            self.paid_label.setText(f"received: the buyer's payment of {format_pkr(r.fiat_due)} PKR was proven on chain")
+            self.proof_label.setText("verified on chain")
+        elif seen is not None:
+            self.paid_label.setText(f"received {format_pkr(seen.amount_paisa)} PKR from {seen.counterparty} "
+                                    f"(payment {seen.payment_id}), as your rail statement shows")
+            self.proof_label.setText("waiting for the buyer's proof")
+        else:
+            self.paid_label.setText("not received yet" if r.status == "Pending" else "not received before the deadline")
+            self.proof_label.setText("none yet" if r.status == "Pending" else "-")
+
+    def _card(self, r: MatchedOrderView, role: str, step: TradeStep) -> None:
+        self.card.setVisible(r.status == "Pending" and role != Role.OBSERVER.value)
+        reference = payment_reference(r.order_id)
+        if role == "buyer":
+            self.card.setTitle("Payment to make")
+            payee = self.session.known_payee(r.order_id)
+            pending = ("asking the payee directory..." if r.order_id in self.revealing
+                       else self.reveal_errors.get(r.order_id, "not revealed yet"))
+            self.card.set_payment(r.fiat_due, reference, payee and payee["display_name"],
+                                  payee and payee["handle"], pending_text=pending)
+        else:
+            self.card.setTitle("Payment to expect on your rail account")
+            self.card.set_payment(r.fiat_due, reference, pending_text="only the matched buyer learns the payee")
 
     # ------------------------------------------------------------------ actions
+    def on_action(self, action: Action) -> None:
+        {Action.PAY: self.on_pay, Action.PROVE: self.on_prove, Action.FINALIZE: self.on_finalize,
+         Action.RECLAIM: self.on_reclaim}[action]()
+
     async def _run(self, order_id: int, what: str, work: Callable[[], Awaitable[Any]]) -> Any:
-        """Run `work()` for the order with its buttons disabled; a refusal (the selected account
+        """Run `work()` for the order with its actions disabled; a refusal (the selected account
         is watch-only, the record moved, ...) becomes the view's message."""
         self.busy.add(order_id)
         self.update_details()
@@ -227,17 +283,18 @@ class QueueView(QWidget):
     @action_slot()
     async def reveal(self, order_id: int) -> None:
         self.revealing.add(order_id)
+        self.reveal_errors.pop(order_id, None)
         self.update_details()
         try:
             await self.session.directory()
             await self.session.settlement.payee(order_id)
         except USER_ERRORS as exc:
-            self.payee_label.setText(f"not revealed: {exc}")
+            self.reveal_errors[order_id] = f"not revealed: {exc}"
             return
         finally:
             self.revealing.discard(order_id)
             self.session.notes_changed()
-        self.update_details()
+            self.update_details()
 
     async def _confirmed(self, what: Confirmation) -> bool:
         if await self.session.confirm(self, what):
