@@ -182,11 +182,11 @@ def test_the_store_is_one_row_per_key_even_when_raced(tmp_path: Path) -> None:
 
 def test_the_seller_recognises_the_payment_in_its_statement() -> None:
     r1, r2, done = rec(1), rec(2), rec(3, status="Settled")
-    entries = [{"kind": "credit", "amount": 2_850_000, "reference": "ANOMI matched order 1", "payment_id": "9",
+    entries = [{"kind": "credit", "amount_paisa": 2_850_000, "reference": "ANOMI matched order 1", "payment_id": "9",
                 "counterparty": "0300-1"},
-               {"kind": "credit", "amount": 2_849_999, "reference": "ANOMI matched order 2"},   # short
-               {"kind": "debit", "amount": 2_850_000, "reference": "ANOMI matched order 2"},
-               {"kind": "credit", "amount": 2_850_000, "reference": "ANOMI matched order 3"},   # not Pending
-               {"kind": "credit", "amount": "x", "reference": "ANOMI matched order 2"}, "junk"]
+               {"kind": "credit", "amount_paisa": 2_849_999, "reference": "ANOMI matched order 2"},   # short
+               {"kind": "debit", "amount_paisa": 2_850_000, "reference": "ANOMI matched order 2"},
+               {"kind": "credit", "amount_paisa": 2_850_000, "reference": "ANOMI matched order 3"},   # not Pending
+               {"kind": "credit", "amount_paisa": "x", "reference": "ANOMI matched order 2"}, "junk"]
     found = payments_for(entries, [r1, r2, done])
     assert found == {1: PaymentReceived(ALI, 1, 2_850_000, "9", "0300-1")}

@@ -48,7 +48,7 @@ def payments_for(entries: Iterable[dict[str, Any]], records: Iterable[MatchedOrd
             continue
         r = by_reference.get(str(e.get("reference", "")))
         try:
-            amount = int(e.get("amount", 0))
+            amount = int(e.get("amount_paisa", 0))
         except (TypeError, ValueError):
             continue
         if r is not None and amount >= r.fiat_due and r.order_id not in found:
