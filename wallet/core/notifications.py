@@ -203,7 +203,7 @@ class NotificationStore:
 
     def add_new(self, notes: Iterable[Notification]) -> list[Notification]:
         """Record the notifications not recorded before; returns those (in order)."""
-        new = []
+        new: list[Notification] = []
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -280,7 +280,7 @@ class Notifier:
         if not candidates:
             return []
         async with self._lock:
-            fresh = []
+            fresh: list[Notification] = []
             for n in candidates:
                 if n.key not in await self._known_keys(n.account) and n.key not in {f.key for f in fresh}:
                     fresh.append(n)
