@@ -126,3 +126,24 @@ def test_every_state_gives_one_allowed_action_or_none(status, matched, expires, 
             assert s.action is want
         else:
             assert s.action is None
+
+
+def test_payment_lines_never_read_unpaid_for_a_settled_record() -> None:
+    from wallet.core.seller_payments import PaymentReceived
+    from wallet.core.trade_steps import payment_lines
+    settled = rec("Settled")
+    for role in Role:
+        lines = payment_lines(settled, role)
+        assert "not paid" not in lines.payment and lines.proof == "verified on chain"
+    assert payment_lines(settled, Role.SELLER).payment == \
+        "received: the buyer's payment of 28,500 PKR was proven on chain"
+    seen = PaymentReceived("S", 7, 2_850_000, "41", "0300-1")
+    assert payment_lines(rec(), Role.SELLER, seen=seen).payment == \
+        "received 28,500 PKR from 0300-1 (payment 41), as your rail statement shows"
+    assert payment_lines(rec(), Role.SELLER).payment == "not received yet"
+    assert payment_lines(rec("Expired"), Role.SELLER).payment == "not received before the deadline"
+    note = {"amount_paisa": 2_850_000, "payee": "0345-1", "payment_id": "41"}
+    assert payment_lines(rec(), Role.BUYER, paid=note, proved=True) == payment_lines(rec(), "buyer", paid=note, proved=True)
+    assert payment_lines(rec(), Role.BUYER, paid=note, proved=True).payment == "paid 28,500 PKR to 0345-1 (payment 41)"
+    assert payment_lines(rec(), Role.BUYER).payment == "not paid"
+    assert payment_lines(rec(), Role.BUYER, paid=note, proved=True).proof == "stored (verified locally)"

@@ -203,3 +203,35 @@ def trade_step(record: object, role: Role | str, now: int, local: LocalProgress 
                     f"reclaim them ({deadline}).")
     return step(Phase.AWAITING_PAYMENT, steps, 1, f"Matched: {usdc} for {pkr}",
                 f"Waiting for the buyer's payment ({deadline}).")
+
+
+@dataclass(frozen=True)
+class PaymentLines:
+    """The details panel's "Rail payment" and "Payment proof" lines for one side."""
+    payment: str
+    proof: str
+
+
+def payment_lines(record: object, role: Role | str, *, paid: dict | None = None, proved: bool = False,
+                  seen: object | None = None) -> PaymentLines:
+    """What this side knows of the payment and the proof. `paid`: the buyer's payment note
+    (payment_id, amount_paisa, payee); `seen`: the seller's PaymentReceived from its rail
+    statement. A record that reached PaymentConfirmed or Settled was paid and proven whichever
+    side looks at it (the seller has no payment note: it must not read "not paid")."""
+    r = record if isinstance(record, RecordFacts) else RecordFacts.of(record)
+    settled = r.status in ("PaymentConfirmed", "Settled")
+    if Role(role) is Role.BUYER:
+        payment = (f"paid {format_pkr(int(paid['amount_paisa']))} PKR to {paid['payee']} (payment {paid['payment_id']})"
+                   if paid else "paid (proven on chain)" if settled else "not paid")
+        proof = "verified on chain" if settled else "stored (verified locally)" if proved else "none yet"
+        return PaymentLines(payment, proof)
+    if settled:
+        return PaymentLines(f"received: the buyer's payment of {format_pkr(r.fiat_due)} PKR was proven on chain",
+                            "verified on chain")
+    if seen is not None:
+        return PaymentLines(f"received {format_pkr(getattr(seen, 'amount_paisa'))} PKR from "
+                            f"{getattr(seen, 'counterparty') or 'the buyer'} (payment {getattr(seen, 'payment_id')}), "
+                            "as your rail statement shows", "waiting for the buyer's proof")
+    if r.status == "Pending":
+        return PaymentLines("not received yet", "none yet")
+    return PaymentLines("not received before the deadline", "-")
