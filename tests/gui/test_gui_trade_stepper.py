@@ -18,6 +18,7 @@ from pathlib import Path
 
 import aiohttp
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QSystemTrayIcon
 
 from tests.gui.gui_trading import GuiWallet, cell, click_primary, offered, profile_for, until, vault_balance
 from wallet.core.cluster import rpc_call
@@ -130,6 +131,13 @@ def test_both_steppers_follow_one_trade_and_notifications_survive_a_restart(qtbo
         assert keys(ali_notes) == [("matched", "matched"), ("payment", "confirmed"), ("settled", "settled")]
         assert keys(farzan_notes) == [("matched", "matched"), ("settled", "settled")]
         assert ali_bell.unread == 3 and await vault_balance(gui_localnet) == vault
+        assert ali_bell.button.text() == "\U0001F514 3" and ali_bell.button.accessibleName() == "Notifications, 3 unread"
+        # no tray on the offscreen platform: the bell is the fallback, and a tray is used where one exists
+        assert (ali_bell.tray is None) == (not QSystemTrayIcon.isSystemTrayAvailable())
+        ali_bell.button.click()
+        assert ali_bell.panel.isVisible() and ali_bell.list.count() == 3
+        assert ali_bell.list.item(0).text().startswith(f"Order #{order} settled")
+        ali_bell.button.click()
         await ali.session.market.refresh()          # another snapshot: nothing new
         await farzan.session.market.refresh()
         assert len(ali_notes) == 3 and len(farzan_notes) == 2

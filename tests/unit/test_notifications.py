@@ -81,7 +81,8 @@ def test_a_trade_notifies_each_milestone_once_across_restarts(tmp_path: Path) ->
         await ali.publish(PaymentReceived(ALI, 1, 2_850_000, "77", "0300-0000001"))
         await ali.publish(queue(rec(status="Settled", now=T0 + DAY - 2000, updated_at=T0 + DAY - 2000)))
         assert ali.keys() == [("expiry", "1", "1h"), ("payment", "1", "confirmed"), ("settled", "1", "settled")]
-        assert "28,500 PKR from 0300-0000001" in ali.seen[1].notification.body
+        assert "received 28,500 PKR for order #1" in ali.seen[1].notification.body
+        assert "0300-0000001" not in ali.seen[1].notification.body     # no payer handle in a plain file
         ali.close()
 
         ali = Wallet(path, ALI)                                           # restart: nothing again
@@ -156,7 +157,8 @@ def test_deal_results_are_announced_once_when_settled(tmp_path: Path) -> None:
         await w.publish(DealResultStored(deal, settled))
         await w.publish(DealResultStored(deal, {**settled, "identity": "i1-0"}))   # recovered again
         assert w.keys() == [("deal_settled", deal, "settled")]
-        assert "1,000 filled, you receive 1,500" in w.seen[0].notification.body
+        body = w.seen[0].notification.body
+        assert body.startswith(f"Your deal {deal[:6]}… settled") and "1,500" not in body and "1000" not in body
         w.close()
         w = Wallet(path, ALI)
         await w.publish(DealResultStored(deal, settled))
@@ -166,7 +168,7 @@ def test_deal_results_are_announced_once_when_settled(tmp_path: Path) -> None:
     asyncio.run(run())
     offer = deal_notification(ALI, "Off1" * 11, {"deal": deal, "settled": {"outcome": "PARTIAL",
                                                                            "executed_amt": 400, "refund_amt": 600}}, T0)
-    assert offer is not None and "(partial): 400 executed, 600 refunded" in offer.body
+    assert offer is not None and "was partly filled" in offer.body and "400" not in offer.body
 
 
 def test_the_store_is_one_row_per_key_even_when_raced(tmp_path: Path) -> None:
@@ -190,3 +192,10 @@ def test_the_seller_recognises_the_payment_in_its_statement() -> None:
                {"kind": "credit", "amount_paisa": "x", "reference": "ANOMI matched order 2"}, "junk"]
     found = payments_for(entries, [r1, r2, done])
     assert found == {1: PaymentReceived(ALI, 1, 2_850_000, "9", "0300-1")}
+
+
+def test_the_store_file_is_private(tmp_path: Path) -> None:
+    store = NotificationStore(tmp_path / STORE_FILE)
+    store.add_new(queue_notifications([rec()], ALI, lambda _oid: False))
+    store.close()
+    assert (tmp_path / STORE_FILE).stat().st_mode & 0o777 == 0o600

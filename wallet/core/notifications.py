@@ -17,6 +17,10 @@ an old trade history would otherwise greet the user with a notification per old 
 record's settlement or expiry is announced when this store followed it (its match was
 notified) or when it happened within RECENT seconds of the cluster's clock.
 
+What the store holds: only what the chain shows anyway (order ids, public USDC/PKR figures of a
+MatchedOrder, deadlines) and plain words - never a counterparty's rail handle or a private deal's
+decrypted figures, which stay in the keystore's encrypted notes. The file is 0600.
+
 Store I/O runs on a worker thread (asyncio.to_thread): SQLite commits may fsync, and the
 Notifier runs on the GUI's event loop.
 """
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -133,33 +138,26 @@ def queue_notifications(records: Iterable[MatchedOrderView], me: str,
 
 
 def payment_notification(p: PaymentReceived, at: int) -> Notification:
+    # no payer handle in the text: the store is a plain file (see "What the store holds")
     return Notification(p.owner, Kind.PAYMENT, str(p.order_id), "confirmed",
                         f"Payment received: order #{p.order_id}",
-                        f"Your rail account received {format_pkr(p.amount_paisa)} PKR from {p.counterparty or 'the buyer'}; "
+                        f"Your rail account received {format_pkr(p.amount_paisa)} PKR for order #{p.order_id}; "
                         "the escrow is released when the buyer's proof is verified.", at)
 
 
-def _count(value: Any) -> str:
-    try:
-        return f"{int(value):,}"
-    except (TypeError, ValueError):
-        return str(value)
-
-
 def deal_notification(account: str, subject: str, note: dict[str, Any], at: int) -> Notification | None:
-    """A deal or offer result the wallet decrypted: announced once it says how it settled."""
+    """A deal or offer result the wallet decrypted: announced once it says how it settled, in
+    words without the figures (they were sealed to this wallet and stay in its encrypted notes)."""
     settled = note.get("settled")
     if not isinstance(settled, dict):
         return None
     short = f"{subject[:6]}…"
     if "total_filled" in settled:
-        body = (f"Your deal {short} settled ({note.get('status', 'settled')}): {_count(settled.get('total_filled'))} "
-                f"filled, you receive {_count(settled.get('creator_receives'))} and get "
-                f"{_count(settled.get('creator_refund'))} back.")
+        body = f"Your deal {short} settled; open Private deals to see what you receive."
     else:
-        body = (f"Your offer {short} on deal {str(note.get('deal', ''))[:6]}… settled "
-                f"({str(settled.get('outcome', '')).lower()}): {_count(settled.get('executed_amt'))} executed, "
-                f"{_count(settled.get('refund_amt'))} refunded.")
+        outcome = {"EXECUTED": "was filled", "PARTIAL": "was partly filled", "FAILED": "was not filled"}.get(
+            str(settled.get("outcome", "")), "settled")
+        body = f"Your offer {short} on deal {str(note.get('deal', ''))[:6]}… {outcome}; open Private deals for the figures."
     return Notification(account, Kind.DEAL_SETTLED, subject, "settled", "Private deal settled", body, at)
 
 
@@ -188,6 +186,8 @@ class NotificationStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        if not self.path.exists():   # created 0600 before SQLite opens it (its -wal/-shm follow it)
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
