@@ -70,7 +70,7 @@ def test_actions_follow_the_record_state(qtbot, loop, gui_localnet, tmp_path: Pa
         q.select_order(900_002)  # seller, Pending, expired: anyone may reclaim
         assert cell(q.table, 0, 6) == "expired: reclaimable" and enabled(q) == ["reclaim"]
         assert q.stepper.headline.text() == "Expired unpaid: reclaim the 5 USDC escrow" and q.stepper.is_red()
-        assert q.payee_label.text() == "only the matched buyer learns the payee"
+        assert q.payee_label.text().endswith("(only the matched buyer learns it)")
         q.stepper.primary.click()
         await until(lambda: "reclaim #900002" in q.message.text(), what="reclaim refusal")
         assert "no matched order #900002" in q.message.text()

@@ -81,7 +81,7 @@ def test_seed_000_through_the_window(qtbot, loop, gui_localnet, tmp_path: Path) 
         seller_q.select_order(order)
         assert offered(seller_q) is None
         assert seller_q.stepper.headline.text() == "Waiting for the buyer's payment of 28,500 PKR"
-        assert seller_q.payee_label.text() == "only the matched buyer learns the payee"
+        assert seller_q.payee_label.text() == "your rail account 0345-1234567 (only the matched buyer learns it)"
 
         # ---- pay, prove, finalize from the buttons
         click_primary(queue, "pay")

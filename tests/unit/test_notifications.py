@@ -142,6 +142,8 @@ def test_old_history_is_not_announced_on_first_run() -> None:
     assert queue_notifications([old], ALI, lambda _oid: False) == []
     followed = queue_notifications([old], ALI, lambda oid: oid == "1")
     assert [(n.kind, n.milestone) for n in followed] == [(Kind.PAYMENT, "confirmed"), (Kind.SETTLED, "settled")]
+    late = queue_notifications([rec(now=T0 + DAY + 5)], ALI, lambda _oid: False)   # first seen past its deadline
+    assert [(n.kind, n.milestone) for n in late] == [(Kind.EXPIRED, "expired")]
 
 
 def test_deal_results_are_announced_once_when_settled(tmp_path: Path) -> None:

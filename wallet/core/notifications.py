@@ -104,7 +104,9 @@ def queue_notifications(records: Iterable[MatchedOrderView], me: str,
         recent = followed(oid) or now - r.updated_at <= RECENT
         if r.status == "Pending":
             left = r.expires_at - now
-            if buyer:
+            if left <= 0:        # first seen past its deadline: say that, not "matched"
+                pass
+            elif buyer:
                 note(Kind.MATCHED, "matched", f"Your bid matched: order #{oid}",
                      f"Pay {format_pkr(r.fiat_due)} PKR for {format_usdc(r.base_amount)} USDC within "
                      f"{format_left(max(0, left))}.")

@@ -48,6 +48,8 @@ class NotificationBell(QWidget):
         self.list = QListWidget()
         self.list.setAccessibleName("notifications")
         self.list.setWordWrap(True)
+        self.list.setSpacing(3)
+        self.list.setAlternatingRowColors(True)
         self.empty = QLabel("No notifications yet")
         self.read_button = QPushButton("Mark all read")
         self.read_button.clicked.connect(self.mark_read)

@@ -36,11 +36,12 @@ class PaymentCard(QGroupBox):
         self.copy_payee = QPushButton("Copy handle")
         self.copy_reference = QPushButton("Copy reference")
         self._values = {"amount": "", "payee": "", "reference": ""}
+        self.amount_name, self.payee_name = QLabel("Pay exactly"), QLabel("To")
         grid = QGridLayout(self)
-        for row, (name, label, button) in enumerate((("Pay exactly", self.amount_label, self.copy_amount),
-                                                     ("To", self.payee_label, self.copy_payee),
-                                                     ("Reference", self.reference_label, self.copy_reference))):
-            grid.addWidget(QLabel(name), row, 0)
+        for row, (name, label, button) in enumerate(((self.amount_name, self.amount_label, self.copy_amount),
+                                                     (self.payee_name, self.payee_label, self.copy_payee),
+                                                     (QLabel("Reference"), self.reference_label, self.copy_reference))):
+            grid.addWidget(name, row, 0)
             grid.addWidget(label, row, 1)
             grid.addWidget(button, row, 2)
             button.setAccessibleName(f"{button.text()} to the clipboard")
@@ -49,7 +50,14 @@ class PaymentCard(QGroupBox):
         self.copy_reference.clicked.connect(lambda: self.copy("reference"))
 
     def set_payment(self, amount_paisa: int, reference: str, payee_name: str | None = None,
-                    payee_handle: str | None = None, *, pending_text: str = "revealed to you after the match") -> None:
+                    payee_handle: str | None = None, *, pending_text: str = "revealed to you after the match",
+                    paying: bool = True) -> None:
+        """`paying`: the buyer's card (pay this, to them); else the seller's (expect this, into
+        your own rail account: no payee to copy)."""
+        self.setTitle("Payment to make" if paying else "Payment to expect on your rail account")
+        self.amount_name.setText("Pay exactly" if paying else "Expect exactly")
+        self.payee_name.setText("To" if paying else "Into")
+        self.copy_payee.setVisible(paying)
         self.amount_label.setText(f"{format_pkr(amount_paisa)} PKR")
         self.reference_label.setText(reference)
         self.payee_label.setText(f"{payee_name}, Easypaisa {payee_handle}" if payee_handle else pending_text)

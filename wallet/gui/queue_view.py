@@ -27,7 +27,7 @@ from wallet.core.amounts import format_amount
 from wallet.core.market_client import MatchedOrderView
 from wallet.core.market_service import QueueUpdated
 from wallet.core.trade_steps import (
-    LocalProgress, Role, TradeStep, format_left, payment_lines, payment_reference, role_of, trade_step)
+    LocalProgress, Phase, Role, TradeStep, format_left, payment_lines, payment_reference, role_of, trade_step)
 
 from .bridge import CoreBridge
 from .payment_card import PaymentCard
@@ -39,6 +39,8 @@ from .trade_stepper import TradeStepper
 HEADERS = ["#", "Role", "Status", "USDC", "Price (PKR/USDC)", "PKR due", "Time left"]
 TIME_COLUMN = 6
 __all__ = ["QueueView", "format_left"]
+# while a payment is still to come: the payment card shows what to pay / to expect
+OPEN_PHASES = frozenset({Phase.PAY, Phase.PROVE, Phase.FINALIZE, Phase.AWAITING_PAYMENT, Phase.AWAITING_PROOF})
 
 
 def by_deadline(r: MatchedOrderView) -> tuple[int, int, int]:
@@ -88,6 +90,7 @@ class QueueView(SettleActions, QWidget):
         form.addRow("Rail payment", self.paid_label)
         form.addRow("Payment proof", self.proof_label)
         form.addRow("Proof", self.progress)
+        self.details_form = form
         lower = QHBoxLayout()
         left = QVBoxLayout()
         left.addWidget(self.stepper)
@@ -213,6 +216,7 @@ class QueueView(SettleActions, QWidget):
         self.counterparty_label.setText(f"seller {r.seller}" if role == "buyer" else f"buyer {r.buyer}")
         self._payment_lines(r, role)
         self._card(r, role, step)
+        self.details_form.setRowVisible(self.progress, role == "buyer")   # only the buyer proves
         self.export_button.setEnabled(role == "buyer" and step.phase.value == "prove" and step.action_enabled)
 
     def _payment_lines(self, r: MatchedOrderView, role: str) -> None:
@@ -223,15 +227,17 @@ class QueueView(SettleActions, QWidget):
         self.proof_label.setText(lines.proof)
 
     def _card(self, r: MatchedOrderView, role: str, step: TradeStep) -> None:
-        self.card.setVisible(r.status == "Pending" and role != Role.OBSERVER.value)
+        """The payment card while a payment is still to come (not for a finished or expired trade)."""
+        self.card.setVisible(role != Role.OBSERVER.value and step.phase in OPEN_PHASES)
         reference = payment_reference(r.order_id)
         if role == "buyer":
-            self.card.setTitle("Payment to make")
             payee = self.session.known_payee(r.order_id)
             pending = ("asking the payee directory..." if r.order_id in self.revealing
                        else self.reveal_errors.get(r.order_id, "not revealed yet"))
             self.card.set_payment(r.fiat_due, reference, payee and payee["display_name"],
                                   payee and payee["handle"], pending_text=pending)
         else:
-            self.card.setTitle("Payment to expect on your rail account")
-            self.card.set_payment(r.fiat_due, reference, pending_text="only the matched buyer learns the payee")
+            handle = self.session.rail_note().get("handle")
+            mine = f"your rail account {handle}" if handle else "your rail account"
+            self.card.set_payment(r.fiat_due, reference, paying=False,
+                                  pending_text=f"{mine} (only the matched buyer learns it)")

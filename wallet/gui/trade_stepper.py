@@ -75,6 +75,7 @@ class TradeStepper(QWidget):
         if [lbl.property("step") for lbl in self.step_labels] != list(names):
             for lbl in self.step_labels:
                 self.steps_row.removeWidget(lbl)
+                lbl.hide()          # gone now, deleted when the loop comes round
                 lbl.deleteLater()
             self.step_labels = []
             for name in names:
