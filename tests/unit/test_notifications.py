@@ -201,3 +201,16 @@ def test_the_store_file_is_private(tmp_path: Path) -> None:
     store.add_new(queue_notifications([rec()], ALI, lambda _oid: False))
     store.close()
     assert (tmp_path / STORE_FILE).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_stopped_notifier_reads_and_writes_nothing(tmp_path: Path) -> None:
+    async def run() -> None:
+        w = Wallet(tmp_path / STORE_FILE, ALI)
+        w.notifier.stop()
+        w.store.close()   # as the session does at shutdown: a late snapshot must not touch it
+        await w.publish(queue(rec()))
+        assert await w.notifier.offer(queue_notifications([rec()], ALI, lambda _o: False)) == []
+        assert (await w.notifier.recent(), await w.notifier.unread()) == ([], 0)
+        await w.notifier.on_queue(queue(rec()))
+        assert w.seen == []
+    asyncio.run(run())

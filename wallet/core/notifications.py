@@ -260,13 +260,16 @@ class Notifier:
         self._known: dict[str, set[tuple[str, str, str, str]]] = {}
         self._lock = asyncio.Lock()
         self._off: list[Callable[[], None]] = []
+        self.running = False   # after stop() nothing more is read or written (the store closes next)
 
     def start(self) -> None:
+        self.running = True
         self._off = [self.bus.subscribe(QueueUpdated, self.on_queue),
                      self.bus.subscribe(PaymentReceived, self.on_payment),
                      self.bus.subscribe(DealResultStored, self.on_deal_result)]
 
     def stop(self) -> None:
+        self.running = False
         for off in self._off:
             off()
         self._off = []
@@ -279,9 +282,11 @@ class Notifier:
 
     async def offer(self, candidates: list[Notification]) -> list[Notification]:
         """Record and publish the candidates not notified before; returns the new ones."""
-        if not candidates:
+        if not candidates or not self.running:
             return []
         async with self._lock:
+            if not self.running:
+                return []
             fresh: list[Notification] = []
             for n in candidates:
                 if n.key not in await self._known_keys(n.account) and n.key not in {f.key for f in fresh}:
@@ -296,6 +301,8 @@ class Notifier:
         return new
 
     async def on_queue(self, event: QueueUpdated) -> list[Notification]:
+        if not self.running:
+            return []
         me = self.owner()
         known = await self._known_keys(me)
         followed = lambda oid: (me, Kind.MATCHED.value, oid, "matched") in known   # noqa: E731
@@ -309,10 +316,16 @@ class Notifier:
         return await self.offer([n] if n else [])
 
     async def recent(self, limit: int = 50) -> list[Notification]:
+        if not self.running:
+            return []
         return await asyncio.to_thread(self.store.recent, self.owner(), limit)
 
     async def unread(self) -> int:
+        if not self.running:
+            return 0
         return await asyncio.to_thread(self.store.unread, self.owner())
 
     async def mark_read(self) -> None:
+        if not self.running:
+            return
         await asyncio.to_thread(self.store.mark_read, self.owner())
