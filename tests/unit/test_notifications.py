@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import tempfile
 from dataclasses import replace
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wallet.core.deal_service import DealResultStored
 from wallet.core.events import EventBus
@@ -214,3 +218,34 @@ def test_a_stopped_notifier_reads_and_writes_nothing(tmp_path: Path) -> None:
         await w.notifier.on_queue(queue(rec()))
         assert w.seen == []
     asyncio.run(run())
+
+
+SNAPSHOT = st.tuples(st.sampled_from(["Pending", "Settled", "Expired", "PaymentConfirmed"]),
+                     st.integers(min_value=-3600, max_value=DAY + 7200), st.booleans(), st.booleans())
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(SNAPSHOT, min_size=1, max_size=12), me=st.sampled_from([ALI, FARZAN]))
+def test_no_key_is_ever_published_twice(steps, me) -> None:
+    """Any sequence of snapshots, payments and restarts (each flag: restart before this step,
+    and a PaymentReceived after it): every (kind, subject, milestone) at most once."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / STORE_FILE
+
+        async def run() -> list[tuple[str, str, str]]:
+            published: list[tuple[str, str, str]] = []
+            w = Wallet(path, me)
+            for status, offset, restart, paid in steps:
+                if restart:
+                    published += w.keys()
+                    w.close()
+                    w = Wallet(path, me)
+                await w.publish(queue(rec(status=status, now=T0 + offset, updated_at=T0 + max(0, offset))))
+                if paid and me == ALI:
+                    await w.publish(PaymentReceived(ALI, 1, 2_850_000, "5", ""))
+            published += w.keys()
+            w.close()
+            return published
+        published = asyncio.run(run())
+        assert len(published) == len(set(published)), published
+        assert len(NotificationStore(path).recent(me, 100)) == len(published)
