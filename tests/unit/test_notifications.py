@@ -249,3 +249,16 @@ def test_no_key_is_ever_published_twice(steps, me) -> None:
         published = asyncio.run(run())
         assert len(published) == len(set(published)), published
         assert len(NotificationStore(path).recent(me, 100)) == len(published)
+
+
+def test_the_stored_list_is_readable_before_the_notifier_starts(tmp_path: Path) -> None:
+    """The bell reads the list as the window opens, before the session starts the notifier."""
+    async def run() -> None:
+        w = Wallet(tmp_path / STORE_FILE, ALI)
+        await w.publish(queue(rec()))
+        w.close()
+        store = NotificationStore(tmp_path / STORE_FILE)
+        fresh = Notifier(EventBus(), store, lambda: ALI)          # not started
+        assert [n.kind for n in await fresh.recent()] == [Kind.MATCHED] and await fresh.unread() == 1
+        store.close()
+    asyncio.run(run())

@@ -260,16 +260,15 @@ class Notifier:
         self._known: dict[str, set[tuple[str, str, str, str]]] = {}
         self._lock = asyncio.Lock()
         self._off: list[Callable[[], None]] = []
-        self.running = False   # after stop() nothing more is read or written (the store closes next)
+        self.stopped = False   # after stop() nothing more is read or written (the store closes next)
 
     def start(self) -> None:
-        self.running = True
         self._off = [self.bus.subscribe(QueueUpdated, self.on_queue),
                      self.bus.subscribe(PaymentReceived, self.on_payment),
                      self.bus.subscribe(DealResultStored, self.on_deal_result)]
 
     def stop(self) -> None:
-        self.running = False
+        self.stopped = True
         for off in self._off:
             off()
         self._off = []
@@ -282,10 +281,10 @@ class Notifier:
 
     async def offer(self, candidates: list[Notification]) -> list[Notification]:
         """Record and publish the candidates not notified before; returns the new ones."""
-        if not candidates or not self.running:
+        if not candidates or self.stopped:
             return []
         async with self._lock:
-            if not self.running:
+            if self.stopped:
                 return []
             fresh: list[Notification] = []
             for n in candidates:
@@ -301,7 +300,7 @@ class Notifier:
         return new
 
     async def on_queue(self, event: QueueUpdated) -> list[Notification]:
-        if not self.running:
+        if self.stopped:
             return []
         me = self.owner()
         known = await self._known_keys(me)
@@ -316,16 +315,16 @@ class Notifier:
         return await self.offer([n] if n else [])
 
     async def recent(self, limit: int = 50) -> list[Notification]:
-        if not self.running:
+        if self.stopped:
             return []
         return await asyncio.to_thread(self.store.recent, self.owner(), limit)
 
     async def unread(self) -> int:
-        if not self.running:
+        if self.stopped:
             return 0
         return await asyncio.to_thread(self.store.unread, self.owner())
 
     async def mark_read(self) -> None:
-        if not self.running:
+        if self.stopped:
             return
         await asyncio.to_thread(self.store.mark_read, self.owner())

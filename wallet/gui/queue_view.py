@@ -201,6 +201,8 @@ class QueueView(SettleActions, QWidget):
         self.cancel_proof_button.setEnabled(self.prove_job is not None)
         self.export_button.setEnabled(False)
         if r is None:
+            self.export_button.setVisible(False)
+            self.cancel_proof_button.setVisible(False)
             for label in (self.order_label, self.counterparty_label, self.paid_label, self.proof_label):
                 label.setText("-")
             self.stepper.show_step(None)
@@ -217,7 +219,10 @@ class QueueView(SettleActions, QWidget):
         self._payment_lines(r, role)
         self._card(r, role, step)
         self.details_form.setRowVisible(self.progress, role == "buyer")   # only the buyer proves
-        self.export_button.setEnabled(role == "buyer" and step.phase.value == "prove" and step.action_enabled)
+        self.export_button.setEnabled(role == "buyer" and step.phase is Phase.PROVE and step.action_enabled)
+        # secondary actions appear only where they apply (the buyer's prove step, a running proof)
+        self.export_button.setVisible(role == "buyer" and step.phase is Phase.PROVE)
+        self.cancel_proof_button.setVisible(self.prove_job is not None or self.proving_order == r.order_id)
 
     def _payment_lines(self, r: MatchedOrderView, role: str) -> None:
         watch = getattr(self.session, "payment_watch", None)
