@@ -60,12 +60,19 @@ late = []
 class Probe(StallProbe):
     def _tick(self):
         late.append(max(0.0, (self._loop.time() - self._due) * 1000.0)); super()._tick()
+
 async def main():
     probe = Probe(loop); probe.start(); await asyncio.sleep(seconds); probe.stop()
 with loop:
     loop.run_until_complete(main())
 print(json.dumps(late))
 '''
+
+
+def offered(queue) -> str | None:
+    """The settlement stepper's primary action, if it can be clicked now (queue_view.py)."""
+    step = queue.stepper.step
+    return step.action.value if step is not None and step.action is not None and queue.stepper.primary.isEnabled() else None
 
 
 def summary(late: list[float]) -> dict[str, float]:
@@ -277,8 +284,8 @@ async def wallet_phases(loop: asyncio.AbstractEventLoop, buyer_dir: Path, path: 
     phase("pay + export request")
     queue = window.queue
     await until(lambda: queue.select_order(order), what="record in the queue")
-    await until(lambda: queue.pay_button.isEnabled(), what="payee revealed")
-    queue.pay_button.click()
+    await until(lambda: offered(queue) == "pay", what="pay offered")
+    queue.stepper.primary.click()
     await until(lambda: "paid" in queue.message.text(), what="paid")
     request_file, proof_file = work / "payment-request.json", work / "payment-proof.json"
 
@@ -308,8 +315,8 @@ async def wallet_phases(loop: asyncio.AbstractEventLoop, buyer_dir: Path, path: 
     await until(lambda: "imported" in jobs.message.text(), what="proof imported")
     # 7. finalize
     phase("finalize")
-    await until(lambda: queue.finalize_button.isEnabled(), what="finalize enabled")
-    queue.finalize_button.click()
+    await until(lambda: offered(queue) == "finalize", what="finalize offered")
+    queue.stepper.primary.click()
     await until(lambda: "finalized" in queue.message.text() or "finalize #" in queue.message.text(), what="finalized")
     if "released" not in queue.message.text():
         raise RuntimeError(queue.message.text())

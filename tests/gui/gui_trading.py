@@ -105,3 +105,17 @@ def cell(table, row: int, col: int) -> str:
 
 def column(table, col: int) -> list[str]:
     return [cell(table, r, col) for r in range(table.rowCount())]
+
+
+def offered(queue) -> str | None:
+    """The settlement stepper's primary action if it can be clicked now ("pay", "prove", ...)."""
+    step = queue.stepper.step
+    if step is None or step.action is None or not queue.stepper.primary.isEnabled():
+        return None
+    return step.action.value
+
+
+def click_primary(queue, action: str) -> None:
+    """Click the stepper's primary button, which must offer `action`."""
+    assert offered(queue) == action, (offered(queue), queue.stepper.headline.text())
+    queue.stepper.primary.click()

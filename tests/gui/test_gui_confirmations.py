@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from tests.gui.gui_trading import GuiWallet, cell, profile_for, until, vault_balance
+from tests.gui.gui_trading import GuiWallet, cell, click_primary, offered, profile_for, until, vault_balance
 from wallet.core.trade_events import Finalized, PaymentSent
 from wallet.core.tx import TxSubmitted
 from wallet.gui.confirm import CANCELLED, ask_user
@@ -113,9 +113,9 @@ def test_confirmations_show_human_units_and_cancel_sends_nothing(qtbot, loop, gu
         queue = farzan.window.queue
         await until(lambda: queue.select_order(order), what="the record")
         await until(lambda: queue.payee_label.text() == "Ali, Easypaisa 0345-3000001", what="payee revealed")
-        assert queue.pay_button.isEnabled()
+        assert offered(queue) == "pay"
         balance = (await rail.balance(farzan.session.ctx.rail_login()))["balance_paisa"]
-        queue.pay_button.click()
+        click_primary(queue, "pay")
         title, text, details, action = await answer(qtbot, queue, confirm=False)
         assert (title, action) == ("Pay on the rail", "Pay 28,500 PKR")
         assert text == f"Pay 28,500 PKR to Ali (Easypaisa 0345-3000001) for matched order #{order}."
@@ -123,23 +123,23 @@ def test_confirmations_show_human_units_and_cancel_sends_nothing(qtbot, loop, gu
         await until(lambda: queue.message.text() == CANCELLED, what="payment declined")
         assert not [e for e in farzan.trades if isinstance(e, PaymentSent)]
         assert (await rail.balance(farzan.session.ctx.rail_login()))["balance_paisa"] == balance
-        assert queue.pay_button.isEnabled() and queue.paid_label.text() == "not paid"
-        queue.pay_button.click()
+        assert offered(queue) == "pay" and queue.paid_label.text() == "not paid"
+        click_primary(queue, "pay")
         await answer(qtbot, queue, confirm=True)
         await until(lambda: "paid 28,500 PKR to Ali" in queue.message.text(), what="paid")
 
         # ---- finalize: Cancel leaves the escrow where it is
-        queue.prove_button.click()
-        await until(lambda: queue.finalize_button.isEnabled(), what="proved")
+        click_primary(queue, "prove")
+        await until(lambda: offered(queue) == "finalize", what="proved")
         sent_before = len(farzan.sent)
-        queue.finalize_button.click()
+        click_primary(queue, "finalize")
         title, text, details, action = await answer(qtbot, queue, confirm=False)
         assert (title, action) == ("Finalize", "Release 100 USDC")
         assert text == f"Finalize matched order #{order}: release the 100 USDC escrow to your account."
         await until(lambda: queue.message.text() == CANCELLED, what="finalize declined")
         assert len(farzan.sent) == sent_before and not [e for e in farzan.trades if isinstance(e, Finalized)]
         assert cell(queue.table, 0, 2) == "Pending" and await farzan.usdc() == 0
-        queue.finalize_button.click()
+        click_primary(queue, "finalize")
         await answer(qtbot, queue, confirm=True)
         await until(lambda: "100 USDC released" in queue.message.text(), what="finalized")
         assert await farzan.usdc() == 100_000_000 and await vault_balance(gui_localnet) == vault

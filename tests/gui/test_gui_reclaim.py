@@ -12,7 +12,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.gui.gui_trading import GuiWallet, cell, profile_for, until, vault_balance
+from tests.gui.gui_trading import GuiWallet, cell, click_primary, offered, profile_for, until, vault_balance
 from wallet.core.cluster import rpc_call
 from wallet.core.faucet import airdrop_sol, airdrop_usdc
 from wallet.core.keystore import KdfParams, Keystore
@@ -64,7 +64,7 @@ def test_expired_order_is_reclaimed_from_the_settlement_view(qtbot, loop, gui_wa
         assert queue.select_order(order)
         rec = queue.records[order]
         assert (rec.seller, rec.status, rec.expires_at - rec.matched_at) == (seller_addr, "Pending", DAY)
-        assert cell(queue.table, 0, 1) == "seller" and not queue.reclaim_button.isEnabled()
+        assert cell(queue.table, 0, 1) == "seller" and offered(queue) is None
 
         # ---- 24 h + 1 s later by the cluster's clock
         now = await seller.session.base.chain.unix_time()
@@ -73,16 +73,17 @@ def test_expired_order_is_reclaimed_from_the_settlement_view(qtbot, loop, gui_wa
         assert warped["unixTimestamp"] >= rec.expires_at + 1
         await seller.session.market.refresh()   # (its slow poll would get there too)
         await until(lambda: cell(queue.table, 0, 6) == "expired: reclaimable", what="expired")
-        assert queue.reclaim_button.isEnabled() and not queue.pay_button.isEnabled()
+        assert offered(queue) == "reclaim" and queue.stepper.is_red()
 
-        queue.reclaim_button.click()
+        click_primary(queue, "reclaim")
         await until(lambda: "reclaim" in queue.message.text(), what="reclaimed")
         assert queue.message.text() == f"reclaimed 10 USDC for seller {seller_addr}", queue.message.text()
         what = seller.confirmations[-1]   # asked first, in USDC (confirm.py)
         assert (what.title, what.action, what.irreversible) == ("Reclaim escrow", "Return 10 USDC", True)
         assert what.summary == f"Return the 10 USDC escrow of expired matched order #{order} to you."
         await until(lambda: cell(queue.table, 0, 2) == "Expired", what="record Expired")
-        assert not queue.reclaim_button.isEnabled() and cell(queue.table, 0, 6) == "-"
+        assert offered(queue) is None and cell(queue.table, 0, 6) == "-"
+        assert queue.stepper.headline.text() == "Expired unpaid: the 10 USDC escrow went back to you"
         reclaimed = [e for e in seller.trades if isinstance(e, Reclaimed)]
         assert [(e.owner, e.order_id, e.amount, e.seller) for e in reclaimed] == [
             (seller_addr, order, 10_000_000, seller_addr)]

@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from tests.gui.gui_trading import GuiWallet, cell, profile_for, until, vault_balance
+from tests.gui.gui_trading import GuiWallet, cell, click_primary, offered, profile_for, until, vault_balance
 from wallet.core.proof_jobs import ProofProgress
 from wallet.core.trade_events import Finalized, OrderPlaced, PaymentProved, PaymentSent
 
@@ -74,21 +74,19 @@ def test_seed_000_through_the_window(qtbot, loop, gui_localnet, tmp_path: Path) 
         assert queue.select_order(order)
         await until(lambda: "buyer's bond 0.035625 SOL" in queue.order_label.text(), what="the bond in the details")
         await until(lambda: "Ali, Easypaisa 0345-1234567" == queue.payee_label.text(), what="payee revealed")
-        assert queue.pay_button.isEnabled()
-        assert not (queue.prove_button.isEnabled() or queue.finalize_button.isEnabled()
-                    or queue.reclaim_button.isEnabled())
+        assert offered(queue) == "pay" and queue.stepper.headline.text() == "Pay 28,500 PKR to the seller"
         seller_q = ali.window.queue
         await until(lambda: seller_q.table.rowCount() == 1, what="the record in Ali's queue")
         assert cell(seller_q.table, 0, 1) == "seller"
         seller_q.select_order(order)
-        assert not any(b.isEnabled() for b in (seller_q.pay_button, seller_q.prove_button,
-                                                 seller_q.finalize_button, seller_q.reclaim_button))
-        assert seller_q.payee_label.text() == "only the matched buyer learns the payee"
+        assert offered(seller_q) is None
+        assert seller_q.stepper.headline.text() == "Waiting for the buyer's payment of 28,500 PKR"
+        assert seller_q.payee_label.text() == "your rail account 0345-1234567 (only the matched buyer learns it)"
 
         # ---- pay, prove, finalize from the buttons
-        queue.pay_button.click()
+        click_primary(queue, "pay")
         await until(lambda: "paid 28,500 PKR to Ali" in queue.message.text(), what="paid")
-        assert not queue.pay_button.isEnabled() and queue.prove_button.isEnabled()
+        assert offered(queue) == "prove" and queue.export_button.isEnabled()
         # the offline route: export the payment proof request (private file, 0600)
         request_file = tmp_path / "payment-request.json"
 
@@ -101,18 +99,17 @@ def test_seed_000_through_the_window(qtbot, loop, gui_localnet, tmp_path: Path) 
         doc = json.loads(request_file.read_text())
         assert doc["circuit"] == "payment" and int(doc["statement"]["order_id"]) == order
         assert int(doc["statement"]["fiat_due_paisa"]) == 2_850_000
-        queue.prove_button.click()
+        click_primary(queue, "prove")
         await until(lambda: "proof for matched order" in queue.message.text(), what="payment proof")
         assert queue.progress.value() == 4 and "done" in queue.progress.format()
-        await until(lambda: queue.finalize_button.isEnabled(), what="finalize enabled")
-        queue.finalize_button.click()
+        await until(lambda: offered(queue) == "finalize", what="finalize offered")
+        click_primary(queue, "finalize")
         await until(lambda: "finalized" in queue.message.text() or "finalize #" in queue.message.text(),
                     what="finalized")
         assert "100 USDC released" in queue.message.text(), queue.message.text()
         await until(lambda: cell(queue.table, 0, 2) == "Settled", what="Settled")
         assert cell(queue.table, 0, 6) == "-"
-        assert not any(b.isEnabled() for b in (queue.pay_button, queue.prove_button,
-                                                 queue.finalize_button, queue.reclaim_button))
+        assert offered(queue) is None and queue.stepper.headline.text() == "Settled: 100 USDC released to you"
         assert await farzan.usdc() == 100_000_000
         assert await vault_balance(gui_localnet) == vault
 

@@ -23,6 +23,7 @@ from .market_client import FINALIZE_COMPUTE_UNITS, MatchedOrderView, MarketError
 from .payee_directory import PayeeDetails
 from .proof_jobs import ProofJobError
 from .settlement_results import FinalizeResult, PaymentResult, ReclaimResult
+from .trade_steps import payment_reference
 from .trade_events import Finalized, PaymentProved, PaymentSent, Reclaimed
 from .trader import TradeContext, check_notary
 
@@ -88,7 +89,7 @@ class Settlement:
         idem = f"anomi-{key.split(':')[0][:16]}-{order_id}"
         stmt = await self.statement(record)
         paid = await rail.transfer(self.ctx.rail_login(), details.handle, record.fiat_due, idem,
-                                   f"ANOMI matched order {order_id}", stmt.order_ref)
+                                   payment_reference(order_id), stmt.order_ref)
         note = {"payment_id": str(paid["payment_id"]), "amount_paisa": paid["amount_paisa"],
                 "payee": details.handle, "timestamp": paid["timestamp"]}
         await offthread.update_notes(self.ctx.keystore, "payments", lambda n: n.__setitem__(key, note))

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from wallet.core.deal_service import DealResultStored
 from wallet.core.events import BalanceChanged, ConnectionChanged, EventBus, SlotChanged
 from wallet.core.market_service import BookUpdated, MyOrdersUpdated, QueueUpdated
+from wallet.core.notifications import Notified
 from wallet.core.proof_jobs import ProofFinished, ProofProgress, ProofQueued
 from wallet.core.trade_events import TRADE_EVENTS, TradingAccountChanged
 from wallet.core.tx import TxConfirmed, TxFailed, TxSubmitted
@@ -36,6 +37,7 @@ class CoreBridge(QObject):
     dealResultStored = Signal(object)     # DealResultStored
     tradeEvent = Signal(object)           # OrderPlaced, OrderCancelled, PaymentSent, ... (trade_events)
     tradingAccountChanged = Signal(object)  # TradingAccountChanged (the account picked on Balances)
+    notified = Signal(object)             # Notification (notifications.Notified: new, recorded once)
 
     def __init__(self, bus: EventBus, parent: QObject | None = None):
         super().__init__(parent)
@@ -52,6 +54,7 @@ class CoreBridge(QObject):
                                    (TxFailed, self.txFailed), (DealResultStored, self.dealResultStored),
                                    (TradingAccountChanged, self.tradingAccountChanged)):
             self._unsubscribe.append(bus.subscribe(event_type, signal.emit))
+        self._unsubscribe.append(bus.subscribe(Notified, lambda e: self.notified.emit(e.notification)))
         for event_type in TRADE_EVENTS:
             self._unsubscribe.append(bus.subscribe(event_type, self.tradeEvent.emit))
 

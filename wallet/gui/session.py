@@ -36,10 +36,12 @@ from wallet.core.events import EventBus
 from wallet.core.keystore import Account, Keystore, KeystoreError
 from wallet.core.market_client import MarketError
 from wallet.core.market_service import MarketService
+from wallet.core.notifications import STORE_FILE, Notifier, NotificationStore
 from wallet.core.otc_client import DealError
 from wallet.core.payee_directory import DirectoryClient, DirectoryError
 from wallet.core.proof_jobs import ProofJobError
-from wallet.core.rail_client import RailError
+from wallet.core.rail_client import RailError, RailLogin
+from wallet.core.seller_payments import SellerPaymentWatch, StatementReader
 from wallet.core.settlement import Settlement
 from wallet.core.deal_service import DealResultStored
 from wallet.core.trade_events import TRADE_EVENTS, TradingAccountChanged
@@ -134,6 +136,23 @@ class GuiSession:
         for event_type in (*TRADE_EVENTS, DealResultStored, TradingAccountChanged):
             bus.subscribe(event_type, lambda _e: self.notes_changed())
         self._use(signer)
+        # ---- notifications and the seller's view of incoming payments (issue 14) ------------
+        # the seller's rail statement, read while its records wait for a payment
+        self.payment_watch = SellerPaymentWatch(bus, lambda: self.owner, self._rail_login, self._statement)
+        # what was notified, per account, in the data dir (none without one: nothing persists)
+        self.notifier: Notifier | None = (Notifier(bus, NotificationStore(root / STORE_FILE), lambda: self.owner)
+                                          if root is not None else None)
+        # ---- end notifications
+
+    def _rail_login(self) -> RailLogin | None:
+        """The wallet's rail login, or None (no rail account, or a watch-only account selected)."""
+        note = self.rail_note()   # the cached copy: no keystore deep copy per poll
+        if self._ctx is None or not (note.get("handle") and note.get("commitment") and note.get("credential")):
+            return None
+        return RailLogin(note["handle"], note["credential"])
+
+    async def _statement(self) -> StatementReader:
+        return (await self.ctx.rail()).statement
 
     # ------------------------------------------------------------------ the selected account
     def _use(self, account: Account) -> None:
@@ -188,6 +207,9 @@ class GuiSession:
 
     async def start(self) -> None:
         self.market_address = str((await self.base.market.addresses())["market"])
+        if self.notifier is not None:
+            self.notifier.start()        # before the market's first snapshot
+        self.payment_watch.start()
         await self.market.start()
 
     async def stop(self) -> None:
@@ -199,6 +221,10 @@ class GuiSession:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.market.stop()
+        await self.payment_watch.stop()
+        if self.notifier is not None:
+            self.notifier.stop()
+            self.notifier.store.close()
         await self.base.close()   # the RPC client every account's context shares
 
     async def directory(self) -> DirectoryClient:
