@@ -69,7 +69,7 @@ def plan(circuit: str, arguments: Sequence[dict], read_account: AccountReader, p
                         "binding": otc_binding.state_binding(kind, account)}
         return account
 
-    def client_input(types: list[str], target_index: int) -> None:
+    def client_input(types: list[str]) -> None:
         pub, nonce = args.shared()
         cts = _cts(args.ciphertexts(len(types)))
         recipient, _ = args.shared()
@@ -78,7 +78,7 @@ def plan(circuit: str, arguments: Sequence[dict], read_account: AccountReader, p
         job["recipient"] = _key(recipient)
 
     if circuit == "create_deal":
-        client_input(DEAL_INPUT, 0)
+        client_input(DEAL_INPUT)
         deal = placement.account(0)
         job["bindings"] = {"deal": otc_binding.state_binding("deal", deal)}
         job["outputs"] = [_out("mxe", mxe, state_nonce("deal", comp), DEAL_STATE),
@@ -86,7 +86,7 @@ def plan(circuit: str, arguments: Sequence[dict], read_account: AccountReader, p
                                DEAL_CREATED_BLOB)]
     elif circuit == "submit_offer":
         deal = state("deal", DEAL_STATE, 0)
-        client_input(OFFER_INPUT, 1)
+        client_input(OFFER_INPUT)
         offer = placement.account(1)
         job["bindings"] = {"deal": otc_binding.state_binding("deal", deal),
                            "offer": otc_binding.state_binding("offer", offer)}
