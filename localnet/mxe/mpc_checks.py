@@ -11,12 +11,15 @@ Range check, without MPyC's full bit decomposition (~2.8 s per 255-bit value her
 * draw ``L = bits + KAPPA`` shared random bits ``r_i`` (one round), ``r = Σ r_i·2^i``;
 * open ``c = x + r``: for an honest ``x < 2^bits`` it is within 2^−KAPPA of uniform; for a
   malicious ``x`` the client knows ``x`` and learns only the fresh ``r``;
-* ``x < 2^bits``  ⇔  ``c − 2^bits < r ≤ c`` as integers (``c < r`` exactly when ``x + r``
-  wrapped mod p, i.e. ``x`` was a huge element), two comparisons of the shared bits with public
-  constants, each a carry-lookahead tree (log2 L rounds), both run side by side.
+* ``x < 2^bits``  ⇔  ``c − r ∈ [0, 2^bits)`` as integers (a huge ``x`` wraps mod p and gives
+  ``c < r``): one carry-lookahead comparison of the low ``bits`` bits of ``r`` with those of
+  ``c`` (log2 bits rounds), then a masked equality of the high parts (below).
 
 Binding check: open ``(b − expected)·u`` for a fresh secret random ``u``: zero when the state
 names its account, a uniformly random non-zero element otherwise (nothing else leaks).
+
+Every opening here is checked across all parties' shares (``mpc_open.py``): a party sending
+garbage makes the honest parties abort rather than blame the client's input.
 
 This module runs inside an MPyC party process (importing it imports ``mpyc.runtime``).
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 from mpyc.runtime import mpc
 
 from localnet.mxe.mpc_crypto import secfld
+from localnet.mxe.mpc_open import open_checked
 
 KAPPA = 40  # statistical security of the masked opening
 
@@ -51,24 +55,30 @@ def bits_less_than(bits: list, a: int):
 
 
 async def in_range_verdicts(values: list, widths: list[int]) -> list[bool]:
-    """Open, for each shared field element, only whether it is below ``2^width``."""
+    """Open, for each shared field element, only whether it is below ``2^width``.
+
+    With ``c = x + r`` opened and ``r = r_hi·2^w + r_lo`` (``r_lo`` the low ``w`` bits):
+    ``c − r ∈ [0, 2^w)``, i.e. ``x < 2^w`` with no wrap mod p, exactly when
+    ``c_hi = r_hi + borrow`` where ``borrow = [c_lo < r_lo]``; one comparison over ``w`` bits,
+    then a masked equality (``(r_hi + borrow − c_hi)·u`` opened: zero, or uniformly random)."""
     masks, masked = [], []
     for x, width in zip(values, widths):
         bits = mpc.random_bits(secfld, width + KAPPA)
         r = mpc.sum([b * (1 << i) for i, b in enumerate(bits)])
         masks.append(bits)
         masked.append(x + r)
-    opened = [int(c.value) for c in await mpc.output(masked)]
-    verdicts = []
+    opened = await open_checked(masked)
+    gaps = []
     for bits, c, width in zip(masks, opened, widths):
-        not_above = bits_less_than(bits, c + 1)             # r ≤ c: x + r did not wrap
-        above_low = 1 - bits_less_than(bits, c - (1 << width) + 1)  # r > c − 2^width
-        verdicts.append(not_above * above_low)
-    return [bool(int(v.value)) for v in await mpc.output(verdicts)]
+        c_lo, c_hi = c & ((1 << width) - 1), c >> width
+        borrow = 1 - bits_less_than(bits[:width], c_lo + 1)        # r_lo > c_lo
+        r_hi = mpc.sum([b * (1 << i) for i, b in enumerate(bits[width:])])
+        gaps.append((r_hi + borrow - c_hi) * mpc._random(secfld))
+    return [g == 0 for g in await open_checked(gaps)]
 
 
 async def equals_public(values: list, expected: list[int]) -> list[bool]:
     """Open only whether each shared value equals its public expectation (masked difference)."""
     us = [mpc._random(secfld) for _ in values]
-    diffs = await mpc.output([(v - e) * u for v, e, u in zip(values, expected, us)])
-    return [int(d.value) == 0 for d in diffs]
+    diffs = await open_checked([(v - e) * u for v, e, u in zip(values, expected, us)])
+    return [d == 0 for d in diffs]

@@ -64,11 +64,17 @@ def pow5(xs: list) -> list:
     return mpc.schur_prod(x4, xs)
 
 
-async def fifth_root(xs: list) -> list:
+def root_masks(n: int) -> tuple[list, list]:
+    """(r^5, r^(−1)) for n fresh secret random r: data-independent, so a caller may draw all it
+    needs up front and MPyC computes them in the rounds of earlier work."""
+    rs = [mpc._random(secfld) for _ in range(n)]
+    return pow5(rs), [mpc.reciprocal(r) for r in rs]
+
+
+async def fifth_root(xs: list, masks: tuple[list, list] | None = None) -> list:
     """x^(1/5) element-wise: open x·r^5 for secret random r, multiply its public root by r^(−1)."""
-    rs = [mpc._random(secfld) for _ in xs]
-    r_inv = [mpc.reciprocal(r) for r in rs]
-    masked = await mpc.output(mpc.schur_prod(list(xs), pow5(rs)))
+    r5, r_inv = masks if masks is not None else root_masks(len(xs))
+    masked = await mpc.output(mpc.schur_prod(list(xs), r5))
     roots = [pow(int(c.value), FIELD.alpha_inv, P) for c in masked]
     return [ri * root for ri, root in zip(r_inv, roots)]
 

@@ -1,16 +1,19 @@
-"""A node's MPyC party process for one computation (started warm, given its job on stdin).
+"""A node's MPyC party process: one MPyC session with the peers' parties, many computations.
 
     python -m localnet.mxe.mpc_node_party --index I --party HOST:PORT (×N) --node-dir DIR
 
-Why a process per computation: MPyC reads its options (parties, index, threshold, statistical
-security -K 40) from ``sys.argv`` when it is imported and owns its event loop while it runs; a
-short-lived process keeps it out of the node's asyncio loop, and a party stuck on a dead peer
-is simply killed. The node starts the next party as soon as one ends, so the import (~0.2 s) is
-paid while waiting, not per computation.
+Why a separate process: MPyC reads its options (parties, index, threshold, statistical security
+-K 40) from ``sys.argv`` when it is imported and owns its event loop while it runs; a child
+process keeps it out of the node's asyncio loop, and a party stuck on a dead peer is simply
+killed. Why one session for many computations: starting a process (~0.2 s) and connecting to
+the peers would otherwise sit on every computation's critical path.
 
-Protocol with the node (``mpc_runner.py``): the node writes one line ``JOB_PATH<TAB>OUT_PATH``;
-the party prints ``connected`` once every peer is connected, then writes ``OUT_PATH`` (JSON:
-``output`` hex or ``rejected`` reason, or ``abort`` when the parties disagree) and exits 0.
+Protocol with the node (``mpc_runner.py``): the party connects to its peers' parties and prints
+``connected``; for each line ``JOB_PATH<TAB>OUT_PATH`` the node writes, it prints ``agreed`` once
+every party has the same job, writes ``OUT_PATH`` (JSON: ``output`` hex or ``rejected`` reason,
+or ``abort``) and prints ``done``. When the parties merely hold different jobs (every party sees
+that alike) the session goes on; after any other abort (a peer misbehaved) the party exits, as
+it does when a peer connection is lost (exit 4), and the node starts a fresh one.
 
 Test switches (environment): ``ANOMI_MXE_TRANSCRIPT=DIR`` appends every message this party
 receives from its peers (and its job) to ``DIR/party-<i>.bin``, for the plaintext scan;
@@ -23,6 +26,7 @@ A party never outlives its node: a watchdog thread exits as soon as the parent p
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -90,36 +94,59 @@ def main(argv: list[str] | None = None) -> int:
 
     share = node_keys.load_share(Path(args.node_dir))
     cache = mpc_program.KeyShareCache(Path(args.node_dir))
-    line = sys.stdin.readline().strip()
-    if not line:
-        return 0  # the node stopped before giving us a job
-    _deadline[0] = time.monotonic() + MAX_SECONDS
-    job_path, out_path = line.split("\t")
-    job = json.loads(Path(job_path).read_text())
-    if os.environ.get("ANOMI_MXE_TRANSCRIPT"):
-        with open(Path(os.environ["ANOMI_MXE_TRANSCRIPT"]) / f"party-{args.index}.bin", "ab") as out:
-            out.write(Path(job_path).read_bytes() + b"\n")
     _install_test_switches(mpc, args.index)
 
-    async def run() -> dict:
-        await mpc.start()
-        print("connected", flush=True)
-        try:
-            outcome = (await mpc_program.run(job, share, cache)).to_json()
-        except mpc_program.MpcAbort as exc:
-            outcome = {"abort": str(exc)}
-        await mpc.shutdown()
-        return outcome
+    def write(path: str, result: dict) -> None:
+        tmp = Path(path + ".tmp")
+        tmp.write_text(json.dumps(result))
+        os.replace(tmp, path)
 
-    try:
-        result = mpc.run(run())
-    except Exception as exc:  # a peer's garbage can break MPyC's own decoding
-        traceback.print_exc()
-        result = {"abort": f"{type(exc).__name__}: {exc}"}
-    tmp = Path(out_path + ".tmp")
-    tmp.write_text(json.dumps(result))
-    os.replace(tmp, out_path)
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(_fatal_connection_errors)
+        await mpc.start()                       # connect to the peers' parties first...
+        print("connected", flush=True)
+        while True:
+            line = (await loop.run_in_executor(None, sys.stdin.readline)).strip()  # ...then wait for jobs
+            if not line:
+                break  # the node stopped
+            _deadline[0] = time.monotonic() + MAX_SECONDS
+            job_path, out_path = line.split("\t")
+            job = json.loads(Path(job_path).read_text())
+            if os.environ.get("ANOMI_MXE_TRANSCRIPT"):
+                with open(Path(os.environ["ANOMI_MXE_TRANSCRIPT"]) / f"party-{args.index}.bin", "ab") as out:
+                    out.write(Path(job_path).read_bytes() + b"\n")
+            session_ok = True
+            try:
+                result = (await mpc_program.run(job, share, cache, lambda step: print(step, flush=True))).to_json()
+            except mpc_program.JobMismatch as exc:
+                result = {"abort": str(exc)}   # every party saw the same digests: all skip this job
+            except mpc_program.MpcAbort as exc:
+                result, session_ok = {"abort": str(exc)}, False
+            except Exception as exc:  # a peer's garbage can break MPyC's own decoding
+                traceback.print_exc()
+                result, session_ok = {"abort": f"{type(exc).__name__}: {exc}"}, False
+            result["session_ended"] = not session_ok
+            write(out_path, result)
+            _deadline[0] = float("inf")
+            print("done", flush=True)
+            if not session_ok:
+                # the parties may now disagree on where they are: end the session, the nodes
+                # start fresh parties
+                os._exit(0)
+        await mpc.shutdown()
+
+    mpc.run(serve())
     return 0
+
+
+def _fatal_connection_errors(loop, context: dict) -> None:
+    """A lost peer connection (its node died or gave up) ends this party at once: the node sees
+    it end and starts a fresh one, instead of a party waiting forever on a dead link."""
+    if isinstance(context.get("exception"), (ConnectionError, OSError)):
+        print(f"peer connection lost: {context['exception']!r}", file=sys.stderr, flush=True)
+        os._exit(4)
+    loop.default_exception_handler(context)
 
 
 if __name__ == "__main__":

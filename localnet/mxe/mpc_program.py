@@ -29,22 +29,27 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from mpyc.runtime import mpc
 
 from localnet.mxe import dkg, mpc_checks
 from localnet.mxe import mpc_circuits as circ
 from localnet.mxe import mpc_crypto as mc
+from localnet.mxe.mpc_open import MpcAbort, open_checked, shares
 from protocol import arcium_encoding as enc
-from protocol.rescue import CIPHER_ROUNDS, CIPHER_WIDTH, P
+from protocol.rescue import CIPHER_ROUNDS, CIPHER_WIDTH
+
+__all__ = ["JobMismatch", "KeyShareCache", "MpcAbort", "Outcome", "run"]
 
 CACHE_DIR = "mpc-key-shares"
 WIDTHS = {"u8": 8, "u64": 64, "u128": 128}
 
 
-class MpcAbort(Exception):
-    """The parties disagree (job, shares) or a peer sent malformed data: no result."""
+
+
+class JobMismatch(MpcAbort):
+    """The parties hold different jobs (every party sees the same digests, so all skip alike)."""
 
 
 @dataclass
@@ -90,10 +95,6 @@ def job_digest(job: dict) -> str:
     return hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()
 
 
-async def _shares(xs: list) -> list[int]:
-    return [int(v.value) for v in await mpc.gather(list(xs))]
-
-
 def _from_shares(values: list[int]) -> list:
     return [mc.secfld(mc.secfld.field(v)) for v in values]
 
@@ -108,7 +109,7 @@ async def agree(job: dict, cache: KeyShareCache, keys: list[str]) -> list[str]:
     except (TypeError, ValueError) as exc:
         raise MpcAbort(f"malformed handshake from a peer: {exc}") from None
     if len(digests) != 1:
-        raise MpcAbort("the nodes are not at the same computation (or read different chain state)")
+        raise JobMismatch("the nodes are not at the same computation (or read different chain state)")
     common = set(keys).intersection(*cached)
     return [k for k in keys if k not in common]
 
@@ -122,14 +123,16 @@ async def derive_round_keys(share: int, key_hex: str) -> list[list]:
     return await mc.cipher_steps(list(key), [[mc.secfld(c) for c in k] for k in mc.FIELD.cipher_constants])
 
 
-async def round_keys(job: dict, share: int, cache: KeyShareCache) -> dict[str, list[list]]:
+async def round_keys(job: dict, share: int, cache: KeyShareCache,
+                     progress: Callable[[str], None] = lambda step: None) -> dict[str, list[list]]:
     keys = sorted(set(job["keys"]))
     fresh = await agree(job, cache, keys)
+    progress("agreed")
     out: dict[str, list[list]] = {}
     for k in keys:
         if k in fresh:
             out[k] = await derive_round_keys(share, k)
-            cache.store(k, [await _shares(row) for row in out[k]])
+            cache.store(k, [await shares(row) for row in out[k]])
         else:
             out[k] = [_from_shares(row) for row in cache.load(k)]
     return out
@@ -138,9 +141,11 @@ async def round_keys(job: dict, share: int, cache: KeyShareCache) -> dict[str, l
 async def keystreams(blocks: list[tuple[list[list], int, int]]) -> list[list]:
     """E_K([nonce, i, 0, 0, 0]) for many (round keys, nonce, block index) at once."""
     states = [[rk[0][j] + c for j, c in enumerate([nonce, index, 0, 0, 0])] for rk, nonce, index in blocks]
+    width = CIPHER_WIDTH * len(states)
+    masks = [mc.root_masks(width) for _ in range(CIPHER_ROUNDS)]  # all drawn now, used round by round
     for r in range(2 * CIPHER_ROUNDS):
         flat = [x for s in states for x in s]
-        flat = await mc.fifth_root(flat) if r % 2 == 0 else mc.pow5(flat)
+        flat = await mc.fifth_root(flat, masks[r // 2]) if r % 2 == 0 else mc.pow5(flat)
         states = [flat[i * CIPHER_WIDTH:(i + 1) * CIPHER_WIDTH] for i in range(len(states))]
         states = [mc.mds_add(mc.FIELD.cipher_mds, s, rk[r + 1]) for s, (rk, _, _) in zip(states, blocks)]
     return states
@@ -155,43 +160,10 @@ def _stream(blocks: list[list], first: int, n: int) -> list:
     return flat[:n]
 
 
-async def open_checked(xs: list) -> list[int]:
-    """Open to every party from ALL shares, refusing shares that do not lie on one degree-t
-    polynomial (MPyC's own opening uses only t+1 shares and would not notice)."""
-    mine = await _shares(xs)
-    every = await mpc.transfer(mine)
-    t, m = mpc.threshold, len(mpc.parties)
-    try:
-        rows = [[int(v) % P for v in every[i]] for i in range(m)]
-        if any(len(r) != len(xs) for r in rows):
-            raise MpcAbort("a peer opened a different number of values")
-    except (TypeError, ValueError) as exc:
-        raise MpcAbort(f"malformed shares from a peer: {exc}") from None
-    base = list(range(t + 1))
-
-    def at(xval: int, e: int) -> int:
-        total = 0
-        for k in base:
-            num = den = 1
-            for j in base:
-                if j != k:
-                    num = num * (xval - (j + 1)) % P
-                    den = den * ((k + 1) - (j + 1)) % P
-            total += rows[k][e] * num * pow(den, -1, P)
-        return total % P
-    out = []
-    for e in range(len(xs)):
-        for i in range(t + 1, m):
-            if at(i + 1, e) != rows[i][e]:
-                raise MpcAbort("a peer's shares are inconsistent: the computation is abandoned")
-        out.append(at(0, e))
-    return out
-
-
 async def _convert(xs: list, sectype: Any) -> list:
     """The same shares read as another secure type over the same prime (no interaction: the
     share of ``x`` as a field element is its share as an integer)."""
-    return [sectype(sectype.field(v)) for v in await _shares(xs)]
+    return [sectype(sectype.field(v)) for v in await shares(xs)]
 
 
 class _Phases:
@@ -213,10 +185,12 @@ class _Phases:
         return dict(self.times)
 
 
-async def run(job: dict, share: int, cache: KeyShareCache) -> Outcome:
-    """The computation ``job`` (see ``mpc_jobs.plan``) on this party's share."""
+async def run(job: dict, share: int, cache: KeyShareCache,
+              progress: Callable[[str], None] = lambda step: None) -> Outcome:
+    """The computation ``job`` (see ``mpc_jobs.plan``) on this party's share; ``progress`` hears
+    "agreed" once every party is known to run this same job."""
     clock = _Phases()
-    rks = await round_keys(job, share, cache)
+    rks = await round_keys(job, share, cache, progress)
     await clock.lap("keys", rks[job["keys"][0]][-1])
     # every keystream block, in one batch: reads first, then the outputs
     reads: list[dict] = [r for r in (job.get("state"), job.get("input")) if r]

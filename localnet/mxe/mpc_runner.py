@@ -1,12 +1,14 @@
-"""The node's side of MPC: hand a job to a warm MPyC party process and wait for its outcome.
+"""The node's side of MPC: hand jobs to the node's MPyC party process and wait for outcomes.
 
 Why a runner with timeouts: an MPyC party waits forever for a peer that is down, and the
-node must keep serving (signatures, expiry, status) meanwhile. The runner gives the party
-``CONNECT_SECONDS`` to connect to every peer — if one is missing, the computation waits and is
-retried on the node's next pass, exactly like the replicated mode's missing signatures — and
-``COMPUTE_SECONDS`` to finish; a party past either deadline is killed (SIGKILL: MPyC's own
-shutdown can hang after a reset connection). A warm party (imported, waiting on stdin) is
-kept ready so a computation does not pay the process start.
+node must keep serving (signatures, expiry, status) meanwhile. The party is long-lived
+(one MPyC session with the peers' parties, ``mpc_node_party.py``), so a computation pays neither
+a process start nor a connection set-up. The runner gives it
+``CONNECT_SECONDS`` to be connected to every peer, ``AGREE_SECONDS`` for every peer to take up
+the same job and ``COMPUTE_SECONDS`` to finish; if one is missing (a node down, or not at this
+computation yet), the computation waits and is retried on the node's next pass, exactly like
+the replicated mode's missing signatures. A party past a deadline is killed (SIGKILL: MPyC's
+own shutdown can hang after a reset connection).
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ from pathlib import Path
 from localnet.mxe.cluster import ClusterConfig
 
 log = logging.getLogger("anomi.mxe")
-CONNECT_SECONDS = 4.0
+CONNECT_SECONDS = 4.0     # every peer's party connected
+AGREE_SECONDS = 10.0      # every peer's party given the same job
 COMPUTE_SECONDS = 60.0
 
 
@@ -38,7 +41,8 @@ class PartyOutcome:
 class PartyRunner:
     def __init__(self, cfg: ClusterConfig, index: int, node_dir: Path) -> None:
         self.cfg, self.index, self.node_dir = cfg, index, Path(node_dir)
-        self._warm: asyncio.subprocess.Process | None = None
+        self._party: asyncio.subprocess.Process | None = None
+        self._connected = False
         self.work = Path(tempfile.mkdtemp(prefix="mpc-", dir=self.node_dir))
 
     def argv(self) -> list[str]:
@@ -52,43 +56,71 @@ class PartyRunner:
             env=dict(os.environ), start_new_session=True)
 
     async def warm_up(self) -> None:
-        if self._warm is None or self._warm.returncode is not None:
-            self._warm = await self._spawn()
+        """Have a live party (started and connecting) ready for the next job."""
+        if self._party is None or self._party.returncode is not None:
+            if self._party is not None:
+                await self._kill(self._party)
+            self._party, self._connected = await self._spawn(), False
+
+    async def _drop(self) -> None:
+        """Kill the party (a peer is missing or misbehaved); the next job starts a fresh one."""
+        if self._party is not None:
+            await self._kill(self._party)
+        self._party, self._connected = None, False
 
     async def run(self, job: dict) -> PartyOutcome:
         await self.warm_up()
-        proc, self._warm = self._warm, None
-        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        proc = self._party
+        assert proc is not None and proc.stdin is not None
         job_path, out_path = self.work / "job.json", self.work / "out.json"
         job_path.write_text(json.dumps(job))
         with contextlib.suppress(FileNotFoundError):
             out_path.unlink()
         try:
+            if not self._connected:
+                if not await self._expect(proc, "connected", CONNECT_SECONDS):
+                    await self._drop()
+                    return PartyOutcome(None, None, "a peer's MPC party is not there (node down?)")
+                self._connected = True
             proc.stdin.write(f"{job_path}\t{out_path}\n".encode())
             await proc.stdin.drain()
-            async with asyncio.timeout(CONNECT_SECONDS):
-                line = await proc.stdout.readline()
-            if line.strip() != b"connected":
-                return PartyOutcome(None, None, "the MPC party ended before connecting")
-            async with asyncio.timeout(COMPUTE_SECONDS):
-                await proc.wait()
-        except TimeoutError:
-            return PartyOutcome(None, None, "a peer's MPC party did not answer in time (node down?)")
+            if not await self._expect(proc, "agreed", AGREE_SECONDS):
+                await self._drop()
+                return PartyOutcome(None, None, "the peers' MPC parties did not take up this computation")
+            if not await self._expect(proc, "done", COMPUTE_SECONDS):
+                await self._drop()
+                return PartyOutcome(None, None, "the MPC did not finish in time")
         except (BrokenPipeError, ConnectionResetError) as exc:
+            await self._drop()
             return PartyOutcome(None, None, f"the MPC party died: {exc}")
-        finally:
-            await self._kill(proc)
-            await self.warm_up()
         try:
             result = json.loads(out_path.read_text())
         except (FileNotFoundError, json.JSONDecodeError):
+            await self._drop()
             return PartyOutcome(None, None, "the MPC party left no result")
+        if result.get("session_ended"):
+            await self._drop()
+        timings = {str(k): float(v) for k, v in (result.get("timings") or {}).items()}
         if "abort" in result:
             return PartyOutcome(None, None, str(result["abort"]))
-        timings = {str(k): float(v) for k, v in (result.get("timings") or {}).items()}
         if result.get("rejected"):
             return PartyOutcome(None, str(result["rejected"]), None, timings)
         return PartyOutcome(bytes.fromhex(result["output"]), None, None, timings)
+
+    @staticmethod
+    async def _expect(proc: asyncio.subprocess.Process, word: str, seconds: float) -> bool:
+        """Read the party's progress lines until ``word``; False on timeout or if it ended."""
+        assert proc.stdout is not None
+        try:
+            async with asyncio.timeout(seconds):
+                while True:
+                    line = await proc.stdout.readline()
+                    if not line:
+                        return False
+                    if line.strip() == word.encode():
+                        return True
+        except TimeoutError:
+            return False
 
     @staticmethod
     async def _kill(proc: asyncio.subprocess.Process) -> None:
@@ -99,6 +131,4 @@ class PartyRunner:
                 await asyncio.wait_for(proc.wait(), 5)
 
     async def close(self) -> None:
-        if self._warm is not None:
-            await self._kill(self._warm)
-            self._warm = None
+        await self._drop()
