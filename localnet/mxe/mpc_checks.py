@@ -25,12 +25,31 @@ This module runs inside an MPyC party process (importing it imports ``mpyc.runti
 """
 from __future__ import annotations
 
+import secrets
+
 from mpyc.runtime import mpc
 
 from localnet.mxe.mpc_crypto import secfld
 from localnet.mxe.mpc_open import open_checked
 
 KAPPA = 40  # statistical security of the masked opening
+
+
+def random_bits(n: int) -> list:
+    """n secret uniformly random bits: each of t+1 parties inputs its own random bits and they
+    are XORed (``a + b − 2ab``), so no coalition of t parties knows a bit. One input round and
+    log2(t+1) multiplication rounds; MPyC's own ``random_bits`` (random squares, opened, then a
+    modular square root each) measured ~7× slower here for 272 bits."""
+    senders = list(range(mpc.threshold + 1))
+    mine = [secfld(secrets.randbits(1)) if mpc.pid in senders else secfld(None) for _ in range(n)]
+    layer = mpc.input(mine, senders=senders)
+    while len(layer) > 1:
+        merged = []
+        for a, b in zip(layer[0::2], layer[1::2]):
+            ab = mpc.schur_prod(a, b)
+            merged.append([x + y - 2 * z for x, y, z in zip(a, b, ab)])
+        layer = merged + ([layer[-1]] if len(layer) % 2 else [])
+    return layer[0]
 
 
 def bits_less_than(bits: list, a: int):
@@ -63,8 +82,8 @@ async def in_range_verdicts(values: list, widths: list[int]) -> list[bool]:
     then a masked equality (``(r_hi + borrow − c_hi)·u`` opened: zero, or uniformly random)."""
     masks, masked = [], []
     for x, width in zip(values, widths):
-        bits = mpc.random_bits(secfld, width + KAPPA)
-        r = mpc.sum([b * (1 << i) for i, b in enumerate(bits)])
+        bits = random_bits(width + KAPPA)
+        r = _weighted(bits)
         masks.append(bits)
         masked.append(x + r)
     opened = await open_checked(masked)
@@ -72,7 +91,7 @@ async def in_range_verdicts(values: list, widths: list[int]) -> list[bool]:
     for bits, c, width in zip(masks, opened, widths):
         c_lo, c_hi = c & ((1 << width) - 1), c >> width
         borrow = 1 - bits_less_than(bits[:width], c_lo + 1)        # r_lo > c_lo
-        r_hi = mpc.sum([b * (1 << i) for i, b in enumerate(bits[width:])])
+        r_hi = _weighted(bits[width:])
         gaps.append((r_hi + borrow - c_hi) * mpc._random(secfld))
     return [g == 0 for g in await open_checked(gaps)]
 
@@ -82,3 +101,46 @@ async def equals_public(values: list, expected: list[int]) -> list[bool]:
     us = [mpc._random(secfld) for _ in values]
     diffs = await open_checked([(v - e) * u for v, e, u in zip(values, expected, us)])
     return [d == 0 for d in diffs]
+
+
+def _masked(x, total_bits: int) -> tuple[list, object]:
+    """(bits of r, x + r) for fresh random r of ``total_bits + KAPPA`` bits."""
+    bits = random_bits(total_bits + KAPPA)
+    return bits, x + mpc.sum([b * (1 << i) for i, b in enumerate(bits)])
+
+
+def _weighted(bits: list):
+    return mpc.sum([b * (1 << i) for i, b in enumerate(bits)])
+
+
+async def mod_pow2(x, total_bits: int, ks: tuple[int, ...]) -> list:
+    """``x mod 2^j`` (shares) for each j in ``ks``, for a shared ``0 ≤ x < 2^total_bits``: open
+    ``c = x + r``; then ``x mod 2^j = c mod 2^j − r mod 2^j + 2^j·[c mod 2^j < r mod 2^j]``,
+    one lookahead comparison per j. Exact (no probabilistic truncation)."""
+    bits, masked = _masked(x, total_bits)
+    (c,) = await open_checked([masked])
+    out = []
+    for j in ks:
+        c_lo = c & ((1 << j) - 1)
+        borrow = 1 - bits_less_than(bits[:j], c_lo + 1)
+        out.append(c_lo - _weighted(bits[:j]) + borrow * (1 << j))
+    return out
+
+
+async def ge_many(pairs: list[tuple[object, object, int]]) -> list:
+    """Shared bits ``[a ≥ b]`` for shared (or public) ``0 ≤ a, b < 2^bits``, all in one opening.
+
+    ``d = a − b + 2^bits`` lies in ``(0, 2^(bits+1))`` and ``[a ≥ b] = ⌊d / 2^bits⌋``, the high
+    part of ``d``, read from the masked opening ``c = d + r`` as ``c_hi − r_hi − [c_lo < r_lo]``."""
+    masks, masked = [], []
+    for a, b, bits in pairs:
+        rbits, m = _masked(a - b + (1 << bits), bits + 1)
+        masks.append(rbits)
+        masked.append(m)
+    opened = await open_checked(masked)
+    out = []
+    for (_, _, bits), rbits, c in zip(pairs, masks, opened):
+        c_lo, c_hi = c & ((1 << bits) - 1), c >> bits
+        borrow = 1 - bits_less_than(rbits[:bits], c_lo + 1)
+        out.append(c_hi - _weighted(rbits[bits:]) - borrow)
+    return out

@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     from mpyc.runtime import mpc
 
     from localnet.mxe import mpc_circuits as mc
+    from localnet.mxe.mpc_crypto import secfld
 
     with open(args.job) as f:
         cases = json.load(f)["cases"]
@@ -36,15 +37,16 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         for c in cases:
             raw = [c["amount"], c["price"], c["fill"], c["offer_price"], c["offer_amount"]] if args.index == 0 else [None] * 5
-            amount, price, fill, o_price, o_amount = mpc.input([mc.secint(v) for v in raw], senders=0)
-            new_deal, offer, blob = mc.submit_offer((amount, price, fill), o_price, o_amount)
+            amount, price, fill, o_price, o_amount = mpc.input([secfld(v) for v in raw], senders=0)
+            new_deal, offer, blob = await mc.submit_offer((amount, price, fill), o_price, o_amount)
             settled, status = await mc.crank_deal(new_deal, c["is_expired"], c["allow_partial"])
-            offer_blob = mc.crank_offer(offer, c["deal_success"])
-            values = [*new_deal, *offer, *blob, *settled, *offer_blob]
+            offer_blob = await mc.crank_offer(offer, c["deal_success"])
+            values = [v if not isinstance(v, int) else secfld(v) for v in
+                      [*new_deal, *offer, *blob, *settled, *offer_blob]]
             opened = await mpc.output(values, receivers=[0])
             statuses.append(status)
             if args.index == 0:
-                results.append([int(v) for v in opened])
+                results.append([int(v.value) for v in opened])
         elapsed = time.perf_counter() - t0
         await mpc.shutdown()
         return {"statuses": statuses, "results": results, "seconds_per_case": elapsed / max(1, len(cases))}
