@@ -68,3 +68,12 @@ def close_verdict(deal: Mapping[str, Any], offers: Sequence[tuple[str, Mapping[s
     if mine:
         return Verdict(True, "close your settled offers: the rent returns to you")
     return Verdict(False, "nothing here is yours to close")
+
+
+def offer_verdict(deal: Mapping[str, Any], now: int) -> Verdict:
+    """Whether the deal still takes offers (OPEN and not expired on chain time)."""
+    if deal["status"] != otc.DEAL_OPEN:
+        return Verdict(False, f"the deal is {otc.DEAL_STATUS_NAMES.get(deal['status'], '?')}: it takes no more offers")
+    if int(deal["expires_at"]) <= now:
+        return Verdict(False, "the deal has expired: it takes no more offers")
+    return Verdict(True, "bid for part or all of it; your figures stay encrypted")
