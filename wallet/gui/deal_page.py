@@ -64,6 +64,7 @@ class DealPage(QWidget):
         self.chain_view = QPlainTextEdit()
         self.chain_view.setObjectName("cipher")
         self.chain_view.setReadOnly(True)
+        self.chain_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.chain_view.setAccessibleName("What the chain sees")
         self.results = QPlainTextEdit()
         self.results.setReadOnly(True)

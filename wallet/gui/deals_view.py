@@ -64,6 +64,7 @@ class DealsView(QWidget):
         split.addWidget(left)
         split.addWidget(self.page)
         split.setStretchFactor(1, 2)
+        split.setSizes([460, 820])
         layout = QVBoxLayout(self)
         layout.addWidget(split, 1)
         layout.addWidget(self.message)
