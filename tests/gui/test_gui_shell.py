@@ -26,6 +26,7 @@ from tests.gui.gui_trading import GuiWallet, profile_for, until
 from tests.integration.localnet_process import LocalnetProcess, running_localnet
 from tests.integration.mxe_nodes import mxe_node_pid
 from wallet.core.config import WalletConfig
+from wallet.core.keystore import KdfParams, Keystore
 from wallet.gui.app import WalletController
 from wallet.gui.main_window import OLD_TAB_TITLES, SECTIONS
 from wallet.gui.themes import apply_font_scale, apply_theme, current_theme
@@ -116,7 +117,10 @@ def test_header_balances_and_mxe_status_with_a_node_down(qtbot, loop, shell_loca
 
 
 def test_keyboard_reaches_every_section_and_page(qtbot, loop, gui_localnet, tmp_path: Path) -> None:
-    w = GuiWallet(tmp_path, "keys", profile_for(gui_localnet), qtbot)
+    keystore = Keystore.create(tmp_path / "ks" / "default.keystore", "gui test pw", words=12,
+                               kdf=KdfParams.fresh(1, 8 << 20))
+    desk = keystore.add_derived_account("Desk")
+    w = GuiWallet(tmp_path, "keys", profile_for(gui_localnet), qtbot, keystore=keystore)
     window, nav = w.window, w.window.nav
 
     async def scenario() -> None:
@@ -150,8 +154,15 @@ def test_keyboard_reaches_every_section_and_page(qtbot, loop, gui_localnet, tmp_
         assert window.show_tab("Settle") and window.current_page() == "queue"
         assert not window.show_tab("No such tab")
 
-        # accessible names on the header and navigation controls
+        # the header's account switcher is the Balances page's: either one moves both and the session
         header = window.header
+        first = header.current_address()
+        header.account_box.setCurrentIndex(header.account_box.findData(desk.address))
+        assert w.session.owner == desk.address and window.balances.current_address() == desk.address
+        window.balances.account_box.setCurrentIndex(0)
+        assert header.current_address() == first and w.session.owner == first
+
+        # accessible names on the header and navigation controls
         for widget in (header.account_box, header.sol_label, header.usdc_label, header.pkr_label,
                        header.cluster_label, header.mxe_label, nav, window.pages):
             assert widget.accessibleName(), widget

@@ -65,7 +65,7 @@ class MxeStatus:
     @property
     def healthy(self) -> bool:
         """Enough nodes to sign a result (a computation queued now can complete)."""
-        return self.known and self.total > 0 and self.up >= self.required
+        return self.total is not None and self.total > 0 and self.up >= self.required
 
     @property
     def headline(self) -> str:

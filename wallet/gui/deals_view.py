@@ -141,7 +141,8 @@ class DealsView(QWidget):
     async def on_new_deal(self) -> None:
         try:
             usdc = str((await self.session.base.chain.cluster_info()).usdc_mint)
-            self.session.deals   # a watch-only account is refused before the wizard opens
+            if not self.session.can_trade:   # refused before the wizard opens, with the reason
+                _ = self.session.deals
         except USER_ERRORS as exc:
             self.message.error(f"cannot create a deal: {exc}")
             return
