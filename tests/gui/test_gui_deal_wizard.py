@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import aiohttp
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
+from solders.pubkey import Pubkey
+
 from tests.gui.gui_trading import GuiWallet, profile_for, until
+from wallet.core.cluster import rpc_call
 from wallet.core.tx import TxSubmitted
 
 MXE_WAIT = 120.0
@@ -150,6 +154,65 @@ def test_creator_and_two_offerors_by_mouse(qtbot, loop, gui_localnet, tmp_path: 
         await until(lambda: address not in mine.table.row_keys.values(), what="deal gone from the list")
         assert all(any(isinstance(e, TxSubmitted) for e in w.sent) for w in parties)
         for w in parties:
+            await w.stop()
+
+    loop.run_until_complete(scenario())
+
+
+def test_an_expired_partial_deal_is_settled_by_an_offeror(qtbot, loop, gui_warp_localnet, tmp_path: Path) -> None:
+    """Before expiry only the creator may settle (the offeror's button says so, with the time left);
+    after it (the cluster clock warped past it) the offeror settles the deal and its own offer, and
+    the creator, who waited for nothing, reads its partial sale recovered from the chain."""
+    profile = profile_for(gui_warp_localnet)
+    creator = GuiWallet(tmp_path, "creator", profile, qtbot)
+    offeror = GuiWallet(tmp_path, "offeror", profile, qtbot)
+    mine, theirs = creator.window.deals, offeror.window.deals
+
+    async def scenario() -> None:
+        for w in (creator, offeror):
+            await w.fund()
+            await w.start()
+        click_nav(qtbot, creator.window, "Private deals")
+        click(qtbot, mine.create_button)
+        await until(lambda: mine.wizard is not None and mine.wizard.isVisible(), what="create wizard")
+        mine.wizard.expiry_box.setCurrentIndex(0)            # 15 minutes
+        click(qtbot, mine.wizard.partial_box)
+        review = await fill_wizard(qtbot, mine, "1000", "1.5")
+        assert "If it is not fully filled by then, what was filled is sold." in review, review
+        await until(lambda: finished(mine), timeout=MXE_WAIT, what="deal created")
+        address = mine.last_created
+        assert "in 14 min" in mine.page.expiry_label.text() or "in 15 min" in mine.page.expiry_label.text()
+
+        click_nav(qtbot, offeror.window, "Private deals")
+        click(qtbot, theirs.refresh_button)
+        await until(lambda: address in theirs.table.row_keys.values(), what="deal listed")
+        click_row(qtbot, theirs.table, address)
+        await until(lambda: theirs.offer_button.isEnabled(), what="offer enabled")
+        click(qtbot, theirs.offer_button)
+        await fill_wizard(qtbot, theirs, "600", "1.5")
+        await until(lambda: finished(theirs), timeout=MXE_WAIT, what="offer submitted")
+        assert not theirs.crank_button.isEnabled()
+        assert "only the deal's creator can settle it before it expires (in 1" in theirs.page.crank_reason.text()
+
+        fields = await offeror.session.deals.otc.deal(Pubkey.from_string(address))
+        async with aiohttp.ClientSession() as http:
+            now = await offeror.session.base.chain.unix_time()
+            await rpc_call(http, gui_warp_localnet.rpc_url, "anomi_warpClock", [fields["expires_at"] - now + 1])
+        click(qtbot, theirs.refresh_button)
+        await until(lambda: theirs.crank_button.isEnabled(), what="settle enabled after expiry")
+        assert "anyone may, once it has expired" in theirs.page.crank_reason.text()
+        assert "expired" in theirs.page.offer_reason.text() and not theirs.offer_button.isEnabled()
+        theirs.message.clear()
+        click(qtbot, theirs.crank_button)
+        await until(lambda: finished(theirs), timeout=MXE_WAIT, what="settled by the offeror")
+        assert "EXECUTED; settled 1 offer(s) of yours" in theirs.message.text(), theirs.message.text()
+        await until(lambda: "bought 600 USDC (filled in full)." in theirs.results.toPlainText(), what="offeror's fill")
+
+        click(qtbot, mine.refresh_button)
+        await until(lambda: "You sold 600 USDC at 1.5 and receive 900 USDC. 400 USDC was not sold and stays yours."
+                    in mine.results.toPlainText(), what="creator's partial sale, recovered from the chain")
+        assert mine.page.expiry_label.text().startswith("settled ")
+        for w in (creator, offeror):
             await w.stop()
 
     loop.run_until_complete(scenario())
