@@ -1,4 +1,4 @@
-"""The account picked on the Balances tab is the one every view trades with, switching live.
+"""The account picked on Account & balances (or in the header) is the one every view trades with, switching live.
 
 A wallet with two derived accounts and a watch-only one, against the real localnet (rail, MXE
 node, payee directory). With the second account selected, the ask form escrows *its* USDC, My
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtWidgets import QWizard
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
@@ -71,13 +72,16 @@ def test_selected_account_trades_and_watch_only_cannot(qtbot, loop, gui_localnet
 
         # ---- a private deal created with the second account has it as controller
         deals.message.clear()
-        deals.amount_edit.setText("50")
-        deals.price_edit.setText("3")
         deals.create_button.click()
+        await until(lambda: deals.wizard is not None and deals.wizard.isVisible(), what="deal wizard")
+        deals.wizard.amount_edit.setText("50")
+        deals.wizard.price_edit.setText("3")
+        deals.wizard.button(QWizard.WizardButton.NextButton).click()
+        deals.wizard.button(QWizard.WizardButton.FinishButton).click()
         await until(lambda: deals.message.text() and "waiting for the MXE" not in deals.message.text(),
                     what="deal created")
         assert "confirmed by the MXE" in deals.message.text(), deals.message.text()
-        deal = deals.message.text().split()[1]
+        deal = deals.last_created
         assert str((await w.session.deals.otc.deal(Pubkey.from_string(deal)))["controller"]) == second
         await until(lambda: deals.rows.get(deal, {}).get("role") == "creator", what="creator role")
 
@@ -96,8 +100,10 @@ def test_selected_account_trades_and_watch_only_cannot(qtbot, loop, gui_localnet
         entry.bid_button.click()
         await until(lambda: "bid not placed" in entry.message.text(), what="bid refused")
         assert "watch-only" in entry.message.text()
+        deals.wizard = None
         deals.create_button.click()
-        await until(lambda: "watch-only" in deals.message.text(), what="deal refused")
+        await until(lambda: "watch-only" in deals.message.text(), what="deal refused before its wizard opens")
+        assert deals.wizard is None
         await until(lambda: "watch-only" in deals.message.text() and deals.create_button.isEnabled(),
                     what="deal button back")
         assert submitted() == before and not w.session.proofs.jobs()

@@ -167,6 +167,9 @@ class WalletConfig:
     active_wallet: str = "default"
     keyring_cache: bool = False
     keep_cluster_running: bool = False   # the desktop window leaves the cluster it started running
+    # appearance of the desktop window (wallet/gui/themes.py): "light" or "dark", text size factor
+    theme: str = "light"
+    font_scale: float = 1.0
     profiles: dict[str, ClusterProfile] = field(default_factory=lambda: {LOCALNET: localnet_profile()})
 
     @property
@@ -188,6 +191,9 @@ class WalletConfig:
             cfg.active_wallet = str(doc.get("active_wallet", "default"))
             cfg.keyring_cache = bool(doc.get("keyring_cache", False))
             cfg.keep_cluster_running = bool(doc.get("keep_cluster_running", False))
+            cfg.theme = "dark" if doc.get("theme") == "dark" else "light"
+            scale = float(doc.get("font_scale", 1.0))
+            cfg.font_scale = scale if 0.5 <= scale <= 3.0 else 1.0
             for name, raw in dict(doc.get("profiles", {})).items():
                 cfg.profiles[name] = ClusterProfile(**{**raw, "name": name}).validated()
         except ConfigError:
@@ -205,6 +211,8 @@ class WalletConfig:
             "active_wallet": self.active_wallet,
             "keyring_cache": self.keyring_cache,
             "keep_cluster_running": self.keep_cluster_running,
+            "theme": self.theme,
+            "font_scale": self.font_scale,
             "profiles": {n: {k: v for k, v in asdict(p).items() if k != "name"}
                          for n, p in self.profiles.items()},
         }

@@ -19,6 +19,8 @@ from wallet.core.keystore import Account
 class BalancesView(QWidget):
     accountSelected = Signal(str)   # address
     faucetRequested = Signal()
+    accountsChanged = Signal(object)  # list[Account]: the window's header lists the same accounts
+    clusterChanged = Signal(str)      # RPC URL: the header polls that cluster's MXE
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -32,6 +34,9 @@ class BalancesView(QWidget):
         self.sol_label = QLabel("-")
         self.usdc_label = QLabel("-")
         self.faucet_button = QPushButton("Get test SOL + USDC")
+        self.account_box.setAccessibleName("Account")
+        self.copy_button.setAccessibleName("Copy address")
+        self.faucet_button.setAccessibleName("Get test SOL and USDC")
         for label in (self.slot_label, self.sol_label, self.usdc_label):
             label.setObjectName("figure")
         self._accounts: list[Account] = []
@@ -66,6 +71,7 @@ class BalancesView(QWidget):
     # ------------------------------------------------------------ inputs
     def set_cluster(self, rpc_url: str) -> None:
         self.cluster_label.setText(rpc_url)
+        self.clusterChanged.emit(rpc_url)
 
     def set_accounts(self, accounts: list[Account]) -> None:
         self._accounts = list(accounts)
@@ -78,6 +84,7 @@ class BalancesView(QWidget):
         if self._accounts:
             self.address_label.setText(self._accounts[0].address)
             self.faucet_button.setEnabled(True)
+        self.accountsChanged.emit(list(self._accounts))
 
     def select_address(self, address: str) -> bool:
         """Show `address` (emits accountSelected when it changes the selection)."""

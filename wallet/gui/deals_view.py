@@ -1,49 +1,33 @@
-"""Private OTC deals (seed 003): create, list, offer, crank, close, and my decrypted results.
+"""Private OTC deals (seed 003): the deals on the cluster, one deal's page, and the wizards.
 
-Why "decrypted results" are separate from the deal's status: amounts and prices are encrypted
-for the MXE; the chain shows only statuses. Each figure meant for this wallet (a deal's
+Why "what I see" is separate from the deal's status: amounts and prices are encrypted for the
+MXE; the chain shows only statuses and ciphertexts. Each figure meant for this wallet (a deal's
 confirmation and settlement, an offer's fill and refund) is sealed to one of its x25519
-identities and opened by DealService when the MXE's callback arrives; the view shows what the
-wallet has opened (kept in its encrypted notes) and refreshes on DealResultStored. Every action
-waits for an MXE round trip, so its button stays disabled until the callback is in.
+identities and opened by DealService when the MXE's callback arrives (or recovered from the
+deal's chain history); the page shows what the wallet has opened, as sentences with the asset
+named, and refreshes on DealResultStored. Every action waits for an MXE round trip, so its
+button stays disabled until the callback is in. Creating and offering go through wizards
+(deal_wizards.py); the deal page is deal_page.py.
 """
 from __future__ import annotations
 
 import time
 from typing import Any, Awaitable, Callable
 
-from PySide6.QtWidgets import (
-    QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
-    QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget, QWizard
 from solders.pubkey import Pubkey
 
-from wallet.core.amounts import AmountError, parse_whole_number
-from wallet.core.otc_client import format_price, parse_price
+from wallet.core.deal_permissions import close_verdict, crank_verdict, offer_verdict
+from wallet.core.deal_sentences import Asset, asset_for, result_sentences
 
 from .bridge import CoreBridge
 from .confirm import CANCELLED, Confirmation
-from .session import USER_ERRORS, GuiSession, InputError, action_slot
+from .deal_page import DealPage, short
+from .deal_wizards import CreateDealWizard, DealTerms, OfferTerms, OfferWizard
+from .session import USER_ERRORS, GuiSession, action_slot
 from .table_widgets import MessageLabel, fill_table, make_table, select_key, selected_key
 
-
-def parse_units(text: str, field: str) -> int:
-    try:
-        return parse_whole_number(text, what=field, minimum=1)
-    except AmountError as exc:
-        raise InputError(f"{exc}: enter a whole number of base units (a positive u64)") from None
-
-
-def result_lines(mine: dict[str, dict[str, Any]]) -> list[str]:
-    lines = []
-    for key, note in mine.items():
-        head = f"{note.get('role', 'result')} {key[:10]}…"
-        if note.get("price"):
-            head += f": {note.get('amount')} at {format_price(int(note['price']))}"
-        lines.append(head)
-        settled = note.get("settled")
-        if settled:
-            lines.append("    settled: " + ", ".join(f"{k} {v}" for k, v in settled.items()))
-    return lines or ["No results sealed to this wallet for this deal yet."]
+ROLE_WORDS = {"creator": "creator", "offeror": "offered", "-": ""}
 
 
 class DealsView(QWidget):
@@ -52,86 +36,54 @@ class DealsView(QWidget):
         self.bridge = bridge
         self.session = session
         self.rows: dict[str, dict[str, Any]] = {}
-        self.amount_edit, self.price_edit = QLineEdit(), QLineEdit()
-        self.amount_edit.setPlaceholderText("base units, e.g. 1000")
-        self.price_edit.setPlaceholderText("minimum price, e.g. 1.5")
-        self.expires_spin = QSpinBox()
-        self.expires_spin.setRange(60, 30 * 24 * 3600)
-        self.expires_spin.setValue(3600)
-        self.expires_spin.setSuffix(" s")
-        self.partial_box = QCheckBox("allow a partial fill at expiry")
-        self.create_button = QPushButton("Create deal")
-        self.table = make_table(["Deal", "Status", "Me", "Offers", "Expires (UTC)"])
+        self.snapshot: dict[str, Any] | None = None   # the selected deal as last read (fields, assets)
+        self.wizard: QWizard | None = None             # the wizard open now (tests drive it)
+        self.last_created: str | None = None
+        self.create_button = QPushButton("New deal…")
+        self.create_button.setAccessibleName("Create a new private deal")
         self.refresh_button = QPushButton("Refresh")
-        self.deal_label = QLabel("Select a deal")
-        self.offers_table = make_table(["#", "Offer", "Status", "Mine"])
-        self.results = QPlainTextEdit()
-        self.results.setReadOnly(True)
-        self.offer_amount, self.offer_price = QLineEdit(), QLineEdit()
-        self.offer_amount.setPlaceholderText("base units")
-        self.offer_price.setPlaceholderText("price, e.g. 1.6")
-        self.offer_button = QPushButton("Submit offer")
-        self.crank_button = QPushButton("Crank (settle + my offers)")
-        self.close_button = QPushButton("Close my accounts")
+        self.refresh_button.setAccessibleName("Refresh the deals")
+        self.table = make_table(["Deal", "Status", "You", "Offers", "Expires (UTC)"])
+        self.table.setAccessibleName("Deals on the cluster")
+        self.page = DealPage()
         self.message = MessageLabel()
+        # the page's parts, named as the tests and other views use them
+        self.offers_table, self.results = self.page.offers_table, self.page.results
+        self.offer_button, self.crank_button, self.close_button = (
+            self.page.offer_button, self.page.crank_button, self.page.close_button)
 
-        create = QGroupBox("New private deal (amount and price encrypted for the MXE)")
-        cf = QFormLayout(create)
-        cf.addRow("Amount", self.amount_edit)
-        cf.addRow("Price", self.price_edit)
-        cf.addRow("Expires in", self.expires_spin)
-        cf.addRow("", self.partial_box)
-        cf.addRow("", self.create_button)
-        listing = QVBoxLayout()
+        left = QWidget()
+        ll = QVBoxLayout(left)
         head = QHBoxLayout()
         head.addWidget(QLabel("Deals on the cluster"), 1)
         head.addWidget(self.refresh_button)
-        listing.addLayout(head)
-        listing.addWidget(self.table, 1)
-        selected = QGroupBox("Selected deal")
-        sl = QVBoxLayout(selected)
-        sl.addWidget(self.deal_label)
-        sl.addWidget(self.offers_table, 1)
-        sl.addWidget(QLabel("My decrypted results"))
-        sl.addWidget(self.results, 1)
-        offer_row = QHBoxLayout()
-        for w in (self.offer_amount, self.offer_price, self.offer_button):
-            offer_row.addWidget(w)
-        sl.addLayout(offer_row)
-        act_row = QHBoxLayout()
-        act_row.addWidget(self.crank_button)
-        act_row.addWidget(self.close_button)
-        sl.addLayout(act_row)
-        left = QVBoxLayout()
-        left.addWidget(create)
-        left.addLayout(listing, 1)
-        top = QHBoxLayout()
-        top.addLayout(left, 1)
-        top.addWidget(selected, 1)
+        ll.addLayout(head)
+        ll.addWidget(self.table, 1)
+        ll.addWidget(self.create_button)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.page)
+        split.setStretchFactor(1, 2)
+        split.setSizes([460, 820])
         layout = QVBoxLayout(self)
-        layout.addLayout(top, 1)
+        layout.addWidget(split, 1)
         layout.addWidget(self.message)
 
-        self.create_button.clicked.connect(self.on_create)
+        self.create_button.clicked.connect(self.on_new_deal)
         self.refresh_button.clicked.connect(self.on_refresh)
-        self.table.itemSelectionChanged.connect(self._selection_changed)
-        self.offer_button.clicked.connect(self.on_offer)
+        self.table.itemSelectionChanged.connect(self.on_select)
+        self.offer_button.clicked.connect(self.on_new_offer)
         self.crank_button.clicked.connect(self.on_crank)
         self.close_button.clicked.connect(self.on_close)
         bridge.dealResultStored.connect(lambda _e: self.on_select())
-        bridge.tradingAccountChanged.connect(lambda _e: self.on_refresh())   # "Me" follows the account
-        self._set_deal_buttons(False)
+        bridge.tradingAccountChanged.connect(lambda _e: self.on_refresh())   # "You" follows the account
 
     def selected_deal(self) -> str | None:
         return selected_key(self.table)
 
-    def _selection_changed(self) -> None:
-        self._set_deal_buttons(self.selected_deal() is not None)
-        self.on_select()
-
-    def _set_deal_buttons(self, enabled: bool) -> None:
-        for b in (self.offer_button, self.crank_button, self.close_button):
-            b.setEnabled(enabled)
+    async def _assets(self, base_mint: str, quote_mint: str) -> tuple[Asset, Asset]:
+        usdc = str((await self.session.base.chain.cluster_info()).usdc_mint)
+        return asset_for(base_mint, usdc), asset_for(quote_mint, usdc)
 
     async def _act(self, button: QPushButton, what: str, work: Callable[[], Awaitable[Any]]) -> Any:
         """Run `work()` with its button disabled; refusals (a watch-only account included) become
@@ -156,7 +108,7 @@ class DealsView(QWidget):
             return
         self.rows = {r.deal: r.to_json() for r in rows}
         ordered = rows[::-1]
-        fill_table(self.table, [[r.deal, r.status, r.role, r.num_offers,
+        fill_table(self.table, [[short(r.deal), r.status, ROLE_WORDS.get(r.role, r.role), r.num_offers,
                                  time.strftime("%Y-%m-%d %H:%M", time.gmtime(r.expires_at))] for r in ordered],
                    [r.deal for r in ordered])
         await self.on_select()
@@ -164,80 +116,104 @@ class DealsView(QWidget):
     @action_slot()
     async def on_select(self) -> None:
         deal = self.selected_deal()
-        self._set_deal_buttons(deal is not None)
         if deal is None:
-            self.deal_label.setText("Select a deal")
-            self.results.setPlainText("")
-            fill_table(self.offers_table, [])
+            self.snapshot = None
+            self.page.clear()
             return
         try:
             view = await self.session.deals.show(Pubkey.from_string(deal))
+            base, quote = await self._assets(str(view.fields["base_mint"]), str(view.fields["quote_mint"]))
+            now = await self.session.base.chain.unix_time()
         except USER_ERRORS as exc:
-            self.deal_label.setText(f"{deal}: {exc}")
+            self.page.clear(f"Deal {short(deal)}: {exc}")
             return
         if deal != self.selected_deal():
             return  # the selection moved while reading
-        data = view.to_json()
-        self.deal_label.setText(f"{deal[:16]}…  {data['status']}, {data['num_offers']} offer(s), partial "
-                                f"{'allowed' if data['allow_partial'] else 'not allowed'}")
         me = self.session.owner
-        fill_table(self.offers_table, [[o["index"], o["offer"], o["status"], "yes" if o["controller"] == me else ""]
-                                       for o in data["offers"]], [o["offer"] for o in data["offers"]])
-        self.results.setPlainText("\n".join(result_lines(data["mine"])))
+        verdicts = {"offer": offer_verdict(view.fields, now),
+                    "crank": crank_verdict(view.fields, view.offers, me, now),
+                    "close": close_verdict(view.fields, view.offers, me)}
+        self.snapshot = {"deal": deal, "fields": view.fields, "base": base, "quote": quote, "mine": view.mine}
+        self.page.show_deal(deal, view.to_json(), view.fields, view.offers, me, base, quote, now, verdicts)
+
+    # ------------------------------------------------------------------ wizards
+    @action_slot()
+    async def on_new_deal(self) -> None:
+        try:
+            usdc = str((await self.session.base.chain.cluster_info()).usdc_mint)
+            if not self.session.can_trade:   # refused before the wizard opens, with the reason
+                _ = self.session.deals
+        except USER_ERRORS as exc:
+            self.message.error(f"cannot create a deal: {exc}")
+            return
+        base, quote = asset_for(usdc, usdc), asset_for(usdc, usdc)
+        wizard = CreateDealWizard(base, quote, usdc, self)
+        # the terms are read as the wizard closes (it is deleted soon after), then sent
+        wizard.accepted.connect(lambda: self.on_create(wizard.result_terms(), base, quote))
+        self._open(wizard)
+
+    def on_new_offer(self) -> None:
+        snap = self.snapshot
+        if snap is None:
+            self.message.error("select a deal to offer on")
+            return
+        wizard = OfferWizard(snap["deal"], snap["fields"], snap["base"], snap["quote"], self)
+        wizard.accepted.connect(lambda: self.on_offer(snap["deal"], wizard.result_terms(), snap["base"], snap["quote"]))
+        self._open(wizard)
+
+    def _open(self, wizard: QWizard) -> None:
+        if self.wizard is not None:
+            self.wizard.close()
+        self.wizard = wizard
+        wizard.finished.connect(lambda _r: wizard.deleteLater())
+        wizard.open()   # window-modal, no nested event loop
 
     # ------------------------------------------------------------------ actions
-    @action_slot()
-    async def on_create(self) -> None:
-        try:
-            amount = parse_units(self.amount_edit.text(), "amount")
-            price = parse_price(self.price_edit.text())
-        except USER_ERRORS as exc:
-            self.message.error(str(exc))
-            return
+    @action_slot(object, object, object)
+    async def on_create(self, terms: DealTerms, base: Asset, quote: Asset) -> None:
         out = await self._act(self.create_button, "create deal", lambda: self.session.deals.create(
-            amount, price, self.expires_spin.value(), self.partial_box.isChecked()))
+            terms.amount, terms.price, terms.expires_in, terms.allow_partial))
         if out is None:
             return
-        self.message.info(f"deal {out.deal} created: {out.amount} at {out.price} "
-                          "(confirmed by the MXE, sealed to you)")
+        self.last_created = out.deal
         await self.on_refresh()
+        self.table.blockSignals(True)   # one read of the new deal, not two
         select_key(self.table, out.deal)
+        self.table.blockSignals(False)
+        await self.on_select()
+        # said last, so that when it is shown the page already shows the new deal
+        self.message.info(f"Deal {short(out.deal)} created: you sell {base.amount(out.amount)} for at least "
+                          f"{out.price} {quote.symbol} each (confirmed by the MXE, sealed to you)")
 
-    @action_slot()
-    async def on_offer(self) -> None:
-        deal = self.selected_deal()
-        try:
-            if deal is None:
-                raise InputError("select a deal to offer on")
-            amount = parse_units(self.offer_amount.text(), "offer amount")
-            price = parse_price(self.offer_price.text())
-        except USER_ERRORS as exc:
-            self.message.error(str(exc))
-            return
+    @action_slot(object, object, object, object)
+    async def on_offer(self, deal: str, terms: OfferTerms, base: Asset, quote: Asset) -> None:
         out = await self._act(self.offer_button, "offer", lambda: self.session.deals.offer(
-            Pubkey.from_string(deal), amount, price))
+            Pubkey.from_string(deal), terms.amount, terms.price))
         if out is not None:
-            self.message.info(f"offer {out.offer[:10]}… submitted: {out.amount} at {out.price} "
-                              "(fill computed under encryption)")
             await self.on_refresh()
+            self.message.info(f"Offer {short(out.offer)} submitted: {base.amount(out.amount)} at up to "
+                              f"{out.price} {quote.symbol} each (fill computed under encryption)")
 
     @action_slot()
     async def on_crank(self) -> None:
-        deal = self.selected_deal()
-        if deal is None:
-            self.message.error("select a deal to crank")
+        deal, snap = self.selected_deal(), self.snapshot
+        if deal is None or snap is None:
+            self.message.error("select a deal to settle")
             return
-        out = await self._act(self.crank_button, "crank",
+        out = await self._act(self.crank_button, "settle",
                               lambda: self.session.deals.crank(Pubkey.from_string(deal)))
         if out is None:
             return
-        text = f"deal {deal[:10]}…: {out.status}"
+        text = f"Deal {short(deal)}: {out.status}"
         if out.deal_crank is not None and out.deal_crank.result == "rejected":
-            text += " (not fully filled yet: crank again after expiry)"
+            text += " (not fully filled yet: settle again after it expires)"
         if out.offers:
-            text += f"; settled {len(out.offers)} offer(s) of mine"
-        self.message.info(text)
+            text += f"; settled {len(out.offers)} offer(s) of yours"
         await self.on_refresh()
+        sentences = [s for s in result_sentences(self.snapshot["mine"] if self.snapshot else {},
+                                                 snap["base"], snap["quote"]) if "receive" in s or "bought" in s
+                     or "not filled" in s or "Nothing was sold" in s]
+        self.message.info(text + (". " + " ".join(sentences) if sentences else ""))
 
     @action_slot()
     async def on_close(self) -> None:
@@ -247,7 +223,7 @@ class DealsView(QWidget):
         row = self.rows.get(deal, {})
         if not await self.session.confirm(self, Confirmation(
                 "Close deal accounts", "Close my accounts",
-                f"Close your settled offers on deal {deal[:10]}…"
+                f"Close your settled offers on deal {short(deal)}"
                 + (" and the deal itself" if row.get("role") in ("creator", "controller") else "") + ".",
                 "Their rent returns to you; closed accounts cannot be read on chain or reopened.")):
             self.message.info(CANCELLED)
@@ -255,5 +231,5 @@ class DealsView(QWidget):
         out = await self._act(self.close_button, "close",
                               lambda: self.session.deals.close(Pubkey.from_string(deal)))
         if out is not None:
-            self.message.info("closed " + ", ".join(k[:10] + "…" for k in out.closed))
             await self.on_refresh()
+            self.message.info("Closed " + ", ".join(short(k) for k in out.closed) + ": the rent is back in your account")

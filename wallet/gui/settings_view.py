@@ -22,6 +22,7 @@ from wallet.core.config import LOCALNET, ClusterProfile, WalletConfig
 from wallet.core import offthread
 from wallet.core.identities import IdentityBook
 
+from .appearance_settings import AppearanceBox
 from .bridge import CoreBridge
 from .onboarding.phrase_dialog import PhraseDialog
 from .session import USER_ERRORS, GuiSession, action_slot
@@ -107,6 +108,9 @@ class SettingsView(QWidget):
         layout.addWidget(ids, 1)
         layout.addWidget(notary)
         layout.addWidget(phrase)
+        # ---- appearance (theme, text size): its own module, appearance_settings.py
+        self.appearance = AppearanceBox(config)
+        layout.addWidget(self.appearance)
 
         self.save_button.clicked.connect(self.on_save_profile)
         self.keep_cluster_box.toggled.connect(self.on_keep_cluster)
