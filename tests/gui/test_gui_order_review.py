@@ -80,6 +80,7 @@ def test_quote_review_and_real_changes(qtbot, loop, gui_localnet, tmp_path: Path
         after = await balances(farzan)
         preview = farzan.confirmations[-1].preview
         assert preview is not None and preview.ok
+        assert "0.035625 SOL bond" in farzan.confirmations[-1].text   # the quote, in the review too
         assert (preview.delta("SOL"), preview.delta("USDC")) == (after[0] - before[0], after[1] - before[1])
         costs = await chain_costs(farzan.session.ctx.chain)
         # the first match of this rail account also creates its reservation account

@@ -23,7 +23,7 @@ from tests.integration.localnet_process import LocalnetProcess
 from wallet.core.chain import Chain
 from wallet.core.config import ClusterProfile
 from wallet.core.faucet import airdrop_sol, airdrop_usdc
-from wallet.core.market_client import MIN_ORDER_VALUE_PAISA, MarketClient
+from wallet.core.market_client import MARKET, MIN_ORDER_VALUE_PAISA, MarketClient
 from wallet.core.tx import TxSender
 from wallet.core.tx_preview import TxPreview, Watched, preview_transaction
 
@@ -45,6 +45,7 @@ class Seller:
         await airdrop_sol(self.node.rpc_url, self.keypair.pubkey(), 2_000_000_000)
         await airdrop_usdc(self.node.rpc_url, self.keypair.pubkey(), HELD_USDC)
         self.config = await self.market.market_config()
+        self.market_constants = {name: c["value"] for name, c in MARKET.constants.items()}
         self.token = await self.market.usdc_account(self.keypair.pubkey())
 
     async def balances(self) -> tuple[int, int]:
@@ -93,7 +94,7 @@ def test_preview_never_raises_and_names_the_error(seller: Seller, size: int, pri
         assert preview.delta("USDC") == -size
         assert preview.delta("SOL") == -preview.fee_lamports == -5_000
         assert [c.asset for c in preview.changes] == ["SOL", "USDC"]
-        assert preview.changes[1].words().startswith(f"USDC: -")
+        assert preview.changes[1].words().startswith("USDC: -")
     else:
         assert preview.error is not None and preview.changes == []
         assert preview.program_error is not None and preview.program_error.name == want, preview.error
@@ -109,6 +110,29 @@ def test_preview_equals_the_landed_change(seller: Seller) -> None:
     seller.run(TxSender(seller.chain.client).send(ixs, [seller.keypair]))
     sol1, usdc1 = seller.run(seller.balances())
     assert (preview.delta("SOL"), preview.delta("USDC")) == (sol1 - sol0, usdc1 - usdc0) == (-5_000, -size)
+
+
+def test_too_many_open_orders_is_named(localnet: LocalnetProcess) -> None:  # noqa: F811
+    """A wallet at the market's per-owner limit of resting asks: the next ask's preview names
+    TooManyOpenOrders (a rule the wallet does not pre-check) and nothing moves."""
+    loop = asyncio.new_event_loop()
+    s = Seller(localnet, loop)
+    try:
+        s.run(s.setup())
+        limit = int(s.market_constants["MAX_ORDERS_PER_OWNER"])
+        sender = TxSender(s.chain.client)
+        for i in range(limit):   # distinct prices: 32 resting asks of 1 USDC
+            ixs, preview = s.run(s.ask(30_000 + 100 * i, 1_000_000))
+            assert preview.ok, preview.error
+            s.run(sender.send(ixs, [s.keypair]))
+        before = s.run(s.balances())
+        _ixs, preview = s.run(s.ask(40_000, 1_000_000))
+        assert preview.program_error is not None and preview.program_error.name == "TooManyOpenOrders"
+        assert "TooManyOpenOrders: This wallet already has the maximum number of resting orders" in preview.error
+        assert s.run(s.balances()) == before
+    finally:
+        s.run(s.chain.close())
+        loop.close()
 
 
 def test_unreachable_cluster_is_said_not_raised(seller: Seller) -> None:

@@ -55,10 +55,11 @@ class StageTimings:
     def eta(self, circuit: str, stages: list[str], current: int, elapsed_in_stage: float) -> Eta | None:
         """Seconds left when stage `current` (0-based index into `stages`) has run for
         `elapsed_in_stage` seconds; None without a measured run of every remaining stage."""
-        means = [self.mean(circuit, s) for s in stages[current:]]
-        if not means or any(m is None for m in means):
+        found = [self.mean(circuit, s) for s in stages[current:]]
+        means = [m for m in found if m is not None]
+        if not means or len(means) != len(found):
             return None
-        left = max(0.0, means[0] - elapsed_in_stage) + sum(means[1:])  # type: ignore[operator]
+        left = max(0.0, means[0] - elapsed_in_stage) + sum(means[1:])
         return Eta(left, self.runs(circuit))
 
     def record(self, circuit: str, durations: dict[str, float]) -> None:

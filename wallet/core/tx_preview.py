@@ -133,7 +133,10 @@ async def preview_transaction(client: AsyncClient, rpc_url: str, instructions: S
                 {"encoding": "base64", "sigVerify": True, "commitment": "confirmed",
                  "accounts": {"addresses": addresses, "encoding": "base64"}}])
         # the JSON parse of a small reply; solders types the error for tx_errors.explain
-        value = SimulateTransactionResp.from_json(sim_text).value
+        parsed = SimulateTransactionResp.from_json(sim_text)
+        if not isinstance(parsed, SimulateTransactionResp):   # an error reply (already raised above)
+            raise _RpcRefused(f"the cluster refused the simulation: {parsed}")
+        value = parsed.value
         raw = sim_doc["result"]["value"]
         fee = int(raw.get("fee") or 0) or 5000 * len(signers)
         logs = tuple(value.logs or ())

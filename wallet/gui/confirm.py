@@ -35,6 +35,7 @@ class Confirmation:
     details: str = ""       # what follows from it (who pays whom, what can be undone)
     irreversible: bool = True
     preview: TxPreview | None = None   # the simulated balance changes (asks and bids)
+    costs: tuple[str, ...] = ()        # the order's quote: fiat due, fees, bonds, escrow (order_quote.py)
 
     @property
     def blocked(self) -> bool:
@@ -51,11 +52,12 @@ class Confirmation:
 
     @property
     def informative(self) -> str:
-        return "\n\n".join(p for p in (self.details, self.review) if p)
+        costs = "\n".join(self.costs)
+        return "\n\n".join(p for p in (self.details, costs, self.review) if p)
 
     @property
     def text(self) -> str:
-        return "\n".join(p for p in (self.summary, self.details, self.review) if p)
+        return "\n".join(p for p in (self.summary, self.details, *self.costs, self.review) if p)
 
 
 Confirmer = Callable[[QWidget, Confirmation], Awaitable[bool]]

@@ -56,24 +56,26 @@ def describe(side: str, result: OrderResult) -> str:
     return "; ".join(parts)
 
 
-def ask_confirmation(size: int, price: int, handle: str | None, preview: TxPreview | None = None) -> Confirmation:
+def ask_confirmation(size: int, price: int, handle: str | None, preview: TxPreview | None = None,
+                     costs: tuple[str, ...] = ()) -> Confirmation:
     return Confirmation(
         "Place ask", f"Escrow {format_usdc(size)} USDC",
         f"Escrow {format_usdc(size)} USDC behind an ask at {format_pkr(price)} PKR per USDC.",
         f"A matched buyer pays {format_pkr(fiat_due(size, price))} PKR into your rail account "
         f"{handle or ''}".rstrip() + ". Until it matches you can cancel it and the unfilled escrow "
         "comes back; once matched, the USDC stays escrowed until the buyer proves payment or the "
-        "deadline passes.", preview=preview)
+        "deadline passes.", preview=preview, costs=costs)
 
 
-def bid_confirmation(size: int, price: int, preview: TxPreview | None = None) -> Confirmation:
+def bid_confirmation(size: int, price: int, preview: TxPreview | None = None,
+                     costs: tuple[str, ...] = ()) -> Confirmation:
     due = format_pkr(fiat_due(size, price))
     return Confirmation(
         "Place bid", "Sign and bid",
         f"Bid for {format_usdc(size)} USDC at {format_pkr(price)} PKR per USDC ({due} PKR).",
         f"The proof that your rail balance covers {due} PKR is made and goes with the bid. If it "
         f"matches, you must pay {due} PKR on the rail before the deadline to receive the USDC; "
-        "the SOL bond comes back when you settle.", preview=preview)
+        "the SOL bond comes back when you settle.", preview=preview, costs=costs)
 
 
 class OrderEntry(QWidget):
@@ -196,24 +198,22 @@ class OrderEntry(QWidget):
 
     def quotes(self) -> tuple[OrderQuote | None, OrderQuote | None]:
         """The ask's and the bid's quote from the fields as typed (None: a field does not parse,
-        or the cluster's costs are not read yet)."""
-        if self.costs is None:
-            return None, None
+        or the cluster's costs or the book are not read yet)."""
         out: list[OrderQuote | None] = []
         for side, size, price in (("ask", self.ask_size, self.ask_price), ("bid", self.bid_size, self.bid_price)):
             try:
-                s, p = parse_usdc(size.text()), parse_pkr(price.text())
+                out.append(self.quote(side, parse_usdc(size.text()), parse_pkr(price.text())))
             except ValueError:
                 out.append(None)
-                continue
-            if side == "ask":
-                out.append(quote_ask(s, p, self.costs))
-            elif (self.book or self.session.market.book) is not None:
-                out.append(quote_bid(s, p, self.book or self.session.market.book, self.costs,
-                                     owner=self.session.owner))
-            else:
-                out.append(None)
         return out[0], out[1]
+
+    def quote(self, side: str, size: int, price: int) -> OrderQuote | None:
+        if self.costs is None:
+            return None
+        if side == "ask":
+            return quote_ask(size, price, self.costs)
+        book = self.book or self.session.market.book
+        return None if book is None else quote_bid(size, price, book, self.costs, owner=self.session.owner)
 
     def show_quotes(self) -> None:
         if self.costs is None:
@@ -287,7 +287,9 @@ class OrderEntry(QWidget):
             except USER_ERRORS as exc:
                 self.message.error(f"ask not placed: {exc}")
                 return
-            what = ask_confirmation(size, price, self.session.rail_note().get("handle"), preview)
+            quote = self.quote("ask", size, price)
+            what = ask_confirmation(size, price, self.session.rail_note().get("handle"), preview,
+                                    tuple(quote.lines()) if quote else ())
             if not await review(self.session.confirm, self, what):
                 self._declined("ask", preview)
                 return
@@ -327,7 +329,9 @@ class OrderEntry(QWidget):
             if prepared_preview is None:
                 return
             prepared, preview = prepared_preview
-            if not await review(self.session.confirm, self, bid_confirmation(size, price, preview)):
+            quote = self.quote("bid", size, price)
+            what = bid_confirmation(size, price, preview, tuple(quote.lines()) if quote else ())
+            if not await review(self.session.confirm, self, what):
                 self._declined("bid", preview)
                 return
             self.message.info(f"sending the bid for {format_usdc(size)} USDC...")
