@@ -1,7 +1,8 @@
 """Every action that moves funds asks first, in USDC and PKR, and Cancel sends nothing.
 
-Real dialogs (wallet/gui/confirm.py, not the tests' auto-accept) on the real localnet: the ask,
-the bid (no proof is even started), cancelling a resting order, paying on the rail and
+Real dialogs (wallet/gui/confirm.py, not the tests' auto-accept) on the real localnet: the ask
+and the bid (reviewed with the cluster's simulation of the very transaction: the bid's after its
+solvency proof, which moves nothing), cancelling a resting order, paying on the rail and
 finalizing each show a QMessageBox with what will happen in human units; Cancel is the default
 button; clicking Cancel leaves balances, the book, the rail and the record as they were, and
 clicking the action does it.
@@ -64,6 +65,7 @@ def test_confirmations_show_human_units_and_cancel_sends_nothing(qtbot, loop, gu
         assert (title, action) == ("Place ask", "Escrow 100 USDC")
         assert text == "Escrow 100 USDC behind an ask at 285 PKR per USDC."
         assert "28,500 PKR into your rail account 0345-3000001" in details
+        assert "Simulated on the cluster, before signing:" in details and "USDC: -100 (100 -> 0)" in details
         await until(lambda: sell.message.text() == CANCELLED, what="ask cancelled")
         assert not [e for e in ali.sent if isinstance(e, TxSubmitted)]
         assert await ali.usdc() == 100_000_000 and await vault_balance(gui_localnet) == vault
@@ -88,7 +90,7 @@ def test_confirmations_show_human_units_and_cancel_sends_nothing(qtbot, loop, gu
         assert len(ali.sent) == sent_before and orders.table.rowCount() == 1
         assert await vault_balance(gui_localnet) == vault + 100_000_000
 
-        # ---- bid: Cancel starts no proof and sends nothing
+        # ---- bid: reviewed after its proof; Cancel sends nothing
         buy = farzan.window.book.entry
         await farzan.session.ctx.open_rail_account("0300-3000002", "Farzan")
         farzan.session.notes_changed()
@@ -98,11 +100,13 @@ def test_confirmations_show_human_units_and_cancel_sends_nothing(qtbot, loop, gu
         buy.bid_price.setText("285")
         buy.bid_button.click()
         title, text, details, action = await answer(qtbot, buy, confirm=False)
-        assert (title, action) == ("Place bid", "Prove solvency and bid")
+        assert (title, action) == ("Place bid", "Sign and bid")
         assert text == "Bid for 100 USDC at 285 PKR per USDC (28,500 PKR)."
         assert "pay 28,500 PKR on the rail before the deadline" in details
+        assert "SOL: -" in details and "USDC: ±0" in details
         await until(lambda: buy.message.text() == CANCELLED, what="bid cancelled")
-        assert farzan.session.proofs.jobs() == [] and not farzan.sent
+        assert [j.state for j in farzan.session.proofs.jobs()] == ["done"]   # a proof moves nothing
+        assert not [e for e in farzan.sent if isinstance(e, TxSubmitted)]
         buy.bid_button.click()
         await answer(qtbot, buy, confirm=True)
         await until(lambda: "bid placed" in buy.message.text() or "not placed" in buy.message.text(),

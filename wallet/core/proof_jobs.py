@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from prover.artifacts import ArtifactError, load_keys
-from prover.engine import ProofCancelled, ProofJob, Prover, ProverError
+from prover.engine import STAGES, ProofCancelled, ProofJob, Prover, ProverError
 from prover.files import ImportedProof, ProofFileError, ProofRequest, load_proof_file, proof_file_json
 from prover.proof import Proof
 from prover.statements import PaymentStatement, StatementError
 
 from .events import EventBus
+from .proof_timings import Eta, StageTimings
+
+log = logging.getLogger(__name__)
 
 
 class ProofJobError(Exception):
@@ -42,6 +47,7 @@ class ProofProgress:
     stage: str
     index: int
     total: int
+    eta: Eta | None = None    # from this circuit's measured previous runs (proof_timings.py); None: none yet
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,11 @@ class JobView:
     detail: str = ""
     request: ProofRequest | None = None
     proof: Proof | None = None
+    submitted: str | None = None      # the signature of the transaction that carried the proof
+    stage_index: int = 0              # 1-based index of the stage running (0: not started)
+    stage_total: int = len(STAGES)
+    durations: dict[str, float] = field(default_factory=dict)   # finished stages, seconds
+    _stage_started: float | None = field(default=None, repr=False)   # time.monotonic()
     _job: ProofJob | None = field(default=None, repr=False)
     _cancel_requested: bool = False
 
@@ -71,8 +82,10 @@ class JobView:
 
 
 class ProofJobService:
-    def __init__(self, bus: EventBus, prover: Prover | None = None, artifacts: Path | None = None):
+    def __init__(self, bus: EventBus, prover: Prover | None = None, artifacts: Path | None = None,
+                 timings: StageTimings | None = None):
         self.bus = bus
+        self.timings = timings or StageTimings()   # the GUI session points it at the data dir
         self.artifacts = artifacts
         self.prover = prover or Prover(artifacts)
         self._ids = itertools.count(1)
@@ -102,6 +115,27 @@ class ProofJobService:
         self.bus.publish(ProofQueued(view.job_id, label, request.circuit))
         return view
 
+    def eta(self, job_id: int) -> Eta | None:
+        """Time left for a running job, now (None: not running, or no measured run yet)."""
+        view = self._jobs.get(job_id)
+        if view is None or view.state != "running" or view._stage_started is None or not view.stage_index:
+            return None
+        return self.timings.eta(view.circuit, list(STAGES), view.stage_index - 1,
+                                time.monotonic() - view._stage_started)
+
+    def mark_submitted(self, job_id: int, signature: str) -> None:
+        """The proof of `job_id` went on-chain in `signature` (its receipt says so)."""
+        view = self._jobs.get(job_id)
+        if view is not None:
+            view.submitted = signature
+
+    def mark_submitted_proof(self, proof: Proof, signature: str) -> None:
+        """As mark_submitted, for the job that made `proof` (a stored payment proof is loaded
+        again from its file before it is sent, so the job is found by its public inputs)."""
+        for view in self._jobs.values():
+            if view.proof is not None and view.proof.public_inputs == proof.public_inputs:
+                view.submitted = signature
+
     def cancel(self, job_id: int) -> None:
         view = self._jobs[job_id]
         view._cancel_requested = True
@@ -114,7 +148,7 @@ class ProofJobService:
         loop = asyncio.get_running_loop()
 
         def progress(stage: str, index: int, total: int) -> None:  # worker thread
-            loop.call_soon_threadsafe(self._progress, view, stage, index, total)
+            loop.call_soon_threadsafe(self._progress, view, stage, index, total, time.monotonic())
 
         async with self._lock:
             if view._cancel_requested:
@@ -131,12 +165,32 @@ class ProofJobService:
             except (ProverError, ArtifactError, StatementError) as exc:
                 return self._finish(view, "failed", str(exc), None)
         view.proof = proof
+        self._end_stage(view, time.monotonic())
         self._finish(view, "done", f"{proof.circuit} proof verified locally", proof)
+        await self._keep_timings(view)
         return proof
 
-    def _progress(self, view: JobView, stage: str, index: int, total: int) -> None:
-        view.stage = stage
-        self.bus.publish(ProofProgress(view.job_id, view.label, stage, index, total))
+    async def _keep_timings(self, view: JobView) -> None:
+        """Measured stage times of a finished proof: the next proof's ETA (written off the loop)."""
+        if set(view.durations) != set(STAGES):
+            return
+        self.timings.record(view.circuit, view.durations)
+        try:
+            await asyncio.to_thread(self.timings.save)
+        except OSError as exc:
+            log.warning("proof timings not saved: %s", exc)
+
+    @staticmethod
+    def _end_stage(view: JobView, now: float) -> None:
+        if view.stage is not None and view._stage_started is not None:
+            view.durations[view.stage] = now - view._stage_started
+
+    def _progress(self, view: JobView, stage: str, index: int, total: int, at: float | None = None) -> None:
+        at = time.monotonic() if at is None else at
+        self._end_stage(view, at)
+        view.stage, view.stage_index, view.stage_total, view._stage_started = stage, index, total, at
+        eta = self.timings.eta(view.circuit, list(STAGES), index - 1, 0.0) if total == len(STAGES) else None
+        self.bus.publish(ProofProgress(view.job_id, view.label, stage, index, total, eta))
 
     def _finish(self, view: JobView, state: str, detail: str, proof: Proof | None) -> Proof:
         view.state, view.detail = state, detail

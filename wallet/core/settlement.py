@@ -167,6 +167,7 @@ class Settlement:
                                                  proof.public_inputs[5], proof.solana_proof())]
         sent = await self.ctx.sender.send(ixs, [self.ctx.keypair],
                                           compute_unit_limit=FINALIZE_COMPUTE_UNITS)
+        self.ctx.proofs.mark_submitted_proof(proof, str(sent.signature))   # the proof's receipt
         self.ctx.bus.publish(Finalized(str(self.ctx.owner), order_id, str(sent.signature),
                                        record.base_amount, record.buyer))
         return FinalizeResult(order_id, str(sent.signature), record.base_amount, record.buyer,

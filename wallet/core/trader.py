@@ -43,7 +43,9 @@ from .rail_client import RailClient, RailError, RailLogin
 from .rail_credentials import rail_credential
 from .seed_backup import require_backup
 from .trade_events import OrderCancelled, OrderPlaced
+from .prepared_order import PayeeDeposit, PreparedOrder
 from .tx import SentTx, TxSender
+from .tx_preview import TxPreview, Watched, preview_transaction
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -270,23 +272,56 @@ class TradeContext:
 
     async def place_ask(self, price: int, size: int) -> OrderResult:
         """Escrow `size` USDC behind an ask whose payee is this wallet's rail account."""
+        return await self.submit(await self.prepare_ask(price, size))
+
+    async def prepare_ask(self, price: int, size: int, *, precheck: bool = True) -> PreparedOrder:
+        """The ask's transaction, built but not sent (review it with preview(), send with submit()).
+
+        `precheck=False` leaves the market's rules (tick, minimum size and value) to the
+        program: the GUI's review then shows the program's own verdict from the simulation."""
         if self.require_backup:   # before anything is read or sent: a refusal changes nothing
             require_backup(self.keystore, "an ask escrows USDC")
-        check_order(price, size, await self.market.market_config())
+        if precheck:
+            check_order(price, size, await self.market.market_config())
         note = self.keystore.notes("rail")
         if not note.get("commitment"):
             raise RailError("an ask needs a rail account to be paid into: "
                             "`anomi rail open --handle <your handle, e.g. 0345-1234567>` first", "no_account")
         held = await self.chain.token_balance(await self.market.usdc_account(self.owner))
-        if held < size:
+        if held < size:   # said with the figures, not as the token program's InsufficientFunds
             raise MarketError(f"the ask escrows {size} USDC base units but this account holds {held}")
         if self.directory is None:
             raise MarketError("no payee directory: the matched buyer could not learn where to pay")
+        # write-ahead (new_ask_salt): an ask reviewed and then declined leaves one unused salt note
         salt = await offthread.keystore_write(self.keystore, self.new_ask_salt, note["handle"])
-        commitment = await self.directory.deposit(self.keypair, note["handle"], salt,
-                                                  note.get("display_name") or note["handle"])
+        commitment = account_commitment(note["handle"], salt)
         ix = await self.market.ask_ix(self.owner, price, size, commitment)
-        return self._placed("Ask", order_result(await self.sender.send([ix], [self.keypair])))
+        return PreparedOrder("ask", price, size, (ix,), None, PayeeDeposit(
+            note["handle"], salt, note.get("display_name") or note["handle"], commitment))
+
+    async def preview(self, prepared: PreparedOrder) -> TxPreview:
+        """Simulate the prepared order's transaction: this account's SOL and USDC before/after."""
+        watch = [Watched("SOL", self.owner, 9),
+                 Watched("USDC", await self.market.usdc_account(self.owner), 6, token=True)]
+        return await preview_transaction(self.chain.client, self.profile.rpc_url, prepared.instructions,
+                                         [self.keypair], watch, compute_unit_limit=prepared.compute_unit_limit)
+
+    async def submit(self, prepared: PreparedOrder) -> OrderResult:
+        """Send a prepared order: an ask's payee details go to the directory first (the
+        commitment it returns must be the one the transaction carries)."""
+        deposit = prepared.deposit
+        if deposit is not None:
+            if self.directory is None:
+                raise MarketError("no payee directory: the matched buyer could not learn where to pay")
+            got = await self.directory.deposit(self.keypair, deposit.handle, deposit.salt, deposit.display_name)
+            if got != deposit.commitment:
+                raise MarketError("the payee directory registered another commitment than the ask carries; "
+                                  "nothing was sent")
+        sent = await self.sender.send(list(prepared.instructions), [self.keypair],
+                                      compute_unit_limit=prepared.compute_unit_limit)
+        if prepared.proof_job is not None:
+            self.proofs.mark_submitted(prepared.proof_job, str(sent.signature))
+        return self._placed(prepared.side.capitalize(), order_result(sent))
 
     def new_ask_salt(self, handle: str) -> int:
         """A fresh payee-commitment salt for one ask, so that no two asks of this wallet carry the
@@ -326,6 +361,10 @@ class TradeContext:
 
     async def place_bid(self, price: int, size: int) -> OrderResult:
         """Prove solvency for the bid's fiat due (progress: ProofProgress events), then bid."""
+        return await self.submit(await self.prepare_bid(price, size))
+
+    async def prepare_bid(self, price: int, size: int) -> PreparedOrder:
+        """Check, prove solvency (a cancellable proof job) and build the bid, not sent yet."""
         if self.require_backup:
             require_backup(self.keystore, "a bid posts bonds and locks the seller's escrow")
         check_order(price, size, await self.market.market_config())
@@ -342,8 +381,7 @@ class TradeContext:
         ix = await self.market.bid_ix(self.owner, price, size, index, stmt.min_timestamp,  # type: ignore[union-attr]
                                       proof.solana_proof(), stmt.reserved_paisa,  # type: ignore[union-attr]
                                       stmt.account_tag.to_bytes(32, "big"))  # type: ignore[union-attr]
-        return self._placed("Bid", order_result(await self.sender.send(
-            [ix], [self.keypair], compute_unit_limit=BID_COMPUTE_UNITS)))
+        return PreparedOrder("bid", price, size, (ix,), BID_COMPUTE_UNITS, None, job.job_id)
 
     async def cancel(self, order_id: int) -> dict[str, Any]:
         mine = {o.order_id: o for o in await self.my_orders()}

@@ -75,6 +75,17 @@ class _Expired(Exception):
     pass
 
 
+def build_transaction(instructions: Sequence[Instruction], signers: Sequence[Keypair], blockhash: Hash, *,
+                      compute_unit_limit: int | None = None) -> tuple[VersionedTransaction, Message]:
+    """The transaction exactly as TxSender sends it (and tx_preview.py simulates it): the
+    compute-unit limit first when asked, signers[0] pays the fee."""
+    ixs = list(instructions)
+    if compute_unit_limit is not None:
+        ixs.insert(0, set_compute_unit_limit(compute_unit_limit))
+    message = Message.new_with_blockhash(ixs, signers[0].pubkey(), blockhash)
+    return VersionedTransaction(message, list(signers)), message
+
+
 class TxSender:
     def __init__(self, client: AsyncClient, *, bus: EventBus | None = None, max_attempts: int = 3,
                  confirm_timeout: float = 60.0, poll_interval: float = 0.2):
@@ -95,15 +106,12 @@ class TxSender:
         (or a test) supply the blockhash of the first attempt."""
         if not signers:
             raise TxError("a transaction needs at least one signer (the fee payer)")
-        ixs = list(instructions)
-        if compute_unit_limit is not None:
-            ixs.insert(0, set_compute_unit_limit(compute_unit_limit))
         last_reason = "no attempt made"
         for attempt in range(1, self.max_attempts + 1):
             blockhash, last_valid = first_blockhash if (attempt == 1 and first_blockhash) \
                 else await self._latest_blockhash()
-            message = Message.new_with_blockhash(ixs, signers[0].pubkey(), blockhash)
-            tx = VersionedTransaction(message, list(signers))
+            tx, message = build_transaction(instructions, signers, blockhash,
+                                            compute_unit_limit=compute_unit_limit)
             try:
                 units = await self._simulate(tx, message)
                 sig = await self._send_raw(tx, message)

@@ -5,8 +5,17 @@ into, or a size the market refuses is explained next to the form before anything
 (the core repeats the market's own checks and the program's error names come through TxError).
 A bid first proves solvency: that runs on the prover's worker thread as a proof job, its
 stages move the progress bar, and "Cancel proof" stops it - then no bid is sent.
+
+Why a quote under each form and a review before signing: as the user types, the form says
+the fiat due, the fees (network fee, a bid's SOL bonds and their rent) and what gets escrowed
+(wallet/core/order_quote.py, from the live book: no I/O per keystroke). Before anything is
+signed, the review dialog shows what the cluster's simulation of that very transaction does to
+this account's SOL and USDC, or the program's error in words; then nothing is sent
+(wallet/core/tx_preview.py, awaited on the event loop, never blocking it).
 """
 from __future__ import annotations
+
+import asyncio
 
 from PySide6.QtWidgets import (
     QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout,
@@ -16,12 +25,16 @@ from protocol.units import fiat_due, format_pkr, format_usdc
 from wallet.core.events import BalanceChanged
 from wallet.core.proof_jobs import ProofFinished, ProofProgress, ProofQueued
 from wallet.core.amounts import format_amount
+from wallet.core.chain import NETWORK_ERRORS
+from wallet.core.market_service import BookUpdated
+from wallet.core.order_quote import ChainCosts, OrderQuote, chain_costs, quote_ask, quote_bid
+from wallet.core.tx_preview import TxPreview
 from wallet.core.trader import OrderResult
 from wallet.core.seed_backup import BackupNotConfirmed, require_backup
 
 from .bridge import CoreBridge
 from .field_notes import FieldNote, amount_problem
-from .confirm import CANCELLED, Confirmation
+from .confirm import CANCELLED, Confirmation, review
 from .rail_panel import RailPanel
 from .session import USER_ERRORS, GuiSession, action_slot, parse_pkr, parse_usdc
 from .table_widgets import MessageLabel
@@ -43,23 +56,26 @@ def describe(side: str, result: OrderResult) -> str:
     return "; ".join(parts)
 
 
-def ask_confirmation(size: int, price: int, handle: str | None) -> Confirmation:
+def ask_confirmation(size: int, price: int, handle: str | None, preview: TxPreview | None = None,
+                     costs: tuple[str, ...] = ()) -> Confirmation:
     return Confirmation(
         "Place ask", f"Escrow {format_usdc(size)} USDC",
         f"Escrow {format_usdc(size)} USDC behind an ask at {format_pkr(price)} PKR per USDC.",
         f"A matched buyer pays {format_pkr(fiat_due(size, price))} PKR into your rail account "
         f"{handle or ''}".rstrip() + ". Until it matches you can cancel it and the unfilled escrow "
         "comes back; once matched, the USDC stays escrowed until the buyer proves payment or the "
-        "deadline passes.")
+        "deadline passes.", preview=preview, costs=costs)
 
 
-def bid_confirmation(size: int, price: int) -> Confirmation:
+def bid_confirmation(size: int, price: int, preview: TxPreview | None = None,
+                     costs: tuple[str, ...] = ()) -> Confirmation:
     due = format_pkr(fiat_due(size, price))
     return Confirmation(
-        "Place bid", "Prove solvency and bid",
+        "Place bid", "Sign and bid",
         f"Bid for {format_usdc(size)} USDC at {format_pkr(price)} PKR per USDC ({due} PKR).",
-        f"A proof that your rail balance covers {due} PKR goes with the bid. If it matches, you must "
-        f"pay {due} PKR on the rail before the deadline to receive the USDC.")
+        f"The proof that your rail balance covers {due} PKR is made and goes with the bid. If it "
+        f"matches, you must pay {due} PKR on the rail before the deadline to receive the USDC; "
+        "the SOL bond comes back when you settle.", preview=preview, costs=costs)
 
 
 class OrderEntry(QWidget):
@@ -83,6 +99,14 @@ class OrderEntry(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("solvency proof")
         self.ask_due, self.bid_due = QLabel(""), QLabel("")
+        # fiat due, fees and escrow as you type (order_quote.py)
+        self.ask_quote, self.bid_quote = QLabel(""), QLabel("")
+        for label, name in ((self.ask_quote, "ask quote"), (self.bid_quote, "bid quote")):
+            label.setWordWrap(True)
+            label.setAccessibleName(name)
+        self.costs: ChainCosts | None = None
+        self._costs_task: asyncio.Future[None] | None = None
+        self.book = None
         self.message = MessageLabel()
         self.bid_job: int | None = None
         self._bidding = False
@@ -98,6 +122,7 @@ class OrderEntry(QWidget):
         af.addRow("Price", self.ask_price)
         af.addRow("", self.ask_price_note)
         af.addRow("", self.ask_due)
+        af.addRow("", self.ask_quote)
         af.addRow("", self.ask_button)
         bid_box = QGroupBox("Buy USDC (bid)")
         bf = QFormLayout(bid_box)
@@ -106,6 +131,7 @@ class OrderEntry(QWidget):
         bf.addRow("Price", self.bid_price)
         bf.addRow("", self.bid_price_note)
         bf.addRow("", self.bid_due)
+        bf.addRow("", self.bid_quote)
         row = QHBoxLayout()
         row.addWidget(self.bid_button, 1)
         row.addWidget(self.cancel_proof_button)
@@ -126,6 +152,8 @@ class OrderEntry(QWidget):
             price.textChanged.connect(lambda _t, s=size, p=price, d=due: self._show_due(s, p, d))
         for edit in (self.ask_size, self.ask_price, self.bid_size, self.bid_price):
             edit.textChanged.connect(lambda _t: self.check_fields())
+            edit.textChanged.connect(lambda _t: self.show_quotes())
+        bridge.bookUpdated.connect(self.on_book)
         bridge.balanceChanged.connect(self.on_balance)
         self.ask_button.clicked.connect(self.on_ask)
         self.bid_button.clicked.connect(self.on_bid)
@@ -162,6 +190,54 @@ class OrderEntry(QWidget):
                                           else "PKR per USDC, e.g. 285")
         self.bid_price.setPlaceholderText(f"PKR per USDC (best ask {format_pkr(best_ask)})" if best_ask
                                           else "PKR per USDC, e.g. 285")
+
+    # ------------------------------------------------------------------ quotes
+    def on_book(self, event: BookUpdated) -> None:
+        self.book = event.book
+        self.show_quotes()
+
+    def quotes(self) -> tuple[OrderQuote | None, OrderQuote | None]:
+        """The ask's and the bid's quote from the fields as typed (None: a field does not parse,
+        or the cluster's costs or the book are not read yet)."""
+        out: list[OrderQuote | None] = []
+        for side, size, price in (("ask", self.ask_size, self.ask_price), ("bid", self.bid_size, self.bid_price)):
+            try:
+                out.append(self.quote(side, parse_usdc(size.text()), parse_pkr(price.text())))
+            except ValueError:
+                out.append(None)
+        return out[0], out[1]
+
+    def quote(self, side: str, size: int, price: int) -> OrderQuote | None:
+        if self.costs is None:
+            return None
+        if side == "ask":
+            return quote_ask(size, price, self.costs)
+        book = self.book or self.session.market.book
+        return None if book is None else quote_bid(size, price, book, self.costs, owner=self.session.owner)
+
+    def show_quotes(self) -> None:
+        if self.costs is None:
+            self._load_costs()
+        ask, bid = self.quotes()
+        self.ask_quote.setText("\n".join(ask.lines()) if ask else "")
+        self.bid_quote.setText("\n".join(bid.lines()) if bid else "")
+
+    def _load_costs(self) -> None:
+        """Read the rents once, on the event loop (never per keystroke)."""
+        if self._costs_task is not None and not self._costs_task.done():
+            return
+        try:
+            self._costs_task = asyncio.ensure_future(self._read_costs())
+        except RuntimeError:   # no running loop (a form built outside the app)
+            self._costs_task = None
+
+    async def _read_costs(self) -> None:
+        try:
+            self.costs = await chain_costs(self.session.base.chain)
+        except NETWORK_ERRORS + (RuntimeError,) as exc:   # RuntimeError: the client closed meanwhile
+            self.ask_quote.setText(f"fees unknown: the cluster is unreachable ({type(exc).__name__})")
+            return
+        self.show_quotes()
 
     @staticmethod
     def _show_due(size: QLineEdit, price: QLineEdit, due: QLabel) -> None:
@@ -200,22 +276,40 @@ class OrderEntry(QWidget):
         if not self.rail.has_account():
             self.message.error("open a rail account first: the buyer pays the ask into it")
             return
-        if not await self.session.confirm(self, ask_confirmation(size, price, self.session.rail_note().get("handle"))):
-            self.message.info(CANCELLED)
-            return
         self.ask_button.setEnabled(False)
-        self.message.info(f"escrowing {format_usdc(size)} USDC behind an ask at {format_pkr(price)} PKR...")
         try:
-            await self.session.directory()
-            result = await self.session.ctx.place_ask(price, size)
-        except USER_ERRORS as exc:
-            self.message.error(f"ask not placed: {exc}")
-            return
+            self.message.info(f"simulating an ask of {format_usdc(size)} USDC at {format_pkr(price)} PKR...")
+            try:
+                await self.session.directory()
+                # the market's own rules are left to the program: the review shows its verdict
+                prepared = await self.session.ctx.prepare_ask(price, size, precheck=False)
+                preview = await self.session.ctx.preview(prepared)
+            except USER_ERRORS as exc:
+                self.message.error(f"ask not placed: {exc}")
+                return
+            quote = self.quote("ask", size, price)
+            what = ask_confirmation(size, price, self.session.rail_note().get("handle"), preview,
+                                    tuple(quote.lines()) if quote else ())
+            if not await review(self.session.confirm, self, what):
+                self._declined("ask", preview)
+                return
+            self.message.info(f"escrowing {format_usdc(size)} USDC behind an ask at {format_pkr(price)} PKR...")
+            try:
+                result = await self.session.ctx.submit(prepared)
+            except USER_ERRORS as exc:
+                self.message.error(f"ask not placed: {exc}")
+                return
         finally:
             self.ask_button.setEnabled(True)
         self.message.info(describe("ask", result))
         self.bridge.statusMessage.emit(describe("ask", result))
         self.ask_size.clear()
+
+    def _declined(self, side: str, preview: TxPreview) -> None:
+        if preview.error is not None:
+            self.message.error(f"{side} not placed, nothing was sent: {preview.error}")
+        else:
+            self.message.info(CANCELLED)
 
     # ------------------------------------------------------------------ bid
     @action_slot()
@@ -229,28 +323,47 @@ class OrderEntry(QWidget):
         if not self.rail.has_account():
             self.message.error("open a rail account first: a bid proves solvency from its balance")
             return
-        if not await self.session.confirm(self, bid_confirmation(size, price)):
-            self.message.info(CANCELLED)
-            return
         self.bid_button.setEnabled(False)
+        try:
+            prepared_preview = await self._prove_bid(size, price)
+            if prepared_preview is None:
+                return
+            prepared, preview = prepared_preview
+            quote = self.quote("bid", size, price)
+            what = bid_confirmation(size, price, preview, tuple(quote.lines()) if quote else ())
+            if not await review(self.session.confirm, self, what):
+                self._declined("bid", preview)
+                return
+            self.message.info(f"sending the bid for {format_usdc(size)} USDC...")
+            try:
+                result = await self.session.ctx.submit(prepared)
+            except USER_ERRORS as exc:
+                self.message.error(f"bid not placed: {exc}")
+                return
+        finally:
+            self.bid_button.setEnabled(True)
+        self.message.info(describe("bid", result))
+        self.bridge.statusMessage.emit(describe("bid", result))
+        self.bid_size.clear()
+
+    async def _prove_bid(self, size: int, price: int):  # -> tuple[PreparedOrder, TxPreview] | None
+        """The solvency proof (a cancellable job) and the bid's simulation; None when refused."""
         self.bid_job, self._bidding = None, True
         self.progress.setValue(0)
         self.progress.setFormat("solvency proof: attesting the rail balance...")
         self.message.info(f"proving solvency for {format_pkr(fiat_due(size, price))} PKR...")
         try:
-            result = await self.session.ctx.place_bid(price, size)
+            prepared = await self.session.ctx.prepare_bid(price, size)
+            self.message.info("simulating the bid on the cluster...")
+            return prepared, await self.session.ctx.preview(prepared)
         except USER_ERRORS as exc:
             self.message.error(f"bid not placed: {exc}")
             if self.bid_job is None:  # refused before a proof job existed
                 self.progress.setFormat("solvency proof: not started")
-            return
+            return None
         finally:
             self._bidding = False
-            self.bid_button.setEnabled(True)
             self.cancel_proof_button.setEnabled(False)
-        self.message.info(describe("bid", result))
-        self.bridge.statusMessage.emit(describe("bid", result))
-        self.bid_size.clear()
 
     def on_proof_queued(self, event: ProofQueued) -> None:
         if self._bidding and self.bid_job is None and event.circuit == "solvency":
@@ -261,7 +374,8 @@ class OrderEntry(QWidget):
         if event.job_id == self.bid_job:
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.index)
-            self.progress.setFormat(f"solvency proof: {event.stage} ({event.index}/{event.total})")
+            eta = f", {event.eta.words()}" if event.eta else ", no ETA before a first run"
+            self.progress.setFormat(f"solvency proof: {event.stage} ({event.index}/{event.total}{eta})")
 
     def on_proof_finished(self, event: ProofFinished) -> None:
         if event.job_id == self.bid_job:

@@ -6,22 +6,29 @@ request file (docs/proof-files.md; it holds notary-signed evidence, so it is wri
 under the installed key, checks it is for one of my matched orders and stores it so Finalize
 can submit it. Proving itself runs on the prover's worker thread; this view only listens to
 the ProofQueued/ProofProgress/ProofFinished events the bridge re-emits.
+
+Why an ETA and a receipt: a running job shows the time left, measured from this machine's
+previous runs of the same circuit (proof_timings.py; the prover reports stages, not times), and
+is refreshed each second from memory only. A finished job's receipt (proof_receipt.py) says what
+its proof revealed on-chain and what stayed hidden, and names the transaction that carried it.
 """
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from wallet.core.proof_jobs import JobView, ProofFinished, ProofJobService, ProofProgress, ProofQueued
+from wallet.core.proof_receipt import receipt_for
 
 from .bridge import CoreBridge
 from .file_choosers import choose_open_path, choose_save_path
 from .session import USER_ERRORS, GuiSession, action_slot
 from .table_widgets import MessageLabel, fill_table, make_table, selected_key
 
-HEADERS = ["Job", "What", "Circuit", "State", "Stage", "Progress", "Detail"]
+HEADERS = ["Job", "What", "Circuit", "State", "Stage", "Progress", "Detail", "Time left"]
 
 
 class ProofJobsView(QWidget):
@@ -36,6 +43,13 @@ class ProofJobsView(QWidget):
         self.export_proof_button = QPushButton("Export proof...")
         self.import_button = QPushButton("Import payment proof...")
         self.message = MessageLabel()
+        self.receipt = QLabel("")
+        self.receipt.setObjectName("proofReceipt")
+        self.receipt.setAccessibleName("proof receipt")
+        self.receipt.setWordWrap(True)
+        self.eta_timer = QTimer(self)   # the running job's time left, from memory (no I/O)
+        self.eta_timer.setInterval(1000)
+        self.eta_timer.timeout.connect(self.refresh)
         row = QHBoxLayout()
         for b in (self.cancel_button, self.export_request_button, self.export_proof_button):
             row.addWidget(b)
@@ -44,6 +58,7 @@ class ProofJobsView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.receipt)
         layout.addWidget(self.message)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.cancel_button.clicked.connect(self.on_cancel)
@@ -53,6 +68,7 @@ class ProofJobsView(QWidget):
         bridge.proofQueued.connect(self.on_event)
         bridge.proofProgress.connect(self.on_event)
         bridge.proofFinished.connect(self.on_event)
+        bridge.tradeEvent.connect(lambda _e: self.refresh())   # a proof went on-chain: its receipt says so
         self.refresh()
 
     # file choosers are attributes so a test (or another front end) can supply paths
@@ -83,11 +99,28 @@ class ProofJobsView(QWidget):
             index, total = self.steps.get(j.job_id, (0, 4))
             bar = "#" * index + "." * (total - index)
             rows.append([str(j.job_id), j.label, j.circuit, j.state, j.stage or "-",
-                         f"[{bar}] {index}/{total}", j.detail])
+                         f"[{bar}] {index}/{total}", j.detail, self.time_left(j)])
         fill_table(self.table, rows, [j.job_id for j in jobs])
+        running = any(j.state == "running" for j in jobs)
+        if running and not self.eta_timer.isActive():
+            self.eta_timer.start()
+        elif not running:
+            self.eta_timer.stop()
         self._update_buttons()
 
+    def time_left(self, job: JobView) -> str:
+        if job.state != "running":
+            return ""
+        eta = self.session.proofs.eta(job.job_id)
+        return eta.words() if eta else "no ETA yet (none measured for this circuit on this machine)"
+
+    def show_receipt(self) -> None:
+        job = self.selected()
+        receipt = receipt_for(job) if job is not None else None
+        self.receipt.setText(receipt.text() if receipt else "")
+
     def _update_buttons(self) -> None:
+        self.show_receipt()
         job = self.selected()
         self.cancel_button.setEnabled(job is not None and job.state in ("queued", "running"))
         self.export_request_button.setEnabled(job is not None and job.request is not None)

@@ -48,7 +48,11 @@ from wallet.core.trade_events import TRADE_EVENTS, TradingAccountChanged
 from wallet.core.trader import TradeContext
 from wallet.core.tx import TxError
 
+from wallet.core.proof_timings import StageTimings
+
 from .confirm import Confirmer, ask_user
+
+PROOF_TIMINGS_FILE = "proof_timings.json"
 
 class WatchOnlyAccount(KeystoreError):
     """The selected account has no signing key: the views show it but cannot trade with it."""
@@ -207,6 +211,10 @@ class GuiSession:
 
     async def start(self) -> None:
         self.market_address = str((await self.base.market.addresses())["market"])
+        # ---- proof ETAs: this machine's measured stage times, per circuit (read off the GUI thread)
+        if self.root is not None:
+            self.proofs.timings = await asyncio.to_thread(StageTimings, self.root / PROOF_TIMINGS_FILE)
+        # ---- end proof ETAs
         if self.notifier is not None:
             self.notifier.start()        # before the market's first snapshot
         self.payment_watch.start()
