@@ -38,6 +38,7 @@ from .event_loop import WalletEventLoop
 from .gc_guard import MainThreadCollector
 from .health import HealthLog
 from .main_window import MainWindow
+from .notification_bell import NotificationBell
 from .platform_check import check_desktop
 from .session import USER_ERRORS, GuiSession
 from .unlock_dialog import UnlockDialog
@@ -111,6 +112,9 @@ class WalletController:
         # (a tool bar, so main_window.py's layout is untouched); hidden once the backup is confirmed
         self.backup_banner = install_backup_banner(self.window, keystore)
         # --- end first run
+        # the notification bell (match, payment, settled, expiry reminders) in the header
+        self.bell = NotificationBell(self.bridge, self.session, self.window)
+        self.window.set_notification_widget(self.bell)
 
     @classmethod
     async def open(cls, cfg: WalletConfig, profile: ClusterProfile, keystore: Keystore) -> "WalletController":
