@@ -43,6 +43,7 @@ from tests.integration.localnet_process import REPO_ROOT, start_localnet
 from tests.integration.mxe_process import CODE, MxeProcess
 from tests.integration.otc_rpc_harness import OtcRpc
 from tests.unit.otc_bank_harness import Party
+from wallet.core.otc_client import DealError, otc_events
 
 P1 = otc.PRICE_ONE
 AERR = ac.ARCIUM_IDL.error_code
@@ -145,6 +146,16 @@ def _status(node) -> str:
                           env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}).stdout
 
 
+async def _wallet_wait_message(node) -> str:
+    """What the wallet's deal service reports when a result does not come (short timeout)."""
+    async with otc_events(node.ws_url, node.rpc_url) as events:
+        try:
+            await events.wait({"DealCreated"}, lambda f: False, timeout=0.5)
+        except DealError as exc:
+            return str(exc)
+    raise AssertionError("wait() returned without an event")
+
+
 def test_kill_9_one_node_then_restart_completes_once(net):
     node, h = net
     creator, offeror = Party(), Party()
@@ -161,6 +172,9 @@ def test_kill_9_one_node_then_restart_completes_once(net):
         os.kill(mxe.node_pid(2), signal.SIGKILL)  # mid-computation: the nodes woke on the queueing
         time.sleep(0.5)
         assert _status(node).startswith("MXE cluster: 2 of 3 nodes up")
+        # the wallet, waiting on a result, says why instead of hanging
+        late = asyncio.run(_wallet_wait_message(node))
+        assert "MXE cluster: 2 of 3 nodes up" in late and "waits for the missing nodes" in late, late
         # a new computation waits for the missing node instead of landing on fewer signatures
         second_party = Party()
         h.fund(second_party)

@@ -160,7 +160,7 @@ class DealService:
             controller=self.ctx.owner, encryption_pubkey=bound.encryption_pubkey, nonce=bound.nonce,
             nonce_salt=bound.nonce_salt, expires_at=expires_at, allow_partial=allow_partial,
             encrypted_amount=bound.ciphertexts[0], encrypted_price=bound.ciphertexts[1])
-        async with otc_events(self.ctx.profile.ws_url) as events:
+        async with otc_events(self.ctx.profile.ws_url, self.ctx.profile.rpc_url) as events:
             sent = await self.ctx.sender.send([ix], [self.ctx.keypair, create_key])
             name, fields = await events.wait({"DealCreated", "ComputationAborted"},
                                              lambda f: deal in (f.get("deal"), f.get("account")))
@@ -195,7 +195,7 @@ class DealService:
             computation_offset=computation_offset, controller=self.ctx.owner,
             encryption_pubkey=bound.encryption_pubkey, nonce=bound.nonce, nonce_salt=bound.nonce_salt,
             encrypted_price=bound.ciphertexts[0], encrypted_amount=bound.ciphertexts[1])
-        async with otc_events(self.ctx.profile.ws_url) as events:
+        async with otc_events(self.ctx.profile.ws_url, self.ctx.profile.rpc_url) as events:
             sent = await self.ctx.sender.send([ix], [self.ctx.keypair, create_key])
             name, fields = await events.wait({"OfferCreated", "ComputationAborted"},
                                              lambda f: offer in (f.get("offer"), f.get("account")))
@@ -237,7 +237,7 @@ class DealService:
         computation_offset = otc.random_computation_offset()
         ix = otc.crank_deal_ix(payer=self.ctx.owner, deal=deal, computation_offset=computation_offset,
                                creator_encryption_pubkey=fields["encryption_pubkey"])
-        async with otc_events(self.ctx.profile.ws_url) as events:
+        async with otc_events(self.ctx.profile.ws_url, self.ctx.profile.rpc_url) as events:
             await self.ctx.sender.send([ix], [self.ctx.keypair])
             name, ev = await events.wait({"DealSettled", "EarlyCrankRejected", "ComputationAborted"},
                                          lambda f: deal in (f.get("deal"), f.get("account")))
@@ -257,7 +257,7 @@ class DealService:
         computation_offset = otc.random_computation_offset()
         ix = otc.crank_offer_ix(payer=self.ctx.owner, deal=deal, offer=key, computation_offset=computation_offset,
                                 offeror_encryption_pubkey=offer["encryption_pubkey"])
-        async with otc_events(self.ctx.profile.ws_url) as events:
+        async with otc_events(self.ctx.profile.ws_url, self.ctx.profile.rpc_url) as events:
             await self.ctx.sender.send([ix], [self.ctx.keypair])
             name, ev = await events.wait({"OfferSettled", "ComputationAborted"},
                                          lambda f: key in (f.get("offer"), f.get("account")))

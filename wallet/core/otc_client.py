@@ -30,6 +30,7 @@ from protocol import otc_codec as otc
 from protocol.program_ids import OTC_PROGRAM_ID
 
 from .amounts import AmountError, parse_plain_decimal
+from . import mxe_status
 from .chain import Chain, ChainError
 from .service_tasks import cancel_and_wait
 
@@ -64,9 +65,11 @@ def format_price(fixed: int) -> str:
 class OtcEvents:
     """OTC events seen on logsSubscribe (program mentions), in arrival order."""
 
-    def __init__(self) -> None:
+    def __init__(self, rpc_url: str | None = None) -> None:
+        """``rpc_url``: where to ask how many MXE nodes are up when a result is late."""
         self.events: list[tuple[str, dict[str, Any]]] = []
         self._changed = asyncio.Condition()
+        self.rpc_url = rpc_url
 
     async def _pump(self, ws: SolanaWsClient) -> None:
         async for note in ws:
@@ -91,16 +94,28 @@ class OtcEvents:
             return await asyncio.wait_for(scan(), timeout)
         except asyncio.TimeoutError:
             raise DealError(f"no {'/'.join(sorted(names))} event within {timeout:.0f}s: "
-                            "is the MXE node running?") from None
+                            f"{await self._cluster_state()}") from None
+
+    async def _cluster_state(self) -> str:
+        """Why a result may be late, in words: the MXE cluster's node count when it can be read."""
+        if self.rpc_url is None:
+            return "is the MXE cluster running?"
+        status, _ = await mxe_status.probe(self.rpc_url)
+        if not status.known:
+            return f"{status.headline}; is the MXE cluster running?"
+        if status.healthy:
+            return f"{status.headline}, so the computation is only slow; it stays queued and its result still lands"
+        return (f"{status.headline}: the computation waits for the missing nodes and completes when they are "
+                "back, or is aborted at its expiry (180 slots, about 72 s after it was queued)")
 
 
 @contextlib.asynccontextmanager
-async def otc_events(ws_url: str) -> AsyncIterator[OtcEvents]:
+async def otc_events(ws_url: str, rpc_url: str | None = None) -> AsyncIterator[OtcEvents]:
     """Subscribe (confirmed) and yield the collector once the subscription is acknowledged.
 
     solana-py's websocket client (as balances.py uses) sends logsSubscribe, waits for the
     acknowledgement and parses notifications into typed LogsNotification objects."""
-    stream = OtcEvents()
+    stream = OtcEvents(rpc_url)
     ws = SolanaWsClient(ws_url, max_size=None)
     try:
         await ws.connect()
