@@ -37,7 +37,7 @@ def test_quote_review_and_real_changes(qtbot, loop, gui_localnet, tmp_path: Path
         await farzan.fund()
         await ali.start()
         await farzan.start()
-        await ali.session.ctx.open_rail_account("0345-4000001", "Ali")
+        await ali.session.ctx.open_rail_account("0345-4000031", "Ali")
         ali.session.notes_changed()
         sell.rail.show_state()
         await farzan.session.ctx.open_rail_account("0300-4000002", "Farzan")
