@@ -286,7 +286,10 @@ async def wallet_phases(loop: asyncio.AbstractEventLoop, buyer_dir: Path, path: 
     await until(lambda: queue.select_order(order), what="record in the queue")
     await until(lambda: offered(queue) == "pay", what="pay offered")
     queue.stepper.primary.click()
-    await until(lambda: "paid" in queue.message.text(), what="paid")
+    try:
+        await until(lambda: "paid" in queue.message.text(), what="paid")
+    except RuntimeError:
+        raise RuntimeError(f"not paid: {queue.message.text()!r}") from None
     request_file, proof_file = work / "payment-request.json", work / "payment-proof.json"
 
     async def save_path(_title: str, _name: str) -> str:

@@ -52,7 +52,7 @@ async def wallet(root: Path, name: str, profile: ClusterProfile) -> WalletContro
     data = root / name
     data.mkdir(parents=True)
     ks = Keystore.create(data / "wallets" / "default.keystore", "screenshots pw", words=12,
-                         kdf=KdfParams.fresh(1, 8 << 20))
+                         kdf=KdfParams.fresh(1, 8 << 20), backup_confirmed=True)  # past the first-run quiz
     controller = await WalletController.open(WalletConfig.load(data), profile, ks)
     controller.window.resize(1320, 820)
     owner = controller.session.ctx.owner

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from localnet.rpc.child_guard import guarded
+from wallet.core.keystore import Keystore
 from tests.integration.localnet_process import REPO_ROOT, start_localnet
 
 PASSWORD = "soak test password"
@@ -44,6 +45,9 @@ def set_up_wallets(root: Path, env: dict[str, str], *, seller_usdc: int) -> tupl
     seller, buyer = root / "seller", root / "buyer"
     cli(seller, env, "wallet", "create", "--words", "12")
     cli(buyer, env, "wallet", "create", "--words", "12")
+    # the window refuses escrow until the phrase backup is confirmed (the first-run quiz, or
+    # Settings > Show recovery phrase): the soak's scripted user has done it
+    Keystore.unlock(buyer / "wallets" / "default.keystore", PASSWORD).confirm_backup()
     cli(seller, env, "faucet", "--sol", "10")
     for _ in range(max(1, -(-seller_usdc // 1000))):
         cli(seller, env, "faucet", "--usdc", "1000")
