@@ -9,6 +9,8 @@ unless asked otherwise, and a finalize that already happened is refused by the p
 """
 from __future__ import annotations
 
+import asyncio
+
 from pathlib import Path
 
 from solders.pubkey import Pubkey
@@ -31,6 +33,9 @@ from .trader import TradeContext, check_notary
 class Settlement:
     def __init__(self, ctx: TradeContext):
         self.ctx = ctx
+        # one identity creation at a time: the window reveals the payee on selection while a
+        # quick user already clicks Pay, and both would create "Payee details"
+        self._identity_lock = asyncio.Lock()
 
     async def key(self, order_id: int) -> str:
         return f"{(await self.ctx.market.addresses())['market']}:{order_id}"
@@ -63,10 +68,11 @@ class Settlement:
             return PayeeDetails(cached["handle"], int(cached["salt"]), cached["display_name"], commitment)
         if self.ctx.directory is None:
             raise MarketError("no payee directory configured for this cluster")
-        book = self.ctx.identities()
-        active = [i for i in book.list() if not i.retired]
-        ident = active[-1] if active else await offthread.keystore_write(
-            self.ctx.keystore, book.create, "Payee details")
+        async with self._identity_lock:
+            book = self.ctx.identities()   # read inside the lock: it sees an identity made meanwhile
+            active = [i for i in book.list() if not i.retired]
+            ident = active[-1] if active else await offthread.keystore_write(
+                self.ctx.keystore, book.create, "Payee details")
         details = await self.ctx.directory.reveal(
             self.ctx.keypair, (await self.ctx.market.addresses())["market"], order_id,
             ident.public_key, book.secret_key(ident.id), commitment)
