@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.gui.gui_trading import GuiWallet, profile_for
+from tests.gui.gui_trading import GuiWallet, profile_for, until
 from tests.gui.test_gui_trade_stepper import match
 
 
@@ -30,6 +30,11 @@ def test_pay_clicked_while_the_payee_is_being_revealed(qtbot, loop, gui_localnet
         assert len([i for i in farzan.session.ctx.identities().list() if not i.retired]) == 1
         paid = await settlement.pay(order)
         assert paid.amount_paisa == 285 * 10 * 100 and paid.payee == "0345-6100001"
+        # and the window's own reveal (on selection) lands on the same identity
+        queue = farzan.window.queue
+        await until(lambda: queue.select_order(order), what="the record in the queue")
+        await until(lambda: "0345-6100001" in queue.payee_label.text(), what="the window's reveal")
+        assert len([i for i in farzan.session.ctx.identities().list() if not i.retired]) == 1
 
     loop.run_until_complete(scenario())
     for w in (ali, farzan):
