@@ -40,6 +40,7 @@ from .health import HealthLog
 from .main_window import MainWindow
 from .platform_check import check_desktop
 from .session import USER_ERRORS, GuiSession
+from . import startup_mark   # issue 14 cold start
 from .unlock_dialog import UnlockDialog
 from .onboarding.backup_banner import install_backup_banner   # issue 14 first run
 from .onboarding.first_run import FirstRunDialog   # issue 14 first run
@@ -273,6 +274,10 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         print(f"anomi-wallet: no tab {args.tab!r}", file=sys.stderr)
     shown = asyncio.Event()
     controller.bus.subscribe(BalanceChanged, lambda _e: shown.set())
+    # --- issue 14 cold start: one line when the window is usable (ANOMI_STARTUP_MARK=1 or --health-log)
+    startup_mark.arm(controller.bus, controller.window.isVisible,
+                     Path(args.health_log) if args.health_log else None)
+    # --- end cold start
     health = HealthLog(Path(args.health_log)) if args.health_log else None
     if health is not None:
         controller.health = health
