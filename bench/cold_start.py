@@ -9,6 +9,9 @@ window shown, first live balances drawn). Two cases:
 (b) nothing answers, so the window starts the embedded cluster itself, on the existing ledger
     a previous session left (the everyday second start; genesis is not part of it).
 
+"Cold" means a fresh process each run; as on a user's machine after the first launch, the
+bytecode is compiled and the OS file cache is warm (one uncounted run of each first).
+
 The peer, measured in the same run and interleaved with the wallet's runs so that both see the
 same machine load: a bare PySide6 window (`QWidget().show()`) started the same way (fresh
 process, same Python, offscreen) up to its first shown event.
@@ -42,14 +45,14 @@ PHRASE = "lumber base swallow arm rabbit depth deer lyrics bomb convince nurse t
 PEER_MARK = "bare-window shown:"
 PEER_SOURCE = f"""
 import sys, time
-from PySide6.QtCore import QObject, QEvent
+from PySide6.QtCore import QObject, QEvent, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 class Shown(QObject):
     def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Show:
             print("{PEER_MARK} t=%.3f" % time.time(), flush=True)
-            app.quit()
+            QTimer.singleShot(0, app.quit)
         return False
 
 app = QApplication(sys.argv[:1])
@@ -74,7 +77,10 @@ def wallet_argv() -> list[str]:
 def child_env(base: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO_ROOT), PYTHONUNBUFFERED="1",
-               ANOMI_PASSWORD=PASSWORD, XDG_DATA_HOME=str(base / "xdg"))
+               ANOMI_PASSWORD=PASSWORD, XDG_DATA_HOME=str(base / "xdg"),
+               # compiled bytecode as an installed app has it, kept out of the source tree
+               PYTHONPYCACHEPREFIX=str(base / "pycache"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env[ENV_FLAG] = "1"
     env.pop("ANOMI_WALLET", None)
     env.pop("ANOMI_RPC_URL", None)
@@ -139,6 +145,9 @@ def run(runs: int) -> dict[str, list[float]]:
     try:
         node = start_localnet(ledger, rpc_port=port)
         try:
+            # one uncounted run of each: bytecode compiled and the OS file cache warm for both
+            time_process(wallet, env, wallet_mark, 180, logs / "warm.log")
+            time_process(peer, env, peer_mark, 60, logs / "warm-peer.log")
             for i in range(runs):
                 figures["running"].append(time_process(wallet, env, wallet_mark, 180, logs / f"a{i}.log"))
                 figures["peer"].append(time_process(peer, env, peer_mark, 60, logs / f"pa{i}.log"))

@@ -288,8 +288,9 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
             await asyncio.wait_for(shown.wait(), 60)
         except asyncio.TimeoutError:
             print("anomi-wallet: no balances within 60 s; saving the window as it is", file=sys.stderr)
-        await asyncio.sleep(1.0)  # live views (book, queue, deals) settle
-        QApplication.processEvents()
+        await asyncio.sleep(1.0)  # live views (book, queue, deals) settle; Qt's events run meanwhile
+        # (no QApplication.processEvents() here: inside a coroutine it re-entered qasync and
+        # failed another task with "Cannot enter into task ... while another task is running")
         controller.window.grab().save(str(args.screenshot))
         quit_event.set()
     await quit_event.wait()
