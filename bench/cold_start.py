@@ -74,9 +74,9 @@ def wallet_argv() -> list[str]:
     return [sys.executable, "-m", "wallet.gui.app"]
 
 
-def child_env(base: Path) -> dict[str, str]:
+def child_env(base: Path, code_root: Path = REPO_ROOT) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO_ROOT), PYTHONUNBUFFERED="1",
+    env.update(QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(code_root), PYTHONUNBUFFERED="1",
                ANOMI_PASSWORD=PASSWORD, XDG_DATA_HOME=str(base / "xdg"),
                # compiled bytecode as an installed app has it, kept out of the source tree
                PYTHONPYCACHEPREFIX=str(base / "pycache"))
@@ -87,13 +87,14 @@ def child_env(base: Path) -> dict[str, str]:
     return env
 
 
-def time_process(argv: list[str], env: dict[str, str], marker, timeout: float, log: Path) -> float:
+def time_process(argv: list[str], env: dict[str, str], marker, timeout: float, log: Path,
+                 cwd: Path = REPO_ROOT) -> float:
     """Milliseconds from just before spawning ``argv`` to the unix time written on its marker
     line (the child's own clock reading, so how quickly we notice the line does not count);
     then waits for the process to end on its own (bounded by ``timeout``)."""
     started = time.time()
     with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     try:
@@ -131,12 +132,12 @@ def prepare(base: Path, port: int) -> Path:
     return data
 
 
-def run(runs: int) -> dict[str, list[float]]:
+def run(runs: int, code_root: Path = REPO_ROOT) -> dict[str, list[float]]:
     base = Path(tempfile.mkdtemp(prefix="anomi-coldstart-"))
     port = free_port_block()
     data = prepare(base, port)
     ledger = base / "xdg" / "anomi" / "localnet"   # where the wallet's cluster keeps its ledger
-    env = child_env(base)
+    env = child_env(base, code_root)
     wallet = [*wallet_argv(), "--data-dir", str(data), "--screenshot", str(base / "shot.png")]
     peer = [sys.executable, "-c", PEER_SOURCE]
     figures: dict[str, list[float]] = {"running": [], "starting": [], "peer": []}
@@ -146,10 +147,11 @@ def run(runs: int) -> dict[str, list[float]]:
         node = start_localnet(ledger, rpc_port=port)
         try:
             # one uncounted run of each: bytecode compiled and the OS file cache warm for both
-            time_process(wallet, env, wallet_mark, 180, logs / "warm.log")
+            time_process(wallet, env, wallet_mark, 180, logs / "warm.log", code_root)
             time_process(peer, env, peer_mark, 60, logs / "warm-peer.log")
             for i in range(runs):
-                figures["running"].append(time_process(wallet, env, wallet_mark, 180, logs / f"a{i}.log"))
+                figures["running"].append(time_process(wallet, env, wallet_mark, 180, logs / f"a{i}.log",
+                                                       code_root))
                 figures["peer"].append(time_process(peer, env, peer_mark, 60, logs / f"pa{i}.log"))
                 print(f"  running cluster #{i + 1}: {figures['running'][-1]:.0f} ms; "
                       f"bare window {figures['peer'][-1]:.0f} ms", flush=True)
@@ -158,7 +160,8 @@ def run(runs: int) -> dict[str, list[float]]:
         pid_file = data / f"localnet-{port}.pid"
         for i in range(runs):
             try:
-                figures["starting"].append(time_process(wallet, env, wallet_mark, 240, logs / f"b{i}.log"))
+                figures["starting"].append(time_process(wallet, env, wallet_mark, 240, logs / f"b{i}.log",
+                                                        code_root))
             finally:  # the window stops the cluster it started; make sure, before the next run
                 if pid_file.exists():
                     pid = int(pid_file.read_text().split()[0])
@@ -175,8 +178,11 @@ def run(runs: int) -> dict[str, list[float]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per case (medians are reported)")
+    parser.add_argument("--code-root", type=Path, default=REPO_ROOT,
+                        help="run the wallet from another checkout of the code (before/after comparisons; "
+                             "it needs the usable-window mark, wallet/gui/startup_mark.py)")
     args = parser.parse_args(argv)
-    figures = run(args.runs)
+    figures = run(args.runs, args.code_root.resolve())
     running = statistics.median(figures["running"])
     starting = statistics.median(figures["starting"])
     peer = statistics.median(figures["peer"])

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from wallet.gui import import_order  # noqa: F401 - issue 14 cold start: the core before PySide6
 import qasync
 from PySide6.QtWidgets import QApplication, QDialog
 
@@ -41,6 +42,8 @@ from .main_window import MainWindow
 from .platform_check import check_desktop
 from .session import USER_ERRORS, GuiSession
 from . import startup_mark   # issue 14 cold start
+from .help_menu import install_help_menu   # issue 14 help menu
+from .unexpected import install_excepthook, status_for_problem   # issue 14 help menu
 from .unlock_dialog import UnlockDialog
 from .onboarding.backup_banner import install_backup_banner   # issue 14 first run
 from .onboarding.first_run import FirstRunDialog   # issue 14 first run
@@ -262,14 +265,14 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     controller.interactive = args.screenshot is None
     controller.window.closed.connect(quit_event.set)
     # warnings logged anywhere in the core (a market poll that fails, ...) reach the status bar
-    forget_problems = logs.on_problem(
-        lambda p: controller.bridge.statusMessage.emit(f"{p.level.title()}: {p.message}"))
-
-    def report(exc_type, exc, tb) -> None:  # an action's unexpected failure: say so, keep running
-        log.error("unexpected error in the GUI", exc_info=(exc_type, exc, tb))
-        controller.bridge.statusMessage.emit(f"Unexpected error: {exc_type.__name__}: {exc}")
-        sys.__excepthook__(exc_type, exc, tb)
-    sys.excepthook = report
+    # --- issue 14 help menu: Help > Open log / Keyboard shortcuts / About; an unexpected failure
+    # is logged with its traceback and the user reads which part failed and where the details
+    # are (unexpected.py); a library's or the event loop's log record is not shown as is
+    forget_problems = logs.on_problem(lambda p: controller.bridge.statusMessage.emit(
+        status_for_problem(p.level, p.logger, p.message)))
+    controller.help_menu = install_help_menu(controller.window, cfg.root)
+    restore_excepthook = install_excepthook(controller.bridge.statusMessage.emit)
+    # --- end help menu
     if args.tab and not controller.window.show_tab(args.tab):
         print(f"anomi-wallet: no tab {args.tab!r}", file=sys.stderr)
     shown = asyncio.Event()
@@ -297,6 +300,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     if health is not None:
         await health.stop()
     forget_problems()
+    restore_excepthook()
     await controller.stop()
     return 0
 
