@@ -30,7 +30,7 @@ def rail_shortfall(balance: int, due: int, reserved: int) -> str:
 
 
 def tick_rule(tick: int) -> str:
-    return f"the price must be a positive multiple of {pkr(tick)}"
+    return f"the price must be a positive multiple of the market's tick, {pkr(tick)}"
 
 
 def minimum_size_rule(minimum: int) -> str:
