@@ -1,5 +1,6 @@
 """What the wallet's entry point loads before its first window: never the prover stack, the MPC
-library, Hypothesis or spl-token's construct/pdb (issue 14 cold start, bench/cold_start.py).
+library, Hypothesis, spl-token's construct/pdb or the keyring (an opt-in) (issue 14 cold start,
+bench/cold_start.py).
 
 A fresh interpreter (as `anomi-wallet` starts) imports the app module, the way the console
 script does, and lists the heavy packages it pulled in.
@@ -14,7 +15,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 NEVER_AT_START = ("prover", "groth16py", "wasmtime", "py_ecc", "mpyc", "hypothesis", "spl",
-                  "construct", "pdb", "localnet")
+                  "construct", "pdb", "localnet", "keyring")
 
 PROBE = """
 import json, sys
