@@ -18,6 +18,7 @@ from solana.rpc.core import RPCException
 
 from protocol.units import format_pkr, format_usdc
 from wallet.core.chain import ChainError
+from wallet.core.file_words import describe_file_error
 from wallet.core.network_words import cluster_unreachable, describe_network_error, is_unreachable
 from wallet.core.references import order_ref, payment_ref
 from wallet.core.trade_steps import payment_lines, Role
@@ -168,3 +169,13 @@ def test_an_unexpected_failure_reads_as_one_short_sentence(text: str, kind: type
         message = user_message(type(exc), exc.__traceback__)
     assert text not in message and kind.__name__ not in message and message.endswith(LOG_HINT)
     assert len(message) < 120
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([errno.EACCES, errno.ENOSPC, errno.EROFS, errno.ENOENT, errno.EISDIR]), marker)
+def test_a_refused_file_names_the_file_and_the_reason(code: int, name: str) -> None:
+    import os
+    exc = OSError(code, os.strerror(code), f"/home/ali/{name}.json")
+    text = describe_file_error(exc)
+    assert text == f"cannot write /home/ali/{name}.json: {os.strerror(code)[0].lower()}{os.strerror(code)[1:]}"
+    assert "Errno" not in text and "'" not in text and str(code) not in text.split(":")[-1]

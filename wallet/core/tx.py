@@ -28,6 +28,7 @@ from solders.transaction import VersionedTransaction
 from solders.transaction_status import TransactionErrorFieldless
 
 from .events import EventBus
+from .network_words import describe_network_error
 from .tx_errors import ProgramError, explain
 
 
@@ -84,6 +85,10 @@ class TxSender:
         self.confirm_timeout = confirm_timeout
         self.poll_interval = poll_interval
 
+    def _url(self) -> str:
+        """The cluster's RPC URL, for messages (solana-py keeps it on its provider)."""
+        return str(getattr(getattr(self.client, "_provider", None), "endpoint_uri", "") or "the RPC URL")
+
     def _publish(self, event: object) -> None:
         if self.bus is not None:
             self.bus.publish(event)
@@ -139,7 +144,7 @@ class TxSender:
         except (RPCException, SolanaRpcException) as exc:
             if "BlockhashNotFound" in str(exc) or "Blockhash not found" in str(exc):
                 raise _Expired("the blockhash expired before sending") from exc
-            raise TxError(f"the cluster refused the transaction: {exc}") from exc
+            raise TxError(describe_network_error(exc, self._url(), "send the transaction")) from exc
         return resp.value
 
     async def _confirm(self, sig: Signature, last_valid: int, message: Message) -> tuple[int, list[str]]:
