@@ -179,3 +179,14 @@ def test_a_refused_file_names_the_file_and_the_reason(code: int, name: str) -> N
     text = describe_file_error(exc)
     assert text == f"cannot write /home/ali/{name}.json: {os.strerror(code)[0].lower()}{os.strerror(code)[1:]}"
     assert "Errno" not in text and "'" not in text and str(code) not in text.split(":")[-1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(marker)
+def test_own_records_show_as_sentences_but_never_a_repr(text: str) -> None:
+    sentence = f"the order book could not refresh (1 in a row): {cluster_unreachable(URL)}"
+    assert status_for_problem("WARNING", "wallet.core.market_service", sentence) == f"Warning: {sentence}"
+    for leaky in (f"event subscriber <function {text} at 0x7f3a2b1c0d90> failed on BalanceChanged(slot=1)",
+                  f"Traceback (most recent call last): {text}", f"KeyError('{text}')"):
+        line = status_for_problem("ERROR", "wallet.core.events", leaky)
+        assert text not in line and line.endswith(LOG_HINT)

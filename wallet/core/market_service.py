@@ -248,8 +248,7 @@ class MarketService:
         try:
             await self.refresh()
         except NETWORK_ERRORS + (ChainError,) as exc:
-            log.warning("the order book did not refresh after a trade: %s", self._words(exc),
-                        exc_info=not isinstance(exc, ChainError))
+            log.warning("the order book did not refresh after a trade: %s", self._words(exc))
         finally:
             self._refreshing.discard(task)
 
@@ -306,7 +305,7 @@ class MarketService:
                 failures += 1
                 if failures % POLL_WARN_EVERY == 1:   # words for the status bar, details in the log
                     log.warning("the order book could not refresh (%d in a row): %s", failures,
-                                self._words(exc), exc_info=not isinstance(exc, ChainError))
+                                self._words(exc))
                 continue
             except Exception as exc:  # noqa: BLE001 - a bad account must not kill the service
                 failures += 1

@@ -10,6 +10,7 @@ details are: Help > Open log (help_menu.py).
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import traceback
 from types import TracebackType
@@ -100,6 +101,8 @@ def install_excepthook(show: Callable[[str], None]) -> Callable[[], None]:
 
 
 OWN_LOGGERS = ("wallet", "protocol", "prover")
+# a Python repr or traceback inside a record ("<function f at 0x7f...>", "Traceback (...")
+_REPR = re.compile(r"<[A-Za-z_][\w.]*[ >]|\b0x[0-9a-f]{6,}|Traceback \(|\w+(Error|Exception)\(")
 
 
 def status_for_problem(level: str, logger: str, message: str) -> str:
@@ -109,7 +112,7 @@ def status_for_problem(level: str, logger: str, message: str) -> str:
     trade_words.py); a record from a library or the event loop ("Exception in callback
     <TaskStepMethWrapper ...>", "Task exception was never retrieved") is internals: the user
     reads that something failed in the background and where the details are."""
-    if logger.split(".")[0] in OWN_LOGGERS:
-        first = message.splitlines()[0] if message else ""
+    first = message.splitlines()[0] if message else ""
+    if logger.split(".")[0] in OWN_LOGGERS and first and not _REPR.search(first):
         return f"{level.title()}: {first}"
     return f"Something failed in the background. {LOG_HINT}"
