@@ -307,7 +307,7 @@ class MarketService:
                     log.warning("the order book could not refresh (%d in a row): %s", failures,
                                 self._words(exc))
                 continue
-            except Exception as exc:  # noqa: BLE001 - a bad account must not kill the service
+            except Exception:  # noqa: BLE001 - a bad account must not kill the service
                 failures += 1
                 log.warning("the order book could not refresh; details are in Help > Open log",
                             exc_info=failures == 1)
