@@ -15,6 +15,10 @@ import httpx2
 from hypothesis import given, settings, strategies as st
 from solana.exceptions import SolanaRpcException, handle_async_exceptions
 from solana.rpc.core import RPCException
+from solders.instruction import Instruction
+from solders.message import Message
+from solders.pubkey import Pubkey
+from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
 
 from protocol.units import format_pkr, format_usdc
 from wallet.core.chain import ChainError
@@ -22,6 +26,7 @@ from wallet.core.file_words import describe_file_error
 from wallet.core.network_words import cluster_unreachable, describe_network_error, is_unreachable
 from wallet.core.references import order_ref, payment_ref
 from wallet.core.trade_steps import payment_lines, Role
+from wallet.core.tx_errors import idls_by_program, user_explanation
 from wallet.core.trade_words import escrow_shortfall, minimum_size_rule, rail_shortfall, tick_rule
 from wallet.gui.unexpected import LOG_HINT, status_for_problem, user_message
 
@@ -190,3 +195,33 @@ def test_own_records_show_as_sentences_but_never_a_repr(text: str) -> None:
                   f"Traceback (most recent call last): {text}", f"KeyError('{text}')"):
         line = status_for_problem("ERROR", "wallet.core.events", leaky)
         assert text not in line and line.endswith(LOG_HINT)
+
+
+def _idl_errors() -> list[tuple[str, int, str]]:
+    out = []
+    for pid, idl in idls_by_program().items():
+        for err in (idl.errors or {}).values():
+            out.append((pid, int(err["code"]), err["name"]))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(_idl_errors()), st.integers(min_value=0, max_value=3), marker, U64)
+def test_a_program_refusal_is_named_without_its_logs(error: tuple[str, int, str], index: int, text: str,
+                                                     amount: int) -> None:
+    """tx_errors.user_explanation: the program and its error in words; the program's log lines
+    (a Python panic, raw base units) stay out of the sentence."""
+    pid, code, name = error
+    programs = [Pubkey.new_unique() for _ in range(index)] + [Pubkey.from_string(pid)]
+    message = Message([Instruction(p, b"", []) for p in programs], Pubkey.new_unique())
+    logs = [f"Program {pid} invoke [1]",
+            f"Program log: panicked at program.py:12: KeyError: {text}",
+            f"Program log: escrow {amount} base units",
+            f"Program {pid} failed: custom program error: {hex(code)}"]
+    words, perr = user_explanation(TransactionErrorInstructionError(index, InstructionErrorCustom(code)),
+                                   message, logs)
+    assert perr is not None and perr.name == name
+    assert words.startswith(f"the {perr.program} program refused: {name}")
+    assert text not in words and "Program log" not in words and "panicked" not in words
+    assert not raw_integer_shown(words, amount) or str(amount) in perr.message
+    assert "instruction" not in words.split(":")[0]

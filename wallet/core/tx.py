@@ -29,7 +29,7 @@ from solders.transaction_status import TransactionErrorFieldless
 
 from .events import EventBus
 from .network_words import describe_network_error
-from .tx_errors import ProgramError, explain
+from .tx_errors import ProgramError, explain, user_explanation
 
 
 class TxError(Exception):
@@ -134,7 +134,8 @@ class TxSender:
             raise _Expired("the blockhash expired before simulation")
         text, perr = explain(value.err, message, list(value.logs or []))
         self._publish(TxFailed(None, text, tuple(value.logs or ())))
-        raise TxError(f"simulation failed, nothing was sent: {text}", program_error=perr,
+        words, _ = user_explanation(value.err, message, list(value.logs or []))
+        raise TxError(f"simulation failed, nothing was sent: {words}", program_error=perr,
                       logs=value.logs or [])
 
     async def _send_raw(self, tx: VersionedTransaction, message: Message) -> Signature:
@@ -156,12 +157,14 @@ class TxSender:
                     logs = await self._logs(sig)
                     text, perr = explain(status.err, message, logs)
                     self._publish(TxFailed(str(sig), text, tuple(logs)))
-                    raise TxError(text, program_error=perr, logs=logs, signature=sig)
+                    raise TxError(user_explanation(status.err, message, logs)[0], program_error=perr,
+                                  logs=logs, signature=sig)
                 return status.slot, await self._logs(sig)
             if (await self.client.get_block_height()).value > last_valid:
                 raise _Expired(f"{sig} expired unconfirmed (blockhash too old)")
             await asyncio.sleep(self.poll_interval)
-        raise TxError(f"{sig} was not confirmed within {self.confirm_timeout:.0f}s", signature=sig)
+        raise TxError(f"transaction {str(sig)[:8]}… was not confirmed within {self.confirm_timeout:.0f}s",
+                      signature=sig)
 
     async def _logs(self, sig: Signature) -> list[str]:
         try:
