@@ -151,6 +151,8 @@ class WalletController:
             if started:
                 self.started_cluster = StartedCluster.from_pid_file(self.cfg.root, self.profile.rpc_port)
                 self.bridge.statusMessage.emit("Started the embedded local cluster in the background")
+            else:   # not left on "Checking ..." once it answered
+                self.bridge.statusMessage.emit(f"Connected to the local cluster at {self.profile.rpc_url}")
         await self.balances.start(self.window.balances.current_address())
         if self.session is not None:
             try:
