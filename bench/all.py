@@ -20,6 +20,7 @@ BENCHMARKS = [
     "bench.compute_units",
     "bench.mxe",
     "bench.gui_latency",
+    "bench.cold_start",
 ]
 
 

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from tests.gui.gui_trading import GuiWallet, cell, click_primary, offered, profile_for, until, vault_balance
+from wallet.core.references import order_ref
 from wallet.core.trade_events import Finalized, PaymentSent
 from wallet.core.tx import TxSubmitted
 from wallet.gui.confirm import CANCELLED, ask_user
@@ -79,7 +80,9 @@ def test_confirmations_show_human_units_and_cancel_sends_nothing(qtbot, loop, gu
         orders = ali.window.orders
         await until(lambda: orders.table.rowCount() == 1, what="my resting ask")
         orders.table.selectRow(0)
-        ask_id = int(cell(orders.table, 0, 0))
+        ask_id = cell(orders.table, 0, 0)   # the short reference (#seq), not the 25-digit book key
+        assert ask_id.startswith("#") and len(ask_id) < 12
+        assert ask_id == order_ref(next(iter(orders.orders)))
         sent_before = len(ali.sent)
         orders.cancel_button.click()
         title, text, _details, action = await answer(qtbot, orders, confirm=False)

@@ -55,7 +55,8 @@ def test_book_live_ask_form_and_cancel(qtbot, loop, gui_localnet, tmp_path: Path
         assert "at least" in entry.message.text()
         entry.ask_size.setText("60")  # more than the wallet holds
         entry.ask_button.click()
-        await until(lambda: "holds 50000000" in entry.message.text(), what="balance refusal")
+        await until(lambda: "escrows 60 USDC but this account holds 50 USDC" in entry.message.text(),
+                    what="balance refusal in USDC, not base units")
         assert not [e for e in me.sent if isinstance(e, TxSubmitted)]
         assert await vault_balance(gui_localnet) == vault and await me.usdc() == 50_000_000
 

@@ -147,9 +147,9 @@ def test_book_depth_and_order_checks() -> None:
     assert book.depth("Ask") == [(28_500, 3), (29_000, 4)]
     cfg = {"tick_size": 100, "min_size": 10_000}
     check_order(28_500, 100_000_000, cfg)
-    with pytest.raises(MarketError, match="tick"):
+    with pytest.raises(MarketError, match="tick, 1 PKR$"):   # in PKR, not paisa
         check_order(28_550, 100_000_000, cfg)
-    with pytest.raises(MarketError, match="at least"):
+    with pytest.raises(MarketError, match="at least 0.01 USDC$"):   # in USDC, not base units
         check_order(28_500, 9_999, cfg)
     with pytest.raises(MarketError, match="256 bytes"):
         split_proof(bytes(255))

@@ -16,11 +16,12 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.websocket_api import SolanaWsClient
 from solders.pubkey import Pubkey
 from solders.rpc.responses import AccountNotification, SlotNotification
-from spl.token.instructions import get_associated_token_address
+from protocol.token_accounts import get_associated_token_address   # not spl's: cold start
 
 from .chain import NETWORK_ERRORS, fetch_cluster_info
 from .config import ClusterProfile
 from .events import BalanceChanged, ConnectionChanged, EventBus, SlotChanged
+from .network_words import cluster_unreachable, describe_network_error, is_unreachable
 from .service_tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,8 @@ class BalanceService:
             try:
                 await self.refresh()
             except NETWORK_ERRORS as exc:
-                self._set_connected(False, f"cannot reach {self.profile.rpc_url}: {exc or type(exc).__name__}")
+                self._set_connected(False, cluster_unreachable(self.profile.rpc_url) if is_unreachable(exc)
+                                    else describe_network_error(exc, self.profile.rpc_url, "read balances"))
             except Exception:  # noqa: BLE001 - keep polling whatever a reply looked like
                 log.exception("balance refresh failed")
             self._refresh_now.clear()

@@ -24,8 +24,9 @@ from solders.pubkey import Pubkey
 from protocol.base58 import b58encode
 from protocol.program_ids import SYSVAR_CLOCK_ID
 
-from .cluster import ClusterError, rpc_call
+from .cluster import ClusterError, is_healthy, rpc_call
 from .config import ClusterProfile
+from .network_words import cluster_unreachable, describe_network_error
 
 NETWORK_ERRORS = (OSError, asyncio.TimeoutError, aiohttp.ClientError, RPCException,
                   SolanaRpcException, ClusterError)
@@ -76,6 +77,9 @@ class Chain:
             return self._info
         info = await fetch_cluster_info(self.profile.rpc_url) or {}
         mint = info.get("usdcMint") or self.profile.usdc_mint
+        if not mint and not await is_healthy(self.profile.rpc_url):
+            # nothing answers: say so, not "which USDC mint" (the cluster was never asked)
+            raise ChainError(cluster_unreachable(self.profile.rpc_url))
         if not mint:
             raise ChainError("this cluster does not say which USDC mint it uses; "
                              "set one with `anomi profile add ... --usdc-mint`")
@@ -88,14 +92,14 @@ class Chain:
         try:
             value = (await self.client.get_account_info(key, encoding="base64")).value
         except NETWORK_ERRORS as exc:
-            raise ChainError(f"cannot read account {key}: {exc}") from exc
+            raise ChainError(describe_network_error(exc, self.profile.rpc_url, "read an account")) from exc
         return None if value is None else bytes(value.data)
 
     async def accounts_data(self, keys: Sequence[Pubkey]) -> list[bytes | None]:
         try:
             values = (await self.client.get_multiple_accounts(list(keys), encoding="base64")).value
         except NETWORK_ERRORS as exc:
-            raise ChainError(f"cannot read accounts: {exc}") from exc
+            raise ChainError(describe_network_error(exc, self.profile.rpc_url, "read accounts")) from exc
         return [None if v is None else bytes(v.data) for v in values]
 
     async def program_accounts(self, program: Pubkey, memcmp: Sequence[tuple[int, bytes]] = (),
@@ -107,7 +111,7 @@ class Chain:
             resp = await self.client.get_program_accounts(program, encoding="base64",
                                                           filters=filters or None)
         except NETWORK_ERRORS as exc:
-            raise ChainError(f"cannot list accounts of {program}: {exc}") from exc
+            raise ChainError(describe_network_error(exc, self.profile.rpc_url, "list accounts")) from exc
         return [(item.pubkey, bytes(item.account.data)) for item in resp.value]
 
     async def unix_time(self) -> int:

@@ -19,6 +19,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 
 from .chain import NETWORK_ERRORS, Chain, ChainError
+from .network_words import describe_network_error
 
 MAX_PAGE = 1000  # getSignaturesForAddress's own limit
 
@@ -63,7 +64,8 @@ class ChainHistory:
                 until=Signature.from_string(until) if until else None,
                 limit=max(1, min(limit, MAX_PAGE)), commitment=Confirmed)
         except NETWORK_ERRORS as exc:
-            raise ChainError(f"cannot read the history of {key}: {exc}") from exc
+            raise ChainError(describe_network_error(exc, self.chain.profile.rpc_url,
+                                                    "read this account's history")) from exc
         return [SignatureInfo(str(v.signature), v.slot, _err_text(v.err), v.block_time, v.memo)
                 for v in resp.value]
 
@@ -86,7 +88,8 @@ class ChainHistory:
                 Signature.from_string(signature), commitment=Confirmed,
                 max_supported_transaction_version=0)).value
         except NETWORK_ERRORS as exc:
-            raise ChainError(f"cannot read transaction {signature}: {exc}") from exc
+            raise ChainError(describe_network_error(exc, self.chain.profile.rpc_url,
+                                                    f"read transaction {signature[:8]}…")) from exc
         if value is None:
             return None
         meta = value.transaction.meta

@@ -11,9 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from typing import TYPE_CHECKING
 
-import keyring
-import keyring.errors
+if TYPE_CHECKING:   # imported on first use: most users never opt in, and it costs ~16 ms at start-up
+    import keyring.backend
 
 SERVICE = "anomi-wallet"
 log = logging.getLogger(__name__)
@@ -27,7 +28,10 @@ class UnlockCache:
         self._backend = backend
 
     def _ring(self) -> keyring.backend.KeyringBackend:
-        return self._backend if self._backend is not None else keyring.get_keyring()
+        if self._backend is not None:
+            return self._backend
+        import keyring
+        return keyring.get_keyring()
 
     def available(self) -> bool:
         """True when a backend that can store secrets is configured."""
@@ -62,9 +66,10 @@ class UnlockCache:
             return False
 
     def forget(self, wallet_id: str) -> None:
+        from keyring.errors import PasswordDeleteError
         try:
             self._ring().delete_password(self.service, wallet_id)
-        except keyring.errors.PasswordDeleteError:
+        except PasswordDeleteError:
             pass
         except Exception as exc:  # noqa: BLE001
             log.info("cannot remove the cached unlock key: %s", exc)

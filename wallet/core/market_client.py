@@ -14,17 +14,18 @@ from typing import Any
 
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
-from spl.token.instructions import (
-    create_idempotent_associated_token_account, get_associated_token_address)
 
 from protocol import market_codec as mc
 from protocol import market_pdas as pdas
 from protocol.attestation import notary_key_hash
 from protocol.bond import bond_lamports
 from protocol.idl import load_idl
+from protocol.token_accounts import (   # not spl's (construct + pdb at start-up): cold start
+    create_idempotent_associated_token_account, get_associated_token_address)
 from protocol.units import fiat_due
 
 from .chain import Chain, ChainError
+from .trade_words import minimum_size_rule, tick_rule
 
 MARKET = load_idl("market")
 PROCESSOR = load_idl("order_processor")
@@ -320,9 +321,9 @@ def check_order(price: int, size: int, config: dict[str, Any]) -> None:
     """The market's own placement rules, checked before anything is signed."""
     tick, minimum = int(config["tick_size"]), int(config["min_size"])
     if price <= 0 or price % tick:
-        raise MarketError(f"price must be a positive multiple of the tick ({tick} paisa)")
+        raise MarketError(tick_rule(tick))
     if size < minimum:
-        raise MarketError(f"size must be at least {minimum} USDC base units")
+        raise MarketError(minimum_size_rule(minimum))
     if fiat_due(size, price) < MIN_ORDER_VALUE_PAISA:
         raise MarketError(f"an order must be worth at least {MIN_ORDER_VALUE_PAISA / 100:,.0f} PKR "
                           f"(this one: {fiat_due(size, price) / 100:,.2f} PKR)")

@@ -26,6 +26,7 @@ from solders.rpc.responses import AccountNotification
 
 from .chain import NETWORK_ERRORS, Chain, ChainError
 from .events import EventBus
+from .network_words import describe_network_error
 from .market_client import (
     BookOrder, BookSnapshot, MarketClient, MatchedOrderView, book_orders, queue_records)
 from .service_tasks import cancel_and_wait
@@ -247,7 +248,7 @@ class MarketService:
         try:
             await self.refresh()
         except NETWORK_ERRORS + (ChainError,) as exc:
-            log.warning("market refresh after a trade failed: %s", exc)
+            log.warning("the order book did not refresh after a trade: %s", self._words(exc))
         finally:
             self._refreshing.discard(task)
 
@@ -257,6 +258,12 @@ class MarketService:
             if addr[name] == key:
                 self._raw[name] = data
         await self._publish_all()
+
+    def _words(self, exc: BaseException) -> str:
+        """A ChainError already speaks words; a raw network error is turned into them."""
+        if isinstance(exc, ChainError):
+            return str(exc)
+        return describe_network_error(exc, self.chain.profile.rpc_url, "read the market")
 
     async def _stream_loop(self) -> None:
         addr = await self.market.addresses()
@@ -296,12 +303,14 @@ class MarketService:
                 raise
             except NETWORK_ERRORS + (ChainError,) as exc:
                 failures += 1
-                if failures % POLL_WARN_EVERY == 1:
-                    log.warning("market poll failed (%d in a row): %s", failures, exc)
+                if failures % POLL_WARN_EVERY == 1:   # words for the status bar, details in the log
+                    log.warning("the order book could not refresh (%d in a row): %s", failures,
+                                self._words(exc))
                 continue
-            except Exception as exc:  # noqa: BLE001 - a bad account must not kill the service
+            except Exception:  # noqa: BLE001 - a bad account must not kill the service
                 failures += 1
-                log.warning("market poll: %s: %s", type(exc).__name__, exc, exc_info=failures == 1)
+                log.warning("the order book could not refresh; details are in Help > Open log",
+                            exc_info=failures == 1)
                 continue
             if failures:
                 log.info("market poll recovered after %d failure(s)", failures)

@@ -32,6 +32,7 @@ from protocol.program_ids import OTC_PROGRAM_ID
 from .amounts import AmountError, parse_plain_decimal
 from . import mxe_status
 from .chain import Chain, ChainError
+from .network_words import describe_network_error
 from .service_tasks import cancel_and_wait
 
 DEAL_DISCRIMINATOR = bytes(otc.OTC_IDL.accounts["DealAccount"]["discriminator"])
@@ -123,7 +124,7 @@ async def otc_events(ws_url: str, rpc_url: str | None = None) -> AsyncIterator[O
     except (OSError, asyncio.TimeoutError, websockets.WebSocketException, SolanaRpcException, RPCException,
             SolanaJsonRpcError) as exc:
         await ws.close()
-        raise ChainError(f"cannot open the cluster's WebSocket {ws_url}: {exc}") from exc
+        raise ChainError(describe_network_error(exc, ws_url, "follow the private deals")) from exc
     try:
         task = asyncio.ensure_future(stream._pump(ws))
         try:

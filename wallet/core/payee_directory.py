@@ -69,8 +69,8 @@ class DirectoryClient:
                 doc = await resp.json(content_type=None)
                 status = resp.status
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            raise DirectoryError(f"the payee directory at {self.base_url} cannot be reached "
-                                 f"({exc}); {START_HINT}") from exc
+            raise DirectoryError(f"the payee directory at {self.base_url} does not answer; "
+                                 f"{START_HINT}") from exc
         except ValueError as exc:
             raise DirectoryError("the payee directory sent a malformed reply", "bad_reply") from exc
         if status >= 400 or not isinstance(doc, dict):

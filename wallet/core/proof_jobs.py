@@ -15,17 +15,25 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from prover.artifacts import ArtifactError, load_keys
-from prover.engine import STAGES, ProofCancelled, ProofJob, Prover, ProverError
-from prover.files import ImportedProof, ProofFileError, ProofRequest, load_proof_file, proof_file_json
-from prover.proof import Proof
-from prover.statements import PaymentStatement, StatementError
+from typing import TYPE_CHECKING
 
 from .events import EventBus
 from .proof_timings import Eta, StageTimings
 
 log = logging.getLogger(__name__)
+
+# Why the prover is imported inside the methods that use it: it pulls groth16py, wasmtime and
+# py_ecc (~100 ms), none of which the first window needs (bench/cold_start.py; the start-up
+# import test in tests/unit/test_startup_imports.py keeps it so).
+if TYPE_CHECKING:
+    from prover.engine import ProofJob, Prover
+    from prover.files import ImportedProof, ProofRequest
+    from prover.proof import Proof
+
+
+# prover.engine.STAGES, repeated so that this module does not load the prover; the start-up
+# import test checks that the two agree
+STAGES = ("load key", "witness", "prove", "self-verify")
 
 
 class ProofJobError(Exception):
@@ -87,16 +95,26 @@ class ProofJobService:
         self.bus = bus
         self.timings = timings or StageTimings()   # the GUI session points it at the data dir
         self.artifacts = artifacts
-        self.prover = prover or Prover(artifacts)
+        self._prover = prover
         self._ids = itertools.count(1)
         self._jobs: dict[int, JobView] = {}
         self._lock = asyncio.Lock()
+
+    @property
+    def prover(self) -> "Prover":
+        """The prover, made on first use (see the note on imports above)."""
+        if self._prover is None:
+            from prover.engine import Prover
+            self._prover = Prover(self.artifacts)
+        return self._prover
 
     def jobs(self) -> list[JobView]:
         return list(self._jobs.values())
 
     def request_for(self, request: ProofRequest) -> ProofRequest:
         """Stamp the installed key's fingerprint on a request (what the proof must verify under)."""
+        from prover.artifacts import ArtifactError, load_keys
+        from prover.files import ProofRequest
         try:
             vk = load_keys(request.circuit, self.artifacts).vk_sha256
         except ArtifactError as exc:
@@ -106,6 +124,7 @@ class ProofJobService:
 
     def submit(self, label: str, request: ProofRequest) -> JobView:
         """Check the statement now (a false one fails at once), then queue the job."""
+        from prover.statements import StatementError
         try:
             request.circuit_inputs()
         except StatementError as exc:
@@ -144,6 +163,9 @@ class ProofJobService:
 
     async def run(self, job_id: int) -> Proof:
         """Prove one queued job (jobs run one after another); returns the verified proof."""
+        from prover.artifacts import ArtifactError
+        from prover.engine import ProofCancelled, ProverError
+        from prover.statements import StatementError
         view = self._jobs[job_id]
         loop = asyncio.get_running_loop()
 
@@ -209,6 +231,8 @@ class ProofJobService:
 
     @staticmethod
     def export_proof(view: JobView, path: Path) -> None:
+        from prover.files import proof_file_json
+
         from .atomic_file import write_atomic
 
         if view.proof is None or view.request is None:
@@ -231,6 +255,8 @@ class ProofJobService:
                                    where: str = "proof") -> ImportedProof:
         """As import_text, keeping the statement (a payment proof's public inputs carry only
         the order's reference, the statement names the order)."""
+        from prover.artifacts import ArtifactError
+        from prover.files import ProofFileError, load_proof_file
         try:
             imported = load_proof_file(text, self.artifacts)
         except (ProofFileError, ArtifactError) as exc:
@@ -245,6 +271,7 @@ class ProofJobService:
             text = Path(path).read_text()
         except OSError as exc:
             raise ProofJobError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        from prover.statements import PaymentStatement
         statement = self.import_text_with_statement(text, "payment", str(path)).statement
         if not isinstance(statement, PaymentStatement):
             raise ProofJobError(f"{path} is not a payment proof")

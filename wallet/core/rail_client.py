@@ -65,7 +65,8 @@ class RailClient:
                 doc = await resp.json(content_type=None)
                 status = resp.status
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            raise RailError(f"the fiat rail at {self.base_url} cannot be reached ({exc})") from exc
+            raise RailError(f"the fiat rail at {self.base_url} does not answer (is the cluster's rail "
+                            "running? Check the cluster in Settings)") from exc
         except ValueError as exc:
             raise RailError(f"the fiat rail sent a malformed reply to {path}", "bad_reply") from exc
         if status >= 400:

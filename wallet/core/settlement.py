@@ -12,12 +12,10 @@ from __future__ import annotations
 import asyncio
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from solders.pubkey import Pubkey
 
-from prover.files import ProofRequest, proof_file_json
-from prover.proof import Proof
-from prover.statements import PaymentStatement
 from protocol.attestation import notary_key_hash
 
 from . import offthread
@@ -28,6 +26,11 @@ from .settlement_results import FinalizeResult, PaymentResult, ReclaimResult
 from .trade_steps import payment_reference
 from .trade_events import Finalized, PaymentProved, PaymentSent, Reclaimed
 from .trader import TradeContext, check_notary
+
+if TYPE_CHECKING:  # the prover loads when a proof is made, not with the window (proof_jobs.py)
+    from prover.files import ProofRequest
+    from prover.proof import Proof
+    from prover.statements import PaymentStatement
 
 
 class Settlement:
@@ -43,6 +46,7 @@ class Settlement:
     async def statement(self, record: MatchedOrderView) -> PaymentStatement:
         """What the payment proof for `record` claims; its order reference is the one the
         transfer carried and the one finalize_trade recomputes from the record."""
+        from prover.statements import PaymentStatement
         market = (await self.ctx.market.addresses())["market"]
         return PaymentStatement(bytes(market), record.order_id,
                                 bytes(Pubkey.from_string(record.buyer)),
@@ -107,6 +111,7 @@ class Settlement:
 
     # ------------------------------------------------------------------ prove
     async def payment_request(self, order_id: int) -> ProofRequest:
+        from prover.files import ProofRequest
         record = await self.my_record(order_id)
         payment = self.ctx.keystore.notes("payments").get(await self.key(order_id))
         if not payment:
@@ -131,6 +136,7 @@ class Settlement:
         request = await self.payment_request(order_id)
         job = self.ctx.proofs.submit(f"payment for matched order #{order_id}", request)
         proof = await self.ctx.proofs.run(job.job_id)
+        from prover.files import proof_file_json
         text = proof_file_json(proof, request.statement)
         await offthread.update_notes(self.ctx.keystore, "proofs", lambda n: n.__setitem__(key, text))
         self.ctx.bus.publish(PaymentProved(str(self.ctx.owner), order_id))

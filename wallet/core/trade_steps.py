@@ -19,6 +19,8 @@ from enum import Enum
 
 from protocol.units import format_pkr, format_usdc
 
+from .references import payment_ref
+
 URGENT_FRACTION = 0.25   # under a quarter of the window left: the countdown turns red
 
 
@@ -221,7 +223,7 @@ def payment_lines(record: object, role: Role | str, *, paid: dict | None = None,
     r = record if isinstance(record, RecordFacts) else RecordFacts.of(record)
     settled = r.status in ("PaymentConfirmed", "Settled")
     if Role(role) is Role.BUYER:
-        payment = (f"paid {format_pkr(int(paid['amount_paisa']))} PKR to {paid['payee']} (payment {paid['payment_id']})"
+        payment = (f"paid {format_pkr(int(paid['amount_paisa']))} PKR to {paid['payee']} (payment {payment_ref(paid['payment_id'])})"
                    if paid else "paid (proven on chain)" if settled else "not paid")
         proof = "verified on chain" if settled else "stored (verified locally)" if proved else "none yet"
         return PaymentLines(payment, proof)
@@ -230,7 +232,7 @@ def payment_lines(record: object, role: Role | str, *, paid: dict | None = None,
                             "verified on chain")
     if seen is not None:
         return PaymentLines(f"received {format_pkr(getattr(seen, 'amount_paisa'))} PKR from "
-                            f"{getattr(seen, 'counterparty') or 'the buyer'} (payment {getattr(seen, 'payment_id')}), "
+                            f"{getattr(seen, 'counterparty') or 'the buyer'} (payment {payment_ref(getattr(seen, 'payment_id'))}), "
                             "as your rail statement shows", "waiting for the buyer's proof")
     if r.status == "Pending":
         return PaymentLines("not received yet", "none yet")

@@ -15,13 +15,11 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from prover.files import ProofRequest
-from prover.statements import SolvencyStatement
 from protocol.attestation import SignedAttestation, account_commitment, notary_key_hash, reservation_tag
 from protocol.poseidon import FIELD_MODULUS as BN254_R
 from protocol.units import fiat_due
@@ -44,8 +42,13 @@ from .rail_credentials import rail_credential
 from .seed_backup import require_backup
 from .trade_events import OrderCancelled, OrderPlaced
 from .prepared_order import PayeeDeposit, PreparedOrder
+from .references import order_ref
+from .trade_words import escrow_shortfall, rail_shortfall
 from .tx import SentTx, TxSender
 from .tx_preview import TxPreview, Watched, preview_transaction
+
+if TYPE_CHECKING:  # the prover loads when a proof is made, not with the window (proof_jobs.py)
+    from prover.files import ProofRequest
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -289,7 +292,7 @@ class TradeContext:
                             "`anomi rail open --handle <your handle, e.g. 0345-1234567>` first", "no_account")
         held = await self.chain.token_balance(await self.market.usdc_account(self.owner))
         if held < size:   # said with the figures, not as the token program's InsufficientFunds
-            raise MarketError(f"the ask escrows {size} USDC base units but this account holds {held}")
+            raise MarketError(escrow_shortfall(size, held))
         if self.directory is None:
             raise MarketError("no payee directory: the matched buyer could not learn where to pay")
         # write-ahead (new_ask_salt): an ask reviewed and then declined leaves one unused salt note
@@ -342,6 +345,8 @@ class TradeContext:
     async def solvency_request(self, price: int, size: int) -> ProofRequest:
         """The solvency proof request for a bid: a fresh notary attestation of this wallet's
         rail balance, bound to this wallet's key."""
+        from prover.files import ProofRequest
+        from prover.statements import SolvencyStatement
         signed = await self.balance_attestation()
         check_notary(self.profile, notary_key_hash(signed.notary_public_key), "the rail's balance attestation")
         await self.market.attester_index(signed.notary_public_key)
@@ -352,9 +357,7 @@ class TradeContext:
         stmt = SolvencyStatement.for_attestation(signed, fiat_due(size, price),
                                                  min(signed.attestation.timestamp, now), reserved)
         if signed.attestation.balance_paisa < reserved + stmt.fiat_due_paisa:
-            raise MarketError(
-                f"the rail balance ({signed.attestation.balance_paisa} paisa) does not cover this bid's "
-                f"{stmt.fiat_due_paisa} paisa on top of the {reserved} paisa your open matches already reserve")
+            raise MarketError(rail_shortfall(signed.attestation.balance_paisa, stmt.fiat_due_paisa, reserved))
         notaries = tuple(await self.market.registered_notaries())
         return await offthread.blocking(   # hashes the circuit files
             self.proofs.request_for, ProofRequest("solvency", stmt, signed, "0" * 64, notaries))
@@ -387,7 +390,7 @@ class TradeContext:
         mine = {o.order_id: o for o in await self.my_orders()}
         order = mine.get(order_id)
         if order is None:
-            raise MarketError(f"no resting order {order_id} of yours in the book")
+            raise MarketError(f"no resting order {order_ref(order_id)} of yours in the book")
         ix = await self.market.cancel_ix(self.owner, order.side, order_id)
         sent = await self.sender.send([ix], [self.keypair])
         self.bus.publish(OrderCancelled(str(self.owner), order.side, str(sent.signature), order_id,

@@ -28,7 +28,8 @@ from solders.transaction import VersionedTransaction
 from solders.transaction_status import TransactionErrorFieldless
 
 from .events import EventBus
-from .tx_errors import ProgramError, explain
+from .network_words import describe_network_error
+from .tx_errors import ProgramError, explain, user_explanation
 
 
 class TxError(Exception):
@@ -95,6 +96,10 @@ class TxSender:
         self.confirm_timeout = confirm_timeout
         self.poll_interval = poll_interval
 
+    def _url(self) -> str:
+        """The cluster's RPC URL, for messages (solana-py keeps it on its provider)."""
+        return str(getattr(getattr(self.client, "_provider", None), "endpoint_uri", "") or "the RPC URL")
+
     def _publish(self, event: object) -> None:
         if self.bus is not None:
             self.bus.publish(event)
@@ -137,7 +142,8 @@ class TxSender:
             raise _Expired("the blockhash expired before simulation")
         text, perr = explain(value.err, message, list(value.logs or []))
         self._publish(TxFailed(None, text, tuple(value.logs or ())))
-        raise TxError(f"simulation failed, nothing was sent: {text}", program_error=perr,
+        words, _ = user_explanation(value.err, message, list(value.logs or []))
+        raise TxError(f"simulation failed, nothing was sent: {words}", program_error=perr,
                       logs=value.logs or [])
 
     async def _send_raw(self, tx: VersionedTransaction, message: Message) -> Signature:
@@ -147,7 +153,7 @@ class TxSender:
         except (RPCException, SolanaRpcException) as exc:
             if "BlockhashNotFound" in str(exc) or "Blockhash not found" in str(exc):
                 raise _Expired("the blockhash expired before sending") from exc
-            raise TxError(f"the cluster refused the transaction: {exc}") from exc
+            raise TxError(describe_network_error(exc, self._url(), "send the transaction")) from exc
         return resp.value
 
     async def _confirm(self, sig: Signature, last_valid: int, message: Message) -> tuple[int, list[str]]:
@@ -159,12 +165,14 @@ class TxSender:
                     logs = await self._logs(sig)
                     text, perr = explain(status.err, message, logs)
                     self._publish(TxFailed(str(sig), text, tuple(logs)))
-                    raise TxError(text, program_error=perr, logs=logs, signature=sig)
+                    raise TxError(user_explanation(status.err, message, logs)[0], program_error=perr,
+                                  logs=logs, signature=sig)
                 return status.slot, await self._logs(sig)
             if (await self.client.get_block_height()).value > last_valid:
                 raise _Expired(f"{sig} expired unconfirmed (blockhash too old)")
             await asyncio.sleep(self.poll_interval)
-        raise TxError(f"{sig} was not confirmed within {self.confirm_timeout:.0f}s", signature=sig)
+        raise TxError(f"transaction {str(sig)[:8]}… was not confirmed within {self.confirm_timeout:.0f}s",
+                      signature=sig)
 
     async def _logs(self, sig: Signature) -> list[str]:
         try:

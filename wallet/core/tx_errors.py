@@ -142,6 +142,19 @@ def explain(err: Any, message: Message | MessageV0 | None = None,
     return f"transaction failed: {err}{suffix}", None
 
 
+def user_explanation(err: Any, message: Message | MessageV0 | None = None,
+                     logs: list[str] | None = None) -> tuple[str, ProgramError | None]:
+    """As `explain`, for the sentence a user reads: which program refused and its error in
+    words, without the instruction index or the program's log lines (those can carry a Python
+    panic or raw amounts; they stay in TxError.logs, the Activity view and the log file)."""
+    text, perr = explain(err, message, logs)
+    if perr is None:
+        return text.split("; logs: ", 1)[0], None
+    via = f"the {perr.invoked_by} program's call to the {perr.program} program" if perr.invoked_by \
+        else f"the {perr.program} program"
+    return f"{via} refused: {perr.message}", perr
+
+
 def program_id_of(name: str) -> Pubkey:
     """The program id of an IDL by its metadata name (market, otc, ...)."""
     for pid, idl in idls_by_program().items():

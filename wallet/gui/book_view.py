@@ -51,8 +51,18 @@ class BookView(QWidget):
         layout.addWidget(book_box, 1)
         layout.addWidget(right, 1)
         bridge.bookUpdated.connect(self.on_book)
+        # words, not an empty book: a cluster that stops answering is named above the bids
+        self.book_seen = False
+        bridge.connectionChanged.connect(self.on_connection)
+
+    def on_connection(self, connected: bool, detail: str) -> None:
+        if connected:
+            return   # the next snapshot (on_book) rewrites the line
+        self.spread_label.setText(f"Last known book. {detail[:1].upper()}{detail[1:]}" if self.book_seen
+                                  else f"No order book yet: {detail}")
 
     def on_book(self, event: BookUpdated) -> None:
+        self.book_seen = True
         self.book = event.book
         bids, asks = self.book.depth("Bid"), self.book.depth("Ask")
         # asks shown highest first so the best ask sits just above the spread line

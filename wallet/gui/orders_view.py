@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from protocol.units import format_pkr, format_usdc
 from wallet.core.market_client import BookOrder
 from wallet.core.market_service import MyOrdersUpdated
+from wallet.core.references import order_ref
 
 from .bridge import CoreBridge
 from .confirm import CANCELLED, Confirmation
@@ -49,7 +50,7 @@ class OrdersView(QWidget):
         if event.owner != self.session.owner:
             return  # published for the account selected before
         self.orders = {o.order_id: o for o in event.orders}
-        rows = [[str(o.order_id), o.side, format_pkr(o.price), format_usdc(o.quantity),
+        rows = [[order_ref(o.order_id), o.side, format_pkr(o.price), format_usdc(o.quantity),
                  format_usdc(o.original), time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(o.placed_at))]
                 for o in event.orders]
         fill_table(self.table, rows, [o.order_id for o in event.orders], align_right=(2, 3, 4))
@@ -68,8 +69,8 @@ class OrdersView(QWidget):
         side = o.side.lower()
         back = (f" The unfilled {format_usdc(o.quantity)} USDC escrow returns to you." if o.side == "Ask" else "")
         if not await self.session.confirm(self, Confirmation(
-                f"Cancel {side}", f"Cancel {side} {order_id}",
-                f"Cancel your {side} {order_id} for {format_usdc(o.quantity)} USDC at "
+                f"Cancel {side}", f"Cancel {side} {order_ref(order_id)}",
+                f"Cancel your {side} {order_ref(order_id)} for {format_usdc(o.quantity)} USDC at "
                 f"{format_pkr(o.price)} PKR per USDC.{back}",
                 "It leaves the book; placing it again puts it behind the orders at its price.")):
             self.message.info(CANCELLED)
@@ -81,7 +82,7 @@ class OrdersView(QWidget):
             self.message.error(f"not cancelled: {exc}")
             self._update_buttons()
             return
-        what = f"cancelled {out['side'].lower()} {order_id}"
+        what = f"cancelled {out['side'].lower()} {order_ref(order_id)}"
         if out["side"] == "Ask":
             what += f"; {format_usdc(out['unfilled'])} USDC escrow returned"
         self.message.info(what)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from protocol.units import format_pkr, format_usdc
+from wallet.core.file_words import describe_file_error
 from wallet.core.proof_jobs import ProofFinished, ProofJobService, ProofProgress, ProofQueued
 from wallet.core.trade_steps import Action
 
@@ -147,7 +148,7 @@ class SettleActions:
         try:
             await asyncio.to_thread(ProofJobService.export_request, request, Path(path))
         except OSError as exc:
-            self.message.error(f"request not written: {exc}")
+            self.message.error(f"request not written: {describe_file_error(exc, path)}")
             return
         self.message.info(f"wrote {path}: prove it offline with `anomi prove {path} -o PROOF.json`, "
                           "then import the proof in Proof jobs")
