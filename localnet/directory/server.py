@@ -136,7 +136,7 @@ async def serve(rpc_url: str, data_dir: Path, host: str, port: int) -> None:
         raise DirectoryError(f"the payee directory binds loopback only, not {host!r}", "invalid_field")
     store = DirectoryStore(data_dir / "directory.sqlite3")
     service = DirectoryService(rpc_url, store)
-    runner = web.AppRunner(make_app(service), access_log=None)
+    runner = web.AppRunner(make_app(service), access_log=None, shutdown_timeout=2.0)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -70,7 +70,7 @@ async def start_server(host: str, port: int, index: int, node: Pubkey, lookup: S
     app.router.add_get("/health", health)
     app.router.add_get("/result/{computation}", result)
     app.router.add_post("/signature", pushed)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner

@@ -89,7 +89,7 @@ async def run(ledger: Path, rpc_url: str, ws_url: str, rpc_port: int, verbose: b
 
         app = web.Application()
         app.router.add_get("/status", status)
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         port = status_port(rpc_port)
         await web.TCPSite(runner, "127.0.0.1", port).start()

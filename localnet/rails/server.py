@@ -56,7 +56,7 @@ async def serve(data_dir: Path, *, host: str, port: int, sandbox: bool,
     clock = RailClock(cluster_rpc)
     rail = Rail(data_dir, sandbox=sandbox, clock=clock)
     follower = asyncio.create_task(clock.follow())
-    runner = web.AppRunner(build_app(rail), access_log=None)
+    runner = web.AppRunner(build_app(rail), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port, reuse_address=True)

@@ -56,10 +56,15 @@ def make_handler(ctx: RpcContext):
     return handler
 
 
+# How long a stop waits for requests in flight (aiohttp's default is 60 s: a client that died
+# mid-request, e.g. a test's wallet, held `localnet up` for a minute after SIGTERM).
+SHUTDOWN_GRACE = 2.0
+
+
 async def start_http(ctx: RpcContext, host: str, port: int) -> tuple[web.BaseRunner, int]:
     """Start listening; returns the runner (for cleanup) and the bound port."""
     server = web.Server(make_handler(ctx), access_log=None)
-    runner = web.ServerRunner(server, handle_signals=False)
+    runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=1024)
     await site.start()
