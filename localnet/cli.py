@@ -75,9 +75,13 @@ def _up(args: argparse.Namespace) -> int:
             mxe_cluster.check_request(ledger if not args.reset else ledger / "-none-", args.mxe_nodes)
         except mxe_cluster.ClusterConfigError as exc:
             raise CliError(str(exc)) from None
-        os.environ[mxe_cluster.NODES_ENV] = str(args.mxe_nodes)  # read by this process's genesis
-    os.environ[mxe_cluster.COMPUTE_ENV] = args.mxe_compute      # likewise (only for a new ledger)
-
+    # read by this process's genesis (only for a new ledger); restored afterwards, so that an
+    # in-process run (tests) does not change what later in-process banks create
+    genesis_env = {mxe_cluster.COMPUTE_ENV: args.mxe_compute}
+    if args.mxe_nodes is not None:
+        genesis_env[mxe_cluster.NODES_ENV] = str(args.mxe_nodes)
+    saved = {k: os.environ.get(k) for k in genesis_env}
+    os.environ.update(genesis_env)
     try:
         asyncio.run(run_until_signalled(ledger, args.rpc_port, args.reset, not args.no_services,
                                         allow_clock_warp=args.allow_clock_warp, slot_ms=args.slot_ms))
@@ -85,6 +89,12 @@ def _up(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     except OSError as exc:
         raise CliError(f"cannot start the local cluster: {exc}") from None
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     return 0
 
 

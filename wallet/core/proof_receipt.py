@@ -10,15 +10,19 @@ the job's statement and proof, so it names what was proven, not what the wallet 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import time
 from dataclasses import dataclass
 
 from solders.pubkey import Pubkey
 
-from prover.statements import PaymentStatement, SolvencyStatement
 from protocol.units import format_pkr
 
 from .proof_jobs import JobView
+
+if TYPE_CHECKING:  # a receipt exists only once a proof was made: the prover is loaded by then
+    from prover.statements import PaymentStatement, SolvencyStatement
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ def receipt_for(view: JobView) -> ProofReceipt | None:
     """The receipt of a finished job (None while it is not done)."""
     if view.state != "done" or view.proof is None or view.request is None:
         return None
+    from prover.statements import PaymentStatement, SolvencyStatement  # loaded with the proof
+
     stmt, inputs = view.request.statement, view.proof.public_inputs
     if isinstance(stmt, SolvencyStatement):
         revealed, hidden = _solvency(stmt, inputs[0])
