@@ -108,8 +108,9 @@ def run_soak(workdir: Path, *, minutes: float, cycle: float, size: str = "10") -
                 proc.kill()
                 code = proc.wait()
         wall = time.monotonic() - started
-        samples = [json.loads(line) for line in health.read_text().splitlines() if line.strip()] \
+        lines = [json.loads(line) for line in health.read_text().splitlines() if line.strip()] \
             if health.exists() else []
+        samples = [x for x in lines if "event" not in x]   # vital signs, not the start-up mark
         tail = (workdir / "app.log").read_text(errors="replace")[-4000:]
         return SoakResult(code, wall, samples, tail, health, summarize(samples))
     finally:
