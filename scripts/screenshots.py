@@ -63,8 +63,11 @@ async def wallet(root: Path, name: str, profile: ClusterProfile) -> WalletContro
 
 
 async def settle_ui(seconds: float = 1.2) -> None:
+    """Let the window paint: the qasync loop processes Qt's events while this coroutine sleeps.
+    (Calling QApplication.processEvents() here, inside a running task, made qasync wake another
+    task within it, "Cannot enter into task", and a cancelled poll loop then never finished: the
+    shutdown hang seen once in three runs.)"""
     await asyncio.sleep(seconds)
-    QApplication.processEvents()
 
 
 def save(widget, out: Path, name: str) -> None:

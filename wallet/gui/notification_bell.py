@@ -23,7 +23,8 @@ from .bridge import CoreBridge
 from .notification_tray import NotificationTray
 from .session import GuiSession, action_slot
 
-BELL = "\U0001F514"
+# a word, not the bell emoji: a desktop without a colour-emoji font draws that as an empty box
+BELL = "Alerts"
 
 
 class NotificationBell(QWidget):
@@ -70,7 +71,7 @@ class NotificationBell(QWidget):
         return None if self.session is None else self.session.owner
 
     def _render(self) -> None:
-        self.button.setText(f"{BELL} {self.unread}" if self.unread else BELL)
+        self.button.setText(f"{BELL} ({self.unread})" if self.unread else BELL)
         self.button.setToolTip(f"{self.unread} unread notification(s)" if self.unread else "Notifications")
         self.button.setAccessibleName(f"Notifications, {self.unread} unread")
         self.list.clear()
