@@ -58,8 +58,15 @@ class BookOrder:
 
 @dataclass(frozen=True)
 class BookSnapshot:
+    """Resting orders, each side in matching order (best price first, then oldest): sorted once
+    where the snapshot is built (off the GUI thread for the window), so that a quote walks only
+    the few orders a bid would fill instead of sorting 10,000 asks on every keystroke."""
     bids: list[BookOrder]
     asks: list[BookOrder]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bids", sorted(self.bids, key=lambda o: (-o.price, o.order_id)))
+        object.__setattr__(self, "asks", sorted(self.asks, key=lambda o: (o.price, o.order_id)))
 
     def depth(self, side: str) -> list[tuple[int, int]]:
         """(price, total quantity) per price level, best first: the depth chart's data."""

@@ -75,12 +75,12 @@ def quote_bid(size: int, price: int, book: BookSnapshot, costs: ChainCosts, *, o
               has_reservation: bool = True) -> OrderQuote:
     """Walk the resting asks at or under `price` in price-time order (as matching does, own
     asks excluded: they would be a self-trade), up to MAX_FILLS fills."""
-    crossing = sorted((o for o in book.asks if o.price <= price and o.owner != owner),
-                      key=lambda o: (o.price, o.order_id))
     left, due, bonds, fills = size, 0, 0, 0
-    for o in crossing[:MAX_FILLS]:
-        if left <= 0:
+    for o in book.asks:   # already in matching order (BookSnapshot): stop at the first that cannot fill
+        if left <= 0 or fills >= MAX_FILLS or o.price > price:
             break
+        if o.owner == owner:
+            continue
         qty = min(left, o.quantity)
         part = fiat_due(qty, o.price)
         due, bonds, fills, left = due + part, bonds + bond_lamports(part), fills + 1, left - qty
