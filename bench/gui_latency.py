@@ -213,7 +213,8 @@ def start_stall_sampler(probe: Any, threshold_ms: float) -> None:
             if late > threshold_ms and seen != probe._due:
                 seen = probe._due
                 frame = sys._current_frames().get(main)
-                stack = "".join(traceback.format_stack(frame, limit=14)) if frame else "?"
+                stack = "".join(line for line in traceback.format_stack(frame, limit=60)
+                                if "py_ecc" not in line and "qasync" not in line)[-3000:] if frame else "?"
                 print(f"--- GUI thread busy for {late:.0f} ms:\n{stack}", file=sys.stderr, flush=True)
     threading.Thread(target=watch, daemon=True).start()
 

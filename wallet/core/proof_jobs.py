@@ -36,6 +36,21 @@ if TYPE_CHECKING:
 STAGES = ("load key", "witness", "prove", "self-verify")
 
 
+PROVER_MODULES = ("prover.engine", "prover.files", "prover.statements", "prover.proof", "prover.artifacts")
+
+
+def preload_prover() -> None:
+    """Import the prover stack (call it on a worker thread once the window is up).
+
+    Why: it is kept out of start-up (bench/cold_start.py), but importing it lazily from the first
+    bid would do it on the GUI thread, and under PySide6 every import there reads the module's
+    source (shiboken's feature hook): an 80 ms stall in the middle of a bid."""
+    import importlib
+
+    for name in PROVER_MODULES:
+        importlib.import_module(name)
+
+
 class ProofJobError(Exception):
     """A proof could not be made or imported (the message names the reason)."""
 

@@ -39,7 +39,7 @@ from wallet.core.market_service import MarketService
 from wallet.core.notifications import STORE_FILE, Notifier, NotificationStore
 from wallet.core.otc_client import DealError
 from wallet.core.payee_directory import DirectoryClient, DirectoryError
-from wallet.core.proof_jobs import ProofJobError
+from wallet.core.proof_jobs import ProofJobError, preload_prover
 from wallet.core.rail_client import RailError, RailLogin
 from wallet.core.seller_payments import SellerPaymentWatch, StatementReader
 from wallet.core.settlement import Settlement
@@ -132,6 +132,7 @@ class GuiSession:
                                     poll_interval=poll_interval)
         self.market_address: str | None = None
         self.tasks: set[asyncio.Task[Any]] = set()   # view actions in flight (action_slot)
+        self.preload: asyncio.Future[None] | None = None   # the prover's import on a worker thread
         # asked before anything moves funds or closes accounts (confirm.py); tests may answer
         self.confirm: Confirmer = ask_user
         # the notes views read, copied once per change (not once per timer tick): the keystore's
@@ -219,6 +220,9 @@ class GuiSession:
             self.notifier.start()        # before the market's first snapshot
         self.payment_watch.start()
         await self.market.start()
+        # the prover stack, imported on a worker thread now rather than on the GUI thread at the
+        # first bid (proof_jobs.preload_prover)
+        self.preload = asyncio.ensure_future(asyncio.to_thread(preload_prover))
 
     async def stop(self) -> None:
         current = asyncio.current_task()
@@ -228,6 +232,9 @@ class GuiSession:
         for task in pending:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.preload is not None and not self.preload.done():
+            with contextlib.suppress(asyncio.CancelledError, Exception, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.preload), 10)   # an import cannot be cut short
         await self.market.stop()
         await self.payment_watch.stop()
         if self.notifier is not None:
