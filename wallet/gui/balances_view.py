@@ -15,6 +15,8 @@ from wallet.core.amounts import SOL_DECIMALS, USDC_DECIMALS, format_amount
 from wallet.core.events import BalanceChanged
 from wallet.core.keystore import Account
 
+from .account_box import fill_account_box
+
 
 class BalancesView(QWidget):
     accountSelected = Signal(str)   # address
@@ -75,12 +77,7 @@ class BalancesView(QWidget):
 
     def set_accounts(self, accounts: list[Account]) -> None:
         self._accounts = list(accounts)
-        self.account_box.blockSignals(True)
-        self.account_box.clear()
-        for acc in self._accounts:
-            suffix = " (watch-only)" if acc.kind == "watch" else ""
-            self.account_box.addItem(f"{acc.label}{suffix}", acc.address)
-        self.account_box.blockSignals(False)
+        fill_account_box(self.account_box, self._accounts, short_address=False)
         if self._accounts:
             self.address_label.setText(self._accounts[0].address)
             self.faucet_button.setEnabled(True)

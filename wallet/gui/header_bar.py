@@ -20,6 +20,8 @@ from wallet.core.events import BalanceChanged
 from wallet.core.keystore import Account
 from wallet.core.mxe_status import MxeStatus, MxeStatusPoller
 
+from .account_box import fill_account_box
+
 
 def _figure(text: str, name: str) -> QLabel:
     label = QLabel(text)
@@ -91,12 +93,7 @@ class HeaderBar(QWidget):
     # ------------------------------------------------------------------ accounts
     def set_accounts(self, accounts: list[Account]) -> None:
         self._accounts = list(accounts)
-        self.account_box.blockSignals(True)
-        self.account_box.clear()
-        for acc in self._accounts:
-            suffix = " (watch-only)" if acc.kind == "watch" else ""
-            self.account_box.addItem(f"{acc.label}{suffix} · {acc.address[:4]}…{acc.address[-4:]}", acc.address)
-        self.account_box.blockSignals(False)
+        fill_account_box(self.account_box, self._accounts, short_address=True)
 
     def show_account(self, address: str) -> None:
         """Follow a selection made elsewhere (no accountPicked)."""
