@@ -160,7 +160,7 @@ class MarketClient:
     # ------------------------------------------------------------------ reads
     async def book(self) -> BookSnapshot:
         addr = await self.addresses()
-        bids, asks = await self.chain.accounts_data([addr["bids"], addr["asks"]])
+        bids, asks = await self.chain.large_accounts_data([addr["bids"], addr["asks"]])
         if bids is None or asks is None:
             raise ChainError("this cluster has no zk-p2p market for its USDC mint")
         # decoded off the event loop: 10,000 orders take ~30 ms, a stall of the window's loop
