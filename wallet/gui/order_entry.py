@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget)
 
 from protocol.units import fiat_due, format_pkr, format_usdc
+from wallet.core.references import order_ref
 from wallet.core.events import BalanceChanged
 from wallet.core.proof_jobs import ProofFinished, ProofProgress, ProofQueued
 from wallet.core.amounts import format_amount
@@ -45,7 +46,7 @@ def describe(side: str, result: OrderResult) -> str:
     if result.filled:
         parts.append(f"filled {format_usdc(result.filled)} USDC")
     if result.resting:
-        parts.append(f"resting {format_usdc(result.resting)} USDC as order {result.order_id}")
+        parts.append(f"resting {format_usdc(result.resting)} USDC as order {order_ref(result.order_id)}")
     if result.matched_order_ids:
         parts.append("matched order " + ", ".join(f"#{m}" for m in result.matched_order_ids)
                      + " (see Settlement)")
