@@ -74,26 +74,11 @@ def bits_less_than(bits: list, a: int):
 
 
 async def in_range_verdicts(values: list, widths: list[int]) -> list[bool]:
-    """Open, for each shared field element, only whether it is below ``2^width``.
-
-    With ``c = x + r`` opened and ``r = r_hi·2^w + r_lo`` (``r_lo`` the low ``w`` bits):
-    ``c − r ∈ [0, 2^w)``, i.e. ``x < 2^w`` with no wrap mod p, exactly when
-    ``c_hi = r_hi + borrow`` where ``borrow = [c_lo < r_lo]``; one comparison over ``w`` bits,
-    then a masked equality (``(r_hi + borrow − c_hi)·u`` opened: zero, or uniformly random)."""
-    masks, masked = [], []
-    for x, width in zip(values, widths):
-        bits = random_bits(width + KAPPA)
-        r = _weighted(bits)
-        masks.append(bits)
-        masked.append(x + r)
-    opened = await open_checked(masked)
-    gaps = []
-    for bits, c, width in zip(masks, opened, widths):
-        c_lo, c_hi = c & ((1 << width) - 1), c >> width
-        borrow = 1 - bits_less_than(bits[:width], c_lo + 1)        # r_lo > c_lo
-        r_hi = _weighted(bits[width:])
-        gaps.append((r_hi + borrow - c_hi) * mpc._random(secfld))
-    return [g == 0 for g in await open_checked(gaps)]
+    """Open, for each shared field element, only whether it is below ``2^width``: its high part
+    ``⌊(c − r) / 2^w⌋`` (``_high_parts``) is zero exactly when ``c − r ∈ [0, 2^w)``, i.e.
+    ``x < 2^w`` with no wrap mod p; it is opened masked (``high·u``: zero, or uniformly random)."""
+    highs = await _high_parts([(x, width, width) for x, width in zip(values, widths)])
+    return [g == 0 for g in await open_checked([h * mpc._random(secfld) for h in highs])]
 
 
 async def equals_public(values: list, expected: list[int]) -> list[bool]:
@@ -106,7 +91,7 @@ async def equals_public(values: list, expected: list[int]) -> list[bool]:
 def _masked(x, total_bits: int) -> tuple[list, object]:
     """(bits of r, x + r) for fresh random r of ``total_bits + KAPPA`` bits."""
     bits = random_bits(total_bits + KAPPA)
-    return bits, x + mpc.sum([b * (1 << i) for i, b in enumerate(bits)])
+    return bits, x + _weighted(bits)
 
 
 def _weighted(bits: list):
@@ -127,20 +112,29 @@ async def mod_pow2(x, total_bits: int, ks: tuple[int, ...]) -> list:
     return out
 
 
-async def ge_many(pairs: list[tuple[object, object, int]]) -> list:
-    """Shared bits ``[a ≥ b]`` for shared (or public) ``0 ≤ a, b < 2^bits``, all in one opening.
+async def _high_parts(items: list[tuple[object, int, int]]) -> list:
+    """For each (x, w, total_bits): the shared integer ``⌊(c − r) / 2^w⌋`` where ``c = x + r`` is
+    opened for a fresh r of ``total_bits + KAPPA`` random bits, all in one opening.
 
-    ``d = a − b + 2^bits`` lies in ``(0, 2^(bits+1))`` and ``[a ≥ b] = ⌊d / 2^bits⌋``, the high
-    part of ``d``, read from the masked opening ``c = d + r`` as ``c_hi − r_hi − [c_lo < r_lo]``."""
+    ``c − r = (c_hi − r_hi − borrow)·2^w + (c_lo − r_lo + borrow·2^w)`` with
+    ``borrow = [c_lo < r_lo]`` (one lookahead comparison over w bits) and the second term in
+    ``[0, 2^w)``: the first factor is the high part, linear in the shares once borrow is known.
+    It equals ``⌊x / 2^w⌋`` when ``x + r`` did not wrap mod p."""
     masks, masked = [], []
-    for a, b, bits in pairs:
-        rbits, m = _masked(a - b + (1 << bits), bits + 1)
-        masks.append(rbits)
+    for x, _w, total in items:
+        bits, m = _masked(x, total)
+        masks.append(bits)
         masked.append(m)
     opened = await open_checked(masked)
     out = []
-    for (_, _, bits), rbits, c in zip(pairs, masks, opened):
-        c_lo, c_hi = c & ((1 << bits) - 1), c >> bits
-        borrow = 1 - bits_less_than(rbits[:bits], c_lo + 1)
-        out.append(c_hi - _weighted(rbits[bits:]) - borrow)
+    for (_x, w, _total), bits, c in zip(items, masks, opened):
+        c_lo, c_hi = c & ((1 << w) - 1), c >> w
+        borrow = 1 - bits_less_than(bits[:w], c_lo + 1)
+        out.append(c_hi - _weighted(bits[w:]) - borrow)
     return out
+
+
+async def ge_many(pairs: list[tuple[object, object, int]]) -> list:
+    """Shared bits ``[a ≥ b]`` for shared (or public) ``0 ≤ a, b < 2^bits``, all in one opening:
+    ``d = a − b + 2^bits`` lies in ``(0, 2^(bits+1))`` and ``[a ≥ b] = ⌊d / 2^bits⌋``."""
+    return await _high_parts([(a - b + (1 << bits), bits, bits + 1) for a, b, bits in pairs])

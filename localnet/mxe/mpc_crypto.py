@@ -54,10 +54,6 @@ def edwards_xy(point: bytes) -> tuple[int, int]:
     return x, y
 
 
-async def _mul(a: list, b: list) -> list:
-    return mpc.schur_prod(a, b)
-
-
 def pow5(xs: list) -> list:
     x2 = mpc.schur_prod(xs, xs)
     x4 = mpc.schur_prod(x2, x2)

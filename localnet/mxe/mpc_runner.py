@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +42,9 @@ class PartyRunner:
         self.cfg, self.index, self.node_dir = cfg, index, Path(node_dir)
         self._party: asyncio.subprocess.Process | None = None
         self._connected = False
-        self.work = Path(tempfile.mkdtemp(prefix="mpc-", dir=self.node_dir))
+        # the job hand-off files: one directory per node, reused (one node process per directory)
+        self.work = self.node_dir / "mpc-work"
+        self.work.mkdir(mode=0o700, exist_ok=True)
 
     def argv(self) -> list[str]:
         parties = [a for n in self.cfg.nodes for a in ("--party", f"{n.host}:{n.mpc_port}")]

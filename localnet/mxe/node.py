@@ -179,9 +179,9 @@ class MxeNode:
         or the nodes are not at the same computation yet)."""
         if self.runner is None:
             return worker.compute(key, comp, read, self.keys)
-        circuit = otc.CIRCUIT_BY_OFFSET.get(comp["comp_def_offset"])
-        if circuit is None or comp["mxe_program_id"] != otc.OTC_PROGRAM_ID:
-            return worker.Result(key, "?", ac.failure(ac.FAILURE_REJECTED), "unknown circuit")
+        circuit = worker.circuit_of(comp)
+        if circuit is None:
+            return worker.unknown_circuit(key)
         try:
             job = mpc_jobs.plan(circuit.name, comp["arguments"], read, Placement.of(key, comp), self.cfg.x25519_public)
         except ComputationRejected as exc:

@@ -17,7 +17,7 @@ from solders.transaction import VersionedTransaction
 from localnet.mxe.executor import ComputationRejected, MxeKeys, Placement, execute
 from localnet.mxe.keys import NodeKeys
 from protocol import arcium_codec as ac
-from protocol.otc_codec import CIRCUIT_BY_OFFSET
+from protocol.otc_codec import CIRCUIT_BY_OFFSET, Circuit
 from protocol.program_ids import OTC_PROGRAM_ID
 
 AccountReader = Callable[[Pubkey], bytes | None]
@@ -36,14 +36,24 @@ def is_queued(data: bytes) -> bool:
             and data[ac.COMPUTATION_STATUS_OFFSET] == ac.STATUS_NAMES.index("Queued"))
 
 
+def circuit_of(comp: dict) -> Circuit | None:
+    """The OTC circuit a queued computation runs (None: not one of ours, a Failure result)."""
+    circuit = CIRCUIT_BY_OFFSET.get(comp["comp_def_offset"])
+    return circuit if circuit is not None and comp["mxe_program_id"] == OTC_PROGRAM_ID else None
+
+
+def unknown_circuit(computation: Pubkey) -> Result:
+    return Result(computation, "?", ac.failure(ac.FAILURE_REJECTED), "unknown circuit")
+
+
 def compute(computation: Pubkey, comp: dict, read_account: AccountReader, keys: NodeKeys) -> Result:
     """Run the computation; malformed or tampered inputs give a Failure output, never an exception.
 
     ``read_account`` must return None for an account the OTC program does not own: only that
     program writes MXE state, so state bytes anywhere else are copies (see ``otc_owned``)."""
-    circuit = CIRCUIT_BY_OFFSET.get(comp["comp_def_offset"])
-    if circuit is None or comp["mxe_program_id"] != OTC_PROGRAM_ID:
-        return Result(computation, "?", ac.failure(ac.FAILURE_REJECTED), "unknown circuit")
+    circuit = circuit_of(comp)
+    if circuit is None:
+        return unknown_circuit(computation)
     try:
         output = execute(circuit.name, comp["arguments"], read_account, MxeKeys(keys.x25519_secret),
                          Placement.of(computation, comp))

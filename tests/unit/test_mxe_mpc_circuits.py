@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from localnet.mxe import circuits
-from tests.unit.test_mxe_mpc_crypto import _free_ports
+from tests.unit import mpc_parties
 
-REPO = Path(__file__).resolve().parents[2]
 U64, U128 = (1 << 64) - 1, (1 << 128) - 1
 
 
@@ -42,24 +39,9 @@ def expected(c: dict) -> tuple[list[int], int]:
 def run_parties(tmp: Path, cases: list[dict]) -> list[dict]:
     job = tmp / f"job-{os.getpid()}-{len(cases)}-{os.urandom(4).hex()}.json"
     job.write_text(json.dumps({"cases": cases}))
-    ports = _free_ports(3)
-    procs = []
-    for i in range(3):
-        argv = [sys.executable, "-m", "localnet.mxe.mpc_circuits_party", "--index", str(i), "--job", str(job),
-                "--out", f"{job}.out{i}"]
-        for p in ports:
-            argv += ["--party", f"127.0.0.1:{p}"]
-        procs.append(subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      env={**os.environ, "PYTHONPATH": str(REPO)}))
-    try:
-        outs = [p.communicate(timeout=300)[0] for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait(10)
-    assert all(p.returncode == 0 for p in procs), [o.decode(errors="replace")[-2000:] for o in outs]
-    return [json.loads(Path(f"{job}.out{i}").read_text()) for i in range(3)]
+    return mpc_parties.run_parties("localnet.mxe.mpc_circuits_party",
+                                   lambda i: ["--job", str(job), "--out", f"{job}.out{i}"],
+                                   [Path(f"{job}.out{i}") for i in range(3)], timeout=300)
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

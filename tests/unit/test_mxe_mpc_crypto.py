@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,41 +17,15 @@ from localnet.mxe import cluster as mxe_cluster
 from localnet.mxe import keys as node_keys
 from protocol.rescue import RescueCipher
 from protocol.x25519 import x25519_public_key, x25519_shared_secret
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
+from tests.unit.mpc_parties import run_parties
 
 def _run_parties(ledger: Path, job: dict, tmp: Path) -> list[dict]:
     (tmp / "job.json").write_text(json.dumps(job))
-    ports = _free_ports(3)
-    procs = []
-    for i in range(3):
-        argv = [sys.executable, "-m", "localnet.mxe.mpc_party", "--index", str(i),
-                "--share-file", str(node_keys.node_dir(ledger, i) / node_keys.SHARE_FILE),
-                "--job", str(tmp / "job.json"), "--out", str(tmp / f"out{i}.json")]
-        for p in ports:
-            argv += ["--party", f"127.0.0.1:{p}"]
-        procs.append(subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      env={**os.environ, "PYTHONPATH": str(REPO)}))
-    try:
-        outs = [p.communicate(timeout=120)[0] for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait(10)
-    assert all(p.returncode == 0 for p in procs), [o.decode(errors="replace")[-2000:] for o in outs]
-    return [json.loads((tmp / f"out{i}.json").read_text()) for i in range(3)]
+    return run_parties(
+        "localnet.mxe.mpc_party",
+        lambda i: ["--share-file", str(node_keys.node_dir(ledger, i) / node_keys.SHARE_FILE),
+                   "--job", str(tmp / "job.json"), "--out", str(tmp / f"out{i}.json")],
+        [tmp / f"out{i}.json" for i in range(3)], timeout=120)
 
 
 @pytest.mark.parametrize("values", [[7, 3 << 64], [2**64 - 1, 2**128 - 1, 0, 1, 99, 12345]])
