@@ -39,9 +39,9 @@ from localnet.mxe.keys import NODE_FILE, SHARE_FILE, X25519_FILE, NodeKeys, node
 from protocol import arcium_codec as ac
 from protocol import otc_codec as otc
 from protocol.program_ids import ARCIUM_PROGRAM_ID
-from tests.integration.localnet_process import REPO_ROOT, start_localnet
+from tests.integration.localnet_process import REPO_ROOT
 from tests.integration.mxe_process import CODE, MxeProcess
-from tests.integration.otc_rpc_harness import OtcRpc
+from tests.integration.otc_rpc_harness import quick_expiry_net
 from tests.unit.otc_bank_harness import Party
 from wallet.core.otc_client import DealError, otc_events
 
@@ -51,13 +51,8 @@ AERR = ac.ARCIUM_IDL.error_code
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    # 100 ms slots: a computation expires 180 slots (18 s) after it was queued
-    node = start_localnet(tmp_path_factory.mktemp("mxe-cluster-ledger"), services=False,
-                          extra_args=("--slot-ms", "100"))
-    client = OtcRpc(node.rpc_url, node.ws_url, node.usdc_mint)
-    yield node, client
-    client.close()
-    node.stop()
+    with quick_expiry_net(tmp_path_factory.mktemp("mxe-cluster-ledger")) as pair:
+        yield pair
 
 
 def queued(h) -> list[tuple[Pubkey, dict]]:

@@ -33,9 +33,8 @@ from protocol import otc_codec as otc
 from protocol.base58 import b58encode
 from protocol.rescue import P
 from protocol.x25519 import x25519_shared_secret
-from tests.integration.localnet_process import start_localnet
 from tests.integration.mxe_process import MxeProcess
-from tests.integration.otc_rpc_harness import OtcRpc
+from tests.integration.otc_rpc_harness import quick_expiry_net
 from tests.unit.otc_bank_harness import Party
 
 P1 = otc.PRICE_ONE
@@ -43,14 +42,9 @@ P1 = otc.PRICE_ONE
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    # 100 ms slots: a computation expires 180 slots (18 s) after it was queued
-    node = start_localnet(tmp_path_factory.mktemp("mpc-privacy-ledger"), services=False,
-                          extra_args=("--slot-ms", "100"))
-    client = OtcRpc(node.rpc_url, node.ws_url, node.usdc_mint)
-    assert mxe_cluster.load(node.ledger_dir).compute == mxe_cluster.COMPUTE_MPC
-    yield node, client
-    client.close()
-    node.stop()
+    with quick_expiry_net(tmp_path_factory.mktemp("mpc-privacy-ledger")) as (node, client):
+        assert mxe_cluster.load(node.ledger_dir).compute == mxe_cluster.COMPUTE_MPC
+        yield node, client
 
 
 # -- the plaintext scan ----------------------------------------------------------------------

@@ -7,10 +7,12 @@ notification, exactly as a wallet would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 
 import base64
 import http.client
@@ -25,6 +27,7 @@ from solders.transaction import VersionedTransaction
 from protocol import arcium_encoding as enc
 from protocol import otc_codec as otc
 from protocol.program_ids import OTC_PROGRAM_ID
+from tests.integration.localnet_process import LocalnetProcess, start_localnet
 from tests.unit.otc_bank_harness import Party, crank_deal_ix, crank_offer_ix, create_deal_ix, submit_offer_ix
 
 
@@ -164,3 +167,16 @@ class OtcRpc:
 
     def open_sealed(self, fields: dict, n: int, party: Party, types: list[str]) -> list:
         return otc.sealed_event_blob(fields, n).open(party.secret, self.mxe_pub, types)
+
+
+@contextlib.contextmanager
+def quick_expiry_net(ledger: Path) -> Iterator[tuple[LocalnetProcess, OtcRpc]]:
+    """A localnet without side services (the test starts its own MXE cluster) and with 100 ms
+    slots, so a computation expires 180 slots (18 s) after it was queued; and its OTC client."""
+    node = start_localnet(ledger, services=False, extra_args=("--slot-ms", "100"))
+    client = OtcRpc(node.rpc_url, node.ws_url, node.usdc_mint)
+    try:
+        yield node, client
+    finally:
+        client.close()
+        node.stop()
