@@ -80,7 +80,12 @@ class PartyRunner:
         try:
             if not self._connected:
                 if not await self._expect(proc, "connected", CONNECT_SECONDS):
-                    await self._drop()
+                    # keep a party that is still connecting (it has no job yet): killing it would
+                    # cut the links it already made, the peers' parties would end too, and after
+                    # a node restart the cluster could keep missing itself until the computation
+                    # expired; a party that ended is replaced on the next attempt
+                    if proc.returncode is not None:
+                        await self._drop()
                     return PartyOutcome(None, None, "a peer's MPC party is not there (node down?)")
                 self._connected = True
             proc.stdin.write(f"{job_path}\t{out_path}\n".encode())
